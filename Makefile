@@ -1,0 +1,44 @@
+# tierplan — two commands on a fresh machine: `make demo` and `make test`.
+SWIFT      ?= swift
+BIN        := .build/debug/tierplan
+RELEASE    := .build/release/tierplan
+# apt-get as root, through sudo otherwise.
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build demo test bench clean compose-check
+
+## deps: install PostgreSQL, libpq headers and pkg-config when missing (Debian/Ubuntu).
+deps:
+	@missing=""; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	[ -f /usr/include/postgresql/libpq-fe.h ] || missing="$$missing libpq-dev"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+## demo: the main job on the embedded cluster (started under .tierplan/ if needed).
+demo: build
+	./scripts/demo.sh $(BIN)
+
+## test: every test, against a throwaway PostgreSQL cluster the tests start themselves.
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+## bench: release build; ingest 1M events and compare with a raw COPY of the same rows.
+bench: deps
+	$(SWIFT) build -c release
+	./scripts/bench.sh $(RELEASE)
+
+compose-check:
+	@command -v docker-compose >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq docker-compose; }
+	docker-compose config -q
+
+clean:
+	-$(BIN) db down --destroy
+	rm -rf .build

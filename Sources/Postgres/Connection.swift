@@ -1,0 +1,226 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection with a single owner: not Sendable, closed when it goes away.
+///
+/// Every value goes in as a bound parameter; results are read in text format and decoded
+/// through `PostgresDecodable`.
+public final class Connection {
+    private let conn: OpaquePointer
+
+    /// Connects with a `postgresql://` URL or a `key=value` string; an empty string means
+    /// libpq's own `PG*` environment variables.
+    public init(_ conninfo: String) throws {
+        guard let conn = PQconnectdb(conninfo) else {
+            throw PostgresError(code: .connectionFailed, message: "cannot connect to PostgreSQL: out of memory")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(conn))
+            PQfinish(conn)
+            throw PostgresError(code: .connectionFailed, message: "cannot connect to PostgreSQL: \(message)")
+        }
+        self.conn = conn
+        // Notices (e.g. "relation already exists, skipping") are not errors; keep stderr clean.
+        PQsetNoticeReceiver(conn, { _, _ in }, nil)
+    }
+
+    deinit { PQfinish(conn) }
+
+    /// The server's process id for this connection (useful to cancel or spot it in pg_stat_activity).
+    public var backendPID: Int { Int(PQbackendPID(conn)) }
+
+    // MARK: Queries
+
+    /// Runs one statement with bound parameters and returns every row.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        return try QueryResult(result)
+    }
+
+    /// Runs one statement with bound parameters; returns the number of rows it affected.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    /// Runs a script of several statements that takes no parameters (migrations, DDL).
+    public func executeScript(_ sql: String) throws {
+        guard let result = PQexec(conn, sql) else { throw connectionError(query: sql) }
+        defer { PQclear(result) }
+        try check(result, query: sql)
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try execute("BEGIN")
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+        try execute("COMMIT")
+        return value
+    }
+
+    /// Reads a large result in batches through a cursor, so only `batchSize` rows are in memory.
+    /// Must run inside a transaction.
+    public func forEachBatch(_ sql: String, _ parameters: [any PostgresEncodable] = [], batchSize: Int = 5_000,
+                             _ body: ([Row]) throws -> Void) throws {
+        try execute("DECLARE tierplan_batch_cursor NO SCROLL CURSOR FOR " + sql, parameters)
+        defer { _ = try? execute("CLOSE tierplan_batch_cursor") }
+        while true {
+            let batch = try query("FETCH FORWARD \(batchSize) FROM tierplan_batch_cursor")
+            if batch.rows.isEmpty { break }
+            try body(batch.rows)
+            if batch.rows.count < batchSize { break }
+        }
+    }
+
+    // MARK: COPY
+
+    /// Streams rows into `COPY … FROM STDIN`; returns the number of rows copied.
+    /// If `produce` throws, the COPY is ended with an error so the server keeps nothing of it.
+    @discardableResult
+    public func copyIn(_ sql: String, _ produce: (CopyWriter) throws -> Void) throws -> Int {
+        let start = try run(sql, [])
+        let status = PQresultStatus(start)
+        PQclear(start)
+        guard status == PGRES_COPY_IN else {
+            throw PostgresError(code: .protocolViolation, message: "statement did not start COPY FROM STDIN", query: sql)
+        }
+        let writer = CopyWriter(conn: conn)
+        do {
+            try produce(writer)
+            try writer.flush()
+        } catch {
+            _ = PQputCopyEnd(conn, "aborted by client: \(error)")
+            drainResults()
+            throw error
+        }
+        guard PQputCopyEnd(conn, nil) == 1 else { throw connectionError(query: sql) }
+        var copied = 0
+        var firstError: Error?
+        while let result = PQgetResult(conn) {
+            if firstError == nil {
+                do {
+                    try check(result, query: sql)
+                    copied = Int(String(cString: PQcmdTuples(result))) ?? 0
+                } catch { firstError = error }
+            }
+            PQclear(result)
+        }
+        if let firstError { throw firstError }
+        return copied
+    }
+
+    // MARK: Internals
+
+    private func run(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> OpaquePointer {
+        let texts = parameters.map { $0.postgresText }
+        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
+        defer { cStrings.forEach { free($0) } }
+        let result: OpaquePointer? = cStrings.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else {
+                return PQexecParams(conn, sql, 0, nil, nil, nil, nil, 0)
+            }
+            return base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { values in
+                PQexecParams(conn, sql, Int32(buffer.count), nil, values, nil, nil, 0)
+            }
+        }
+        guard let result else { throw connectionError(query: sql) }
+        do {
+            try check(result, query: sql)
+        } catch {
+            PQclear(result)
+            throw error
+        }
+        return result
+    }
+
+    private func check(_ result: OpaquePointer, query: String) throws {
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_IN, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
+            return
+        default:
+            func field(_ code: UInt8) -> String? {
+                guard let value = PQresultErrorField(result, Int32(code)) else { return nil }
+                return String(cString: value)
+            }
+            let message = field(UInt8(ascii: "M")) ?? Self.trimmed(PQresultErrorMessage(result))
+            throw PostgresError(code: .server, message: message, sqlState: field(UInt8(ascii: "C")),
+                                detail: field(UInt8(ascii: "D")), hint: field(UInt8(ascii: "H")), query: query)
+        }
+    }
+
+    private func drainResults() {
+        while let result = PQgetResult(conn) { PQclear(result) }
+    }
+
+    private func connectionError(query: String?) -> PostgresError {
+        PostgresError(code: .connectionFailed, message: Self.trimmed(PQerrorMessage(conn)), query: query)
+    }
+
+    static func trimmed(_ text: UnsafePointer<CChar>?) -> String {
+        guard let text else { return "unknown libpq error" }
+        return String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Buffers rows of a `COPY … FROM STDIN` and hands them to libpq in large chunks.
+public final class CopyWriter {
+    private let conn: OpaquePointer
+    private var buffer: [UInt8] = []
+    private let chunkSize = 256 * 1024
+
+    init(conn: OpaquePointer) {
+        self.conn = conn
+        buffer.reserveCapacity(chunkSize + 4096)
+    }
+
+    /// Appends raw COPY text (already escaped, with its own tabs and newline).
+    public func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= chunkSize { try flush() }
+    }
+
+    /// Appends one row in COPY text format, escaping each field; nil is NULL (`\N`).
+    public func writeRow(_ fields: [String?]) throws {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: "\t")) }
+            guard let field else {
+                buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "N"))
+                continue
+            }
+            for byte in field.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.append(contentsOf: [92, 92])
+                case UInt8(ascii: "\t"): buffer.append(contentsOf: [92, UInt8(ascii: "t")])
+                case UInt8(ascii: "\n"): buffer.append(contentsOf: [92, UInt8(ascii: "n")])
+                case UInt8(ascii: "\r"): buffer.append(contentsOf: [92, UInt8(ascii: "r")])
+                default: buffer.append(byte)
+                }
+            }
+        }
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= chunkSize { try flush() }
+    }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        let sent = buffer.withUnsafeBufferPointer { bytes in
+            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                PQputCopyData(conn, $0, Int32(bytes.count))
+            }
+        }
+        guard sent == 1 else {
+            throw PostgresError(code: .copyFailed, message: Connection.trimmed(PQerrorMessage(conn)))
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

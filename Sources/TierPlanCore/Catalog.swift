@@ -1,0 +1,87 @@
+/// Bytes in the catalog's gigabyte: 1 GB = 10^9 bytes.
+public let bytesPerGB: Int = 1_000_000_000
+
+/// A product capability that tiers include or a feature add-on sells.
+public struct Feature: Hashable, Sendable, Codable {
+    public var key: String
+    public var name: String
+    public init(key: String, name: String) { self.key = key; self.name = name }
+}
+
+/// A plan the company sells; its rank is its position in the catalog (0 = lowest).
+public struct Tier: Hashable, Sendable, Codable {
+    public var code: String
+    public var name: String
+    public var rank: Int
+    public var priceMonthly: MinorUnits
+    public var storageGB: Int
+    public var seats: Int
+    public var features: [String]
+
+    public init(code: String, name: String, rank: Int, priceMonthly: MinorUnits, storageGB: Int, seats: Int, features: [String]) {
+        self.code = code; self.name = name; self.rank = rank; self.priceMonthly = priceMonthly
+        self.storageGB = storageGB; self.seats = seats; self.features = features
+    }
+}
+
+/// What an add-on adds to an account.
+public enum AddonKind: String, Sendable, Codable, CaseIterable {
+    case storage, seats, feature, service
+}
+
+/// Something sold on top of a tier: a storage or seat pack, a feature, or a one-time service.
+public struct Addon: Hashable, Sendable, Codable {
+    public var code: String
+    public var name: String
+    public var kind: AddonKind
+    public var storageGB: Int
+    public var seats: Int
+    public var feature: String?
+    public var priceMonthly: MinorUnits
+    public var priceOnce: MinorUnits
+    /// Tier codes it can be bought on; nil means every tier.
+    public var availableOn: [String]?
+
+    public init(code: String, name: String, kind: AddonKind, storageGB: Int = 0, seats: Int = 0, feature: String? = nil,
+                priceMonthly: MinorUnits = 0, priceOnce: MinorUnits = 0, availableOn: [String]? = nil) {
+        self.code = code; self.name = name; self.kind = kind; self.storageGB = storageGB; self.seats = seats
+        self.feature = feature; self.priceMonthly = priceMonthly; self.priceOnce = priceOnce; self.availableOn = availableOn
+    }
+
+    public func isAvailable(on tier: String) -> Bool { availableOn?.contains(tier) ?? true }
+}
+
+/// Everything sold: tiers in rank order, features, add-ons, and the planning policy.
+public struct Catalog: Sendable, Equatable {
+    public var currency: String
+    public var features: [Feature]
+    public var tiers: [Tier]
+    public var addons: [Addon]
+    public var policy: Policy
+
+    public init(currency: String, features: [Feature], tiers: [Tier], addons: [Addon], policy: Policy = Policy()) {
+        self.currency = currency; self.features = features; self.tiers = tiers; self.addons = addons; self.policy = policy
+    }
+
+    public func tier(_ code: String) -> Tier? { tiers.first { $0.code == code } }
+    public func addon(_ code: String) -> Addon? { addons.first { $0.code == code } }
+    public func feature(_ key: String) -> Feature? { features.first { $0.key == key } }
+}
+
+/// An add-on on an account, with how many of it.
+public struct AddonQuantity: Hashable, Sendable, Codable {
+    public var addon: String
+    public var quantity: Int
+    public init(addon: String, quantity: Int) { self.addon = addon; self.quantity = quantity }
+}
+
+/// Monthly price of a configuration: tier price plus add-on monthly prices, with the discount applied.
+public enum Pricing {
+    /// `round-half-up((tier price + Σ add-on price_monthly × qty) × (1 − discount_pct/100))`.
+    public static func mrr(tier: Tier, addons: [AddonQuantity], catalog: Catalog, discount: Discount) -> MinorUnits {
+        let gross = addons.reduce(tier.priceMonthly) { sum, item in
+            sum + (catalog.addon(item.addon)?.priceMonthly ?? 0) * item.quantity
+        }
+        return discount.apply(to: gross)
+    }
+}

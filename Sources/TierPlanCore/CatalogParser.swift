@@ -1,0 +1,236 @@
+import Foundation
+
+/// A parsed document (YAML or similar) with the line of every node, so errors can point at it.
+public indirect enum SourceNode: Sendable, Equatable {
+    case scalar(String, line: Int)
+    case list([SourceNode], line: Int)
+    case map([(key: String, value: SourceNode)], line: Int)
+
+    public var line: Int {
+        switch self {
+        case .scalar(_, let line), .list(_, let line), .map(_, let line): return line
+        }
+    }
+
+    public static func == (a: SourceNode, b: SourceNode) -> Bool {
+        switch (a, b) {
+        case let (.scalar(x, l1), .scalar(y, l2)): return x == y && l1 == l2
+        case let (.list(x, l1), .list(y, l2)): return x == y && l1 == l2
+        case let (.map(x, l1), .map(y, l2)):
+            return l1 == l2 && x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        default: return false
+        }
+    }
+}
+
+/// Turns a catalog document into a validated `Catalog`, or refuses it with every wrong line.
+public struct CatalogParser {
+    public let file: String
+    private var errors: [InputError] = []
+
+    public init(file: String) { self.file = file }
+
+    /// Validates the whole document; throws `InputErrors` listing each problem with its line.
+    public static func parse(_ root: SourceNode, file: String) throws -> Catalog {
+        var parser = CatalogParser(file: file)
+        let catalog = parser.catalog(root)
+        if !parser.errors.isEmpty || catalog == nil {
+            throw InputErrors(parser.errors.isEmpty
+                ? [InputError(file: file, line: root.line, reason: "not a catalog")] : parser.errors)
+        }
+        return catalog!
+    }
+
+    private mutating func fail(_ node: SourceNode, _ field: String?, _ value: String? = nil, _ reason: String) {
+        errors.append(InputError(file: file, line: node.line, field: field, value: value, reason: reason))
+    }
+
+    // MARK: Document
+
+    private mutating func catalog(_ root: SourceNode) -> Catalog? {
+        guard let top = fields(root, context: "catalog", allowed: ["currency", "features", "tiers", "addons", "policy"],
+                               required: ["currency", "tiers"]) else { return nil }
+        var currency = "USD"
+        if let node = top["currency"], let text = string(node, "currency") {
+            if text.count == 3, text.allSatisfy({ $0.isLetter && $0.isUppercase }) { currency = text }
+            else { fail(node, "currency", text, "must be a three-letter ISO 4217 code such as USD") }
+        }
+        var features: [Feature] = []
+        var featureKeys = Set<String>()
+        for node in list(top["features"], "features") {
+            guard let feature = feature(node) else { continue }
+            if !featureKeys.insert(feature.key).inserted { fail(node, "key", feature.key, "duplicate feature key"); continue }
+            features.append(feature)
+        }
+        var tiers: [Tier] = []
+        for node in list(top["tiers"], "tiers") {
+            guard let tier = tier(node, rank: tiers.count, features: featureKeys) else { continue }
+            if tiers.contains(where: { $0.code == tier.code }) { fail(node, "code", tier.code, "duplicate tier code"); continue }
+            tiers.append(tier)
+        }
+        if tiers.isEmpty, let node = top["tiers"] { fail(node, "tiers", nil, "at least one tier is required") }
+        let tierCodes = Set(tiers.map(\.code))
+        var addons: [Addon] = []
+        for node in list(top["addons"], "addons") {
+            guard let addon = addon(node, tiers: tierCodes, features: featureKeys) else { continue }
+            if addons.contains(where: { $0.code == addon.code }) { fail(node, "code", addon.code, "duplicate add-on code"); continue }
+            addons.append(addon)
+        }
+        var policy = Policy()
+        if let node = top["policy"] { policy = self.policy(node) }
+        return Catalog(currency: currency, features: features, tiers: tiers, addons: addons, policy: policy)
+    }
+
+    private mutating func feature(_ node: SourceNode) -> Feature? {
+        guard let f = fields(node, context: "feature", allowed: ["key", "name"], required: ["key"]),
+              let key = code(f["key"]!, "key") else { return nil }
+        let name = f["name"].flatMap { string($0, "name") } ?? key
+        return Feature(key: key, name: name)
+    }
+
+    private mutating func tier(_ node: SourceNode, rank: Int, features: Set<String>) -> Tier? {
+        guard let f = fields(node, context: "tier", allowed: ["code", "name", "price_monthly", "storage_gb", "seats", "features"],
+                             required: ["code", "price_monthly", "storage_gb", "seats"]) else { return nil }
+        let code = code(f["code"]!, "code")
+        let price = amount(f["price_monthly"]!, "price_monthly")
+        let storage = amount(f["storage_gb"]!, "storage_gb")
+        let seats = amount(f["seats"]!, "seats")
+        var tierFeatures: [String] = []
+        for item in list(f["features"], "features") {
+            guard let key = string(item, "features") else { continue }
+            if !features.contains(key) { fail(item, "features", key, "unknown feature") }
+            else if tierFeatures.contains(key) { fail(item, "features", key, "feature listed twice") }
+            else { tierFeatures.append(key) }
+        }
+        guard let code, let price, let storage, let seats else { return nil }
+        let name = f["name"].flatMap { string($0, "name") } ?? code
+        return Tier(code: code, name: name, rank: rank, priceMonthly: price, storageGB: storage, seats: seats, features: tierFeatures)
+    }
+
+    private mutating func addon(_ node: SourceNode, tiers: Set<String>, features: Set<String>) -> Addon? {
+        guard let f = fields(node, context: "add-on",
+                             allowed: ["code", "name", "kind", "storage_gb", "seats", "feature", "price_monthly", "price_once", "available_on"],
+                             required: ["code", "kind"]) else { return nil }
+        let code = code(f["code"]!, "code")
+        var kind: AddonKind?
+        if let text = string(f["kind"]!, "kind") {
+            kind = AddonKind(rawValue: text)
+            if kind == nil { fail(f["kind"]!, "kind", text, "must be one of storage, seats, feature, service") }
+        }
+        let storage = f["storage_gb"].flatMap { amount($0, "storage_gb") } ?? 0
+        let seats = f["seats"].flatMap { amount($0, "seats") } ?? 0
+        let priceMonthly = f["price_monthly"].flatMap { amount($0, "price_monthly") } ?? 0
+        let priceOnce = f["price_once"].flatMap { amount($0, "price_once") } ?? 0
+        var feature: String?
+        if let node = f["feature"], let key = string(node, "feature") {
+            if features.contains(key) { feature = key } else { fail(node, "feature", key, "unknown feature") }
+        }
+        var availableOn: [String]?
+        if let node = f["available_on"] {
+            availableOn = []
+            for item in list(node, "available_on") {
+                guard let tier = string(item, "available_on") else { continue }
+                if tiers.contains(tier) { availableOn?.append(tier) } else { fail(item, "available_on", tier, "unknown tier") }
+            }
+        }
+        guard let code, let kind else { return nil }
+        // Each kind needs what it sells.
+        switch kind {
+        case .storage where storage <= 0: fail(node, "storage_gb", nil, "a storage add-on needs storage_gb > 0"); return nil
+        case .seats where seats <= 0: fail(node, "seats", nil, "a seats add-on needs seats > 0"); return nil
+        case .feature where f["feature"] == nil: fail(node, "feature", nil, "a feature add-on needs a feature"); return nil
+        case .feature where feature == nil: return nil
+        default: break
+        }
+        let name = f["name"].flatMap { string($0, "name") } ?? code
+        return Addon(code: code, name: name, kind: kind, storageGB: storage, seats: seats, feature: feature,
+                     priceMonthly: priceMonthly, priceOnce: priceOnce, availableOn: availableOn)
+    }
+
+    private mutating func policy(_ node: SourceNode) -> Policy {
+        var policy = Policy()
+        if case .scalar(let text, _) = node, text.isEmpty || text == "{}" || text == "~" || text == "null" { return policy }
+        guard case .map(let entries, _) = node else { fail(node, "policy", nil, "must be a mapping of overrides"); return policy }
+        for (key, value) in entries {
+            guard let setting = Policy.keys.first(where: { $0.key == key }) else {
+                fail(value, "policy", key, "unknown policy key (known: \(Policy.keys.map(\.key).joined(separator: ", ")))")
+                continue
+            }
+            guard let text = string(value, key), let number = Double(text), number.isFinite, number >= 0 else {
+                fail(value, key, value.scalarText, "must be a number ≥ 0"); continue
+            }
+            if setting.isInteger && number.rounded() != number { fail(value, key, text, "must be a whole number"); continue }
+            let fractionKeys: Set = ["storage_near_limit", "seats_near_limit", "low_adoption_ratio",
+                                     "storage_target_utilization", "seat_target_utilization", "monthly_churn"]
+            if fractionKeys.contains(key) && number > 1 { fail(value, key, text, "must be between 0 and 1"); continue }
+            if ["storage_target_utilization", "seat_target_utilization", "acceptance_alpha", "acceptance_beta"].contains(key), number == 0 {
+                fail(value, key, text, "must be greater than 0"); continue
+            }
+            if key == "holdout_percent" && number > 100 { fail(value, key, text, "must be between 0 and 100"); continue }
+            setting.set(&policy, number)
+        }
+        return policy
+    }
+
+    // MARK: Building blocks
+
+    private mutating func fields(_ node: SourceNode, context: String, allowed: Set<String>, required: [String]) -> [String: SourceNode]? {
+        guard case .map(let entries, _) = node else {
+            fail(node, nil, node.scalarText, "expected a mapping for a \(context)")
+            return nil
+        }
+        var result: [String: SourceNode] = [:]
+        var ok = true
+        for (key, value) in entries {
+            if !allowed.contains(key) {
+                fail(value, key, nil, "unknown key in a \(context) (allowed: \(allowed.sorted().joined(separator: ", ")))")
+                ok = false
+            } else if result[key] != nil {
+                fail(value, key, nil, "key given twice"); ok = false
+            } else {
+                result[key] = value
+            }
+        }
+        for key in required where result[key] == nil {
+            fail(node, key, nil, "missing in a \(context)"); ok = false
+        }
+        return ok ? result : nil
+    }
+
+    private mutating func list(_ node: SourceNode?, _ field: String) -> [SourceNode] {
+        guard let node else { return [] }
+        switch node {
+        case .list(let items, _): return items
+        case .scalar(let text, _) where text.isEmpty || text == "~" || text == "null": return []
+        default: fail(node, field, node.scalarText, "expected a list"); return []
+        }
+    }
+
+    private mutating func string(_ node: SourceNode, _ field: String) -> String? {
+        guard case .scalar(let text, _) = node else { fail(node, field, nil, "expected a single value"); return nil }
+        return text
+    }
+
+    private mutating func code(_ node: SourceNode, _ field: String) -> String? {
+        guard let text = string(node, field) else { return nil }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+        guard !text.isEmpty, text.count <= 64, text.allSatisfy(allowed.contains) else {
+            fail(node, field, text, "must be 1 to 64 letters, digits, '_', '-' or '.'"); return nil
+        }
+        return text
+    }
+
+    /// A whole number ≥ 0 (prices in minor units, GB, seats).
+    private mutating func amount(_ node: SourceNode, _ field: String) -> Int? {
+        guard let text = string(node, field) else { return nil }
+        guard let value = Int(text) else {
+            fail(node, field, text, "must be a whole number (money is in minor units, e.g. 2900 for 29.00)"); return nil
+        }
+        guard value >= 0 else { fail(node, field, text, "must not be negative"); return nil }
+        return value
+    }
+}
+
+extension SourceNode {
+    var scalarText: String? { if case .scalar(let text, _) = self { return text } else { return nil } }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Postgres
+import TierPlanCore
+import Yams
+
+/// Reads catalog YAML into a validated `Catalog`, with the line of every problem.
+public enum CatalogFile {
+    public static func parse(yaml: String, file: String) throws -> Catalog {
+        let root: Yams.Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw InputErrors([InputError(file: file, line: line(of: error), reason: "not valid YAML: \(summary(of: error))")])
+        }
+        guard let root else { throw InputErrors([InputError(file: file, line: 1, reason: "empty catalog")]) }
+        return try CatalogParser.parse(try sourceNode(root, file: file), file: file)
+    }
+
+    static func sourceNode(_ node: Yams.Node, file: String) throws -> SourceNode {
+        let line = node.mark?.line ?? 0
+        switch node {
+        case .scalar(let scalar):
+            return .scalar(scalar.string, line: line)
+        case .sequence(let sequence):
+            return .list(try sequence.map { try sourceNode($0, file: file) }, line: line)
+        case .mapping(let mapping):
+            var entries: [(key: String, value: SourceNode)] = []
+            for (key, value) in mapping {
+                guard case .scalar(let keyScalar) = key else {
+                    throw InputErrors([InputError(file: file, line: key.mark?.line ?? line, reason: "keys must be plain words")])
+                }
+                entries.append((keyScalar.string, try sourceNode(value, file: file)))
+            }
+            return .map(entries, line: line)
+        case .alias:
+            throw InputErrors([InputError(file: file, line: line, reason: "YAML aliases are not supported in a catalog")])
+        }
+    }
+
+    private static func line(of error: YamlError) -> Int {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        default: return 1
+        }
+    }
+
+    private static func summary(of error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+        default: return "\(error)".split(separator: "\n").first.map(String.init) ?? "parse error"
+        }
+    }
+}
+
+/// What a catalog load changed.
+public struct CatalogLoadSummary: Codable, Sendable {
+    public var currency: String
+    public var features: Int
+    public var tiers: Int
+    public var addons: Int
+    public var removed: [String]
+    public var policy: Policy
+}
+
+/// The SQL of the catalog tables: replace the whole catalog atomically, read it back.
+public enum CatalogStore {
+    /// Replaces the catalog in one transaction. Refuses (changing nothing) when a tier or add-on
+    /// still used by an account would disappear, or the currency would change under accounts.
+    public static func load(_ catalog: Catalog, source: String, into db: Connection) throws -> CatalogLoadSummary {
+        try db.transaction { db in
+            try db.execute("SELECT pg_advisory_xact_lock(hashtext('tierplan.catalog'))")
+            let tierCodes = PostgresArray(catalog.tiers.map(\.code))
+            let addonCodes = PostgresArray(catalog.addons.map(\.code))
+            let featureKeys = PostgresArray(catalog.features.map(\.key))
+
+            var problems: [String] = []
+            for row in try db.query("""
+                SELECT tier_code, count(*), min(account_id) FROM accounts
+                WHERE NOT (tier_code = ANY($1::text[])) GROUP BY tier_code ORDER BY tier_code
+                """, [tierCodes]).rows {
+                problems.append("tier '\(try row.decode(0, as: String.self))' is still used by \(try row.decode(1, as: Int.self)) account(s), e.g. '\(try row.decode(2, as: String.self))', and cannot be removed")
+            }
+            for row in try db.query("""
+                SELECT addon_code, count(*), min(account_id) FROM account_addons
+                WHERE NOT (addon_code = ANY($1::text[])) GROUP BY addon_code ORDER BY addon_code
+                """, [addonCodes]).rows {
+                problems.append("add-on '\(try row.decode(0, as: String.self))' is still held by \(try row.decode(1, as: Int.self)) account(s), e.g. '\(try row.decode(2, as: String.self))', and cannot be removed")
+            }
+            if let current = try db.query("SELECT currency FROM catalog").first?.decode(0, as: String.self),
+               current != catalog.currency,
+               try db.query("SELECT EXISTS (SELECT 1 FROM accounts)").first?.decode(0, as: Bool.self) == true {
+                problems.append("currency cannot change from \(current) to \(catalog.currency) while accounts exist")
+            }
+            if !problems.isEmpty { throw StoreError.refused("\(source): catalog refused, nothing changed: " + problems.joined(separator: "; ")) }
+
+            let removed = try db.query("""
+                SELECT 'tier ' || code FROM tiers WHERE NOT (code = ANY($1::text[]))
+                UNION ALL SELECT 'add-on ' || code FROM addons WHERE NOT (code = ANY($2::text[]))
+                UNION ALL SELECT 'feature ' || key FROM features WHERE NOT (key = ANY($3::text[]))
+                """, [tierCodes, addonCodes, featureKeys]).rows.map { try $0.decode(0, as: String.self) }
+
+            try db.execute("DELETE FROM tier_features")
+            for feature in catalog.features {
+                try db.execute("""
+                    INSERT INTO features (key, name) VALUES ($1, $2)
+                    ON CONFLICT (key) DO UPDATE SET name = excluded.name
+                    """, [feature.key, feature.name])
+            }
+            for tier in catalog.tiers {
+                try db.execute("""
+                    INSERT INTO tiers (code, name, rank, price_monthly, storage_gb, seats) VALUES ($1, $2, $3, $4, $5, $6)
+                    ON CONFLICT (code) DO UPDATE SET name = excluded.name, rank = excluded.rank,
+                        price_monthly = excluded.price_monthly, storage_gb = excluded.storage_gb, seats = excluded.seats
+                    """, [tier.code, tier.name, tier.rank, tier.priceMonthly, tier.storageGB, tier.seats])
+                for feature in tier.features {
+                    try db.execute("INSERT INTO tier_features (tier_code, feature_key) VALUES ($1, $2)", [tier.code, feature])
+                }
+            }
+            for addon in catalog.addons {
+                try db.execute("""
+                    INSERT INTO addons (code, name, kind, storage_gb, seats, feature_key, price_monthly, price_once, available_on)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[])
+                    ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, storage_gb = excluded.storage_gb,
+                        seats = excluded.seats, feature_key = excluded.feature_key, price_monthly = excluded.price_monthly,
+                        price_once = excluded.price_once, available_on = excluded.available_on
+                    """, [addon.code, addon.name, addon.kind.rawValue, addon.storageGB, addon.seats, addon.feature,
+                          addon.priceMonthly, addon.priceOnce, addon.availableOn.map(PostgresArray.init)])
+            }
+            try db.execute("DELETE FROM addons WHERE NOT (code = ANY($1::text[]))", [addonCodes])
+            try db.execute("DELETE FROM tiers WHERE NOT (code = ANY($1::text[]))", [tierCodes])
+            try db.execute("DELETE FROM features WHERE NOT (key = ANY($1::text[]))", [featureKeys])
+            try db.execute("""
+                INSERT INTO catalog (id, currency, policy, source, loaded_at) VALUES (true, $1, $2::jsonb, $3, now())
+                ON CONFLICT (id) DO UPDATE SET currency = excluded.currency, policy = excluded.policy,
+                    source = excluded.source, loaded_at = excluded.loaded_at
+                """, [catalog.currency, try policyJSON(catalog.policy), source])
+            return CatalogLoadSummary(currency: catalog.currency, features: catalog.features.count, tiers: catalog.tiers.count,
+                                      addons: catalog.addons.count, removed: removed, policy: catalog.policy)
+        }
+    }
+
+    /// The catalog as loaded; throws `StoreError.noCatalog` when none was.
+    public static func read(_ db: Connection) throws -> Catalog {
+        guard let head = try db.query("SELECT currency, policy::text FROM catalog").first else { throw StoreError.noCatalog }
+        let policyText = try head.decode(1, as: String.self)
+        let policy = try JSONDecoder.snakeCase.decode(Policy.self, from: Data(policyText.utf8))
+        let features = try db.query("SELECT key, name FROM features ORDER BY key").rows.map {
+            Feature(key: try $0.decode(0), name: try $0.decode(1))
+        }
+        var tierFeatures: [String: [String]] = [:]
+        for row in try db.query("SELECT tier_code, feature_key FROM tier_features ORDER BY tier_code, feature_key").rows {
+            tierFeatures[try row.decode(0, as: String.self), default: []].append(try row.decode(1))
+        }
+        let tiers = try db.query("SELECT code, name, rank, price_monthly, storage_gb, seats FROM tiers ORDER BY rank").rows.map { row in
+            let code: String = try row.decode(0)
+            return Tier(code: code, name: try row.decode(1), rank: try row.decode(2), priceMonthly: try row.decode(3),
+                        storageGB: try row.decode(4), seats: try row.decode(5), features: tierFeatures[code] ?? [])
+        }
+        let addons = try db.query("""
+            SELECT code, name, kind, storage_gb, seats, feature_key, price_monthly, price_once, available_on
+            FROM addons ORDER BY code
+            """).rows.map { row in
+            Addon(code: try row.decode(0), name: try row.decode(1), kind: AddonKind(rawValue: try row.decode(2)) ?? .service,
+                  storageGB: try row.decode(3), seats: try row.decode(4), feature: try row.decodeIfPresent(5),
+                  priceMonthly: try row.decode(6), priceOnce: try row.decode(7),
+                  availableOn: try row.decodeIfPresent(8, as: PostgresArray<String>.self)?.elements)
+        }
+        return Catalog(currency: try head.decode(0), features: features, tiers: tiers, addons: addons, policy: policy)
+    }
+
+    static func policyJSON(_ policy: Policy) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(policy), as: UTF8.self)
+    }
+}
+
+extension JSONDecoder {
+    static var snakeCase: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+}

@@ -1,0 +1,223 @@
+-- tierplan schema. Applied by `tierplan db migrate`; every statement is safe to run again.
+-- Money is bigint minor units (cents). Storage is bigint bytes. Days are UTC calendar days.
+-- Every per-account table has a primary key that starts with account_id, so the schema can be
+-- distributed by account on Citus (see citus.sql); catalog tables are small reference tables.
+-- To change the schema: append idempotent statements (ADD COLUMN IF NOT EXISTS, …) and raise
+-- the version at the end of this file and in Schema.swift.
+
+CREATE TABLE IF NOT EXISTS schema_version (
+    version    integer PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- ───────────────────────────── Catalog (reference data) ─────────────────────────────
+
+-- The catalog as a whole: its currency, policy overrides and when it was loaded.
+CREATE TABLE IF NOT EXISTS catalog (
+    id         boolean PRIMARY KEY DEFAULT true CHECK (id),      -- exactly one row
+    currency   char(3) NOT NULL,
+    policy     jsonb   NOT NULL DEFAULT '{}',                    -- overrides of the policy defaults
+    source     text,                                             -- file it was loaded from
+    loaded_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS features (
+    key  text PRIMARY KEY,
+    name text NOT NULL
+);
+
+-- Tiers; rank is the position in the catalog file, 0 = lowest.
+CREATE TABLE IF NOT EXISTS tiers (
+    code          text PRIMARY KEY,
+    name          text    NOT NULL,
+    rank          integer NOT NULL,
+    price_monthly bigint  NOT NULL CHECK (price_monthly >= 0),
+    storage_gb    bigint  NOT NULL CHECK (storage_gb >= 0),
+    seats         integer NOT NULL CHECK (seats >= 0)
+);
+
+CREATE TABLE IF NOT EXISTS tier_features (
+    tier_code   text NOT NULL REFERENCES tiers (code) ON DELETE CASCADE,
+    feature_key text NOT NULL REFERENCES features (key),
+    PRIMARY KEY (tier_code, feature_key)
+);
+
+-- Add-ons: storage and seat packs, feature add-ons, one-time services.
+CREATE TABLE IF NOT EXISTS addons (
+    code          text PRIMARY KEY,
+    name          text    NOT NULL,
+    kind          text    NOT NULL CHECK (kind IN ('storage', 'seats', 'feature', 'service')),
+    storage_gb    bigint  NOT NULL DEFAULT 0 CHECK (storage_gb >= 0),
+    seats         integer NOT NULL DEFAULT 0 CHECK (seats >= 0),
+    feature_key   text REFERENCES features (key),
+    price_monthly bigint  NOT NULL DEFAULT 0 CHECK (price_monthly >= 0),
+    price_once    bigint  NOT NULL DEFAULT 0 CHECK (price_once >= 0),
+    available_on  text[]                                         -- NULL: every tier
+);
+
+-- ───────────────────────────── Accounts ─────────────────────────────
+
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id   text PRIMARY KEY,
+    name         text        NOT NULL,
+    tier_code    text        NOT NULL REFERENCES tiers (code),
+    status       text        NOT NULL CHECK (status IN ('active', 'trialing', 'past_due', 'canceled')),
+    created_at   timestamptz NOT NULL,
+    discount_bp  integer     NOT NULL DEFAULT 0 CHECK (discount_bp BETWEEN 0 AND 10000), -- 1250 = 12.5 %
+    segment      text        NOT NULL DEFAULT '',
+    owner        text        NOT NULL DEFAULT '',
+    canceled_at  timestamptz,
+    mrr          bigint      NOT NULL CHECK (mrr >= 0),          -- as priced at the last import
+    updated_at   timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS account_addons (
+    account_id text    NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+    addon_code text    NOT NULL REFERENCES addons (code),
+    quantity   integer NOT NULL CHECK (quantity > 0),
+    PRIMARY KEY (account_id, addon_code)
+);
+
+-- Every change of tier, add-ons, discount, status or MRR, with the day it took effect.
+-- One row per account and day: a second import for the same day replaces that day's state.
+CREATE TABLE IF NOT EXISTS account_history (
+    account_id   text    NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+    effective_on date    NOT NULL,
+    tier_code    text    NOT NULL,
+    addons       text    NOT NULL DEFAULT '',                    -- code:qty;… sorted by code
+    discount_bp  integer NOT NULL,
+    status       text    NOT NULL,
+    mrr          bigint  NOT NULL,
+    recorded_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, effective_on)
+);
+
+-- ───────────────────────────── Usage ─────────────────────────────
+
+-- Raw storage samples, unique per account and event id (ingest is idempotent on it).
+CREATE TABLE IF NOT EXISTS storage_samples (
+    account_id text        NOT NULL,
+    id         text        NOT NULL,
+    at         timestamptz NOT NULL,
+    bytes      bigint      NOT NULL CHECK (bytes >= 0),
+    PRIMARY KEY (account_id, id)
+);
+
+-- Raw feature uses, unique per account and event id.
+CREATE TABLE IF NOT EXISTS feature_events (
+    account_id  text        NOT NULL,
+    id          text        NOT NULL,
+    user_id     text        NOT NULL,
+    feature_key text        NOT NULL,
+    at          timestamptz NOT NULL,
+    count       bigint      NOT NULL DEFAULT 1 CHECK (count >= 1),
+    PRIMARY KEY (account_id, id)
+);
+
+-- Daily rollups, kept in step with the raw tables by ingest (same transaction).
+-- Planning reads only these, so its cost follows accounts × days, not events.
+
+-- Per account and day: the largest sample (growth trend) and the latest one (usage on a day).
+CREATE TABLE IF NOT EXISTS daily_storage (
+    account_id text        NOT NULL,
+    day        date        NOT NULL,
+    max_bytes  bigint      NOT NULL,
+    last_at    timestamptz NOT NULL,
+    last_bytes bigint      NOT NULL,
+    samples    integer     NOT NULL,
+    PRIMARY KEY (account_id, day)
+);
+
+-- Per account, day and feature: how many events and uses (adoption and demand count days).
+CREATE TABLE IF NOT EXISTS daily_feature_usage (
+    account_id  text   NOT NULL,
+    day         date   NOT NULL,
+    feature_key text   NOT NULL,
+    events      bigint NOT NULL,
+    uses        bigint NOT NULL,
+    PRIMARY KEY (account_id, day, feature_key)
+);
+
+-- Per account, day and user: who was active (distinct users over the window).
+CREATE TABLE IF NOT EXISTS daily_active_users (
+    account_id text   NOT NULL,
+    day        date   NOT NULL,
+    user_id    text   NOT NULL,
+    events     bigint NOT NULL,
+    PRIMARY KEY (account_id, day, user_id)
+);
+
+-- ───────────────────────────── Runs and offers ─────────────────────────────
+
+-- One row per `plan`/`run`: what it was asked and what it did.
+CREATE TABLE IF NOT EXISTS runs (
+    run_id           uuid PRIMARY KEY,
+    command          text        NOT NULL,
+    as_of            date        NOT NULL,
+    started_at       timestamptz NOT NULL DEFAULT now(),
+    finished_at      timestamptz,
+    accounts_scanned integer,
+    accounts_flagged integer,
+    offers_created   integer,
+    offers_refreshed integer,
+    offers_expired   integer
+);
+
+-- Priced suggestions. Only one open (proposed/approved) offer per account, kind and target.
+CREATE TABLE IF NOT EXISTS offers (
+    account_id             text        NOT NULL REFERENCES accounts (account_id),
+    offer_id               uuid        NOT NULL,
+    run_id                 uuid        NOT NULL,
+    as_of                  date        NOT NULL,
+    kind                   text        NOT NULL CHECK (kind IN ('tier_upgrade', 'addon', 'adoption')),
+    rank                   integer     NOT NULL,                 -- 1 primary, 2 alternative
+    status                 text        NOT NULL CHECK (status IN ('proposed', 'approved', 'rejected', 'snoozed',
+                                                                   'expired', 'held_out', 'accepted', 'declined')),
+    target                 text        NOT NULL,                 -- canonical to_tier + add-ons, for de-duplication
+    from_tier              text        NOT NULL,
+    to_tier                text        NOT NULL,
+    add_items              jsonb       NOT NULL DEFAULT '[]',    -- [{"addon":…, "quantity":…}]
+    remove_items           jsonb       NOT NULL DEFAULT '[]',
+    current_mrr            bigint      NOT NULL,
+    new_mrr                bigint      NOT NULL,
+    delta_mrr              bigint      NOT NULL,
+    one_time               bigint      NOT NULL DEFAULT 0,
+    acceptance_probability double precision NOT NULL,
+    expected_delta_mrr     double precision NOT NULL,
+    reasons                text[]      NOT NULL,
+    rationale              text        NOT NULL,
+    evidence               jsonb       NOT NULL DEFAULT '{}',    -- the signals it was built on
+    snoozed_until          date,
+    version                integer     NOT NULL DEFAULT 1,       -- raised by every change (optimistic locking)
+    created_at             timestamptz NOT NULL DEFAULT now(),
+    updated_at             timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account_id, offer_id)
+);
+CREATE INDEX IF NOT EXISTS offers_offer_id ON offers (offer_id);
+CREATE UNIQUE INDEX IF NOT EXISTS offers_one_open_per_target ON offers (account_id, kind, target)
+    WHERE status IN ('proposed', 'approved');
+CREATE INDEX IF NOT EXISTS offers_status ON offers (status);
+
+-- Append-only audit of every offer change: who, when, why. Never updated, never deleted.
+CREATE TABLE IF NOT EXISTS offer_events (
+    account_id  text        NOT NULL,
+    offer_id    uuid        NOT NULL,
+    seq         bigserial   NOT NULL,
+    from_status text,
+    to_status   text        NOT NULL,
+    actor       text        NOT NULL,
+    reason      text,
+    at          timestamptz NOT NULL DEFAULT now(),
+    run_id      uuid,
+    PRIMARY KEY (account_id, offer_id, seq)
+);
+
+CREATE OR REPLACE FUNCTION offer_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'offer_events is append-only' USING ERRCODE = 'insufficient_privilege';
+END $$;
+DROP TRIGGER IF EXISTS offer_events_no_change ON offer_events;
+CREATE TRIGGER offer_events_no_change BEFORE UPDATE OR DELETE ON offer_events
+    FOR EACH ROW EXECUTE FUNCTION offer_events_append_only();
+
+INSERT INTO schema_version (version) VALUES (1) ON CONFLICT DO NOTHING;

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import TierPlanCore
+import TierPlanStore
+
+/// `tierplan catalog …`: tiers, features, add-ons and policy.
+struct CatalogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog",
+        abstract: "Load or show the catalog: tiers, features, add-ons, policy.",
+        subcommands: [Load.self, Show.self]
+    )
+
+    struct Load: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load the catalog from YAML, atomically (the whole file or nothing).",
+            discussion: "Tiers are listed from lowest to highest; that order is their rank. Prices are integer minor units.")
+        @Argument(help: "Catalog YAML file, or - for stdin.") var file: String
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try runReportingErrors {
+                let catalog = try CatalogFile.parse(yaml: try readText(file), file: file)
+                let db = try connection.connect()
+                let summary = try CatalogStore.load(catalog, source: file, into: db)
+                if output.json { try Console.json(summary); return }
+                Console.out("catalog loaded from \(file): \(summary.tiers) tiers, \(summary.features) features, \(summary.addons) add-ons (\(summary.currency))")
+                if !summary.removed.isEmpty { Console.out("removed: \(summary.removed.joined(separator: ", "))") }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the loaded catalog.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try runReportingErrors {
+                let catalog = try CatalogStore.read(try connection.connect())
+                if output.json { try Console.json(CatalogView(catalog)); return }
+                Console.out("currency \(catalog.currency)")
+                for tier in catalog.tiers {
+                    Console.out("tier \(tier.rank) \(tier.code): \(tier.priceMonthly) /month, \(tier.storageGB) GB, \(tier.seats) seats, features \(tier.features.joined(separator: ", "))")
+                }
+                for addon in catalog.addons {
+                    Console.out("add-on \(addon.code) (\(addon.kind.rawValue)): \(addon.priceMonthly) /month, \(addon.priceOnce) once, on \(addon.availableOn?.joined(separator: ", ") ?? "every tier")")
+                }
+            }
+        }
+    }
+}
+
+/// The catalog as JSON, with the policy in effect.
+struct CatalogView: Encodable {
+    var currency: String
+    var features: [Feature]
+    var tiers: [Tier]
+    var addons: [Addon]
+    var policy: Policy
+    init(_ c: Catalog) { currency = c.currency; features = c.features; tiers = c.tiers; addons = c.addons; policy = c.policy }
+}

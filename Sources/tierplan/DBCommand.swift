@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import TierPlanStore
+
+/// `tierplan db …`: the embedded cluster and migrations.
+struct DBCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db",
+        abstract: "The local PostgreSQL cluster under .tierplan/, and schema migrations.",
+        subcommands: [Up.self, Down.self, Status.self, URLCommand.self, Migrate.self]
+    )
+
+    struct Up: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create (initdb) and start the local cluster; apply the schema.")
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try runReportingErrors {
+                let cluster = EmbeddedCluster.forCurrentDirectory()
+                let started = try cluster.up()
+                let db = try DatabaseTarget.embedded(cluster).connect()
+                let version = try Schema.installedVersion(db)
+                if output.json {
+                    try Console.json(["home": cluster.home, "url": cluster.url, "state": "running",
+                                      "started": started ? "yes" : "no", "schema_version": version.map(String.init) ?? "none"])
+                } else {
+                    Console.note(started ? "started PostgreSQL at \(cluster.home)" : "PostgreSQL already running at \(cluster.home)")
+                    Console.out(cluster.url)
+                }
+            }
+        }
+    }
+
+    struct Down: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the local cluster (its data stays).")
+        @Flag(help: "Also delete the cluster's folder and all its data.") var destroy = false
+
+        func run() throws {
+            try runReportingErrors {
+                let cluster = EmbeddedCluster.forCurrentDirectory()
+                if destroy {
+                    try cluster.destroy()
+                    Console.note("stopped and deleted \(cluster.home)")
+                } else {
+                    let wasRunning = cluster.state == .running
+                    try cluster.down()
+                    Console.note(wasRunning ? "stopped PostgreSQL at \(cluster.home)" : "not running (\(cluster.home))")
+                }
+            }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Say whether the local cluster exists and runs, and where.")
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try runReportingErrors {
+                let cluster = EmbeddedCluster.forCurrentDirectory()
+                let state = cluster.state
+                if output.json {
+                    var fields = ["home": cluster.home, "state": state.rawValue, "url": cluster.url]
+                    if let pid = cluster.runningPID { fields["pid"] = String(pid) }
+                    try Console.json(fields)
+                } else {
+                    Console.out("\(state.rawValue): \(cluster.home)" + (cluster.runningPID.map { " (pid \($0))" } ?? ""))
+                }
+                if state != .running { throw ExitCode(3) }
+            }
+        }
+    }
+
+    struct URLCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "url", abstract: "Print the local cluster's connection string.")
+        func run() throws { Console.out(EmbeddedCluster.forCurrentDirectory().url) }
+    }
+
+    struct Migrate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply schema.sql (safe to repeat); print the schema version.")
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try runReportingErrors {
+                let db = try connection.connect(checkSchema: false)
+                let before = try Schema.migrate(db)
+                let after = try Schema.installedVersion(db) ?? 0
+                if output.json {
+                    try Console.json(MigrateResult(versionBefore: before, version: after))
+                } else {
+                    Console.out(before == after ? "schema is up to date (version \(after))"
+                                : "schema migrated from \(before.map(String.init) ?? "nothing") to version \(after)")
+                }
+            }
+        }
+    }
+}
+
+struct MigrateResult: Encodable {
+    var versionBefore: Int?
+    var version: Int
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import TierPlanCore
+import TierPlanStore
+
+/// `--database-url`, shared by every command that reads or writes data.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL or key=value string (default: DATABASE_URL, PG*, else the embedded cluster).")
+    var databaseURL: String?
+
+    var target: DatabaseTarget { DatabaseTarget.resolve(explicit: databaseURL) }
+
+    /// Connects, starting and migrating the embedded cluster when it is the target.
+    func connect(checkSchema: Bool = true) throws -> Connection {
+        try target.connect(checkSchema: checkSchema) { Console.note($0) }
+    }
+}
+
+/// `--json`: exactly one JSON document on stdout.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print exactly one JSON document on stdout.")
+    var json = false
+}
+
+/// Writing to the terminal: results to stdout, messages and progress to stderr.
+enum Console {
+    static let stderrIsTerminal = isatty(2) == 1
+
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Prints `value` as JSON with snake_case keys.
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        out(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// A progress line rewritten in place, only on a terminal.
+    static func progress(_ text: String) {
+        guard stderrIsTerminal else { return }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+    }
+
+    static func endProgress() {
+        guard stderrIsTerminal else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 && c != "-" { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+}
+
+/// Runs a command body; any error becomes a clear message on stderr and a non-zero exit.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let errors as InputErrors {
+        Console.endProgress()
+        for error in errors.errors.prefix(50) { Console.note("error: \(error)") }
+        if errors.errors.count > 50 { Console.note("error: … and \(errors.errors.count - 50) more") }
+        Console.note("error: input refused, nothing was written (\(errors.errors.count) error\(errors.errors.count == 1 ? "" : "s"))")
+        throw ExitCode(1)
+    } catch {
+        Console.endProgress()
+        Console.note("error: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+extension Day: ExpressibleByArgument {
+    public init?(argument: String) { self.init(iso: argument) }
+}
+
+/// Reads a whole text file (or stdin for `-`), with a clear error.
+func readText(_ path: String) throws -> String {
+    if path == "-" {
+        return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw StoreError.refused("\(path): cannot read the file (does it exist?)")
+    }
+    guard let text = String(data: data, encoding: .utf8) else { throw StoreError.refused("\(path): not UTF-8 text") }
+    return text
+}

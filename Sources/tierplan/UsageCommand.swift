@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import TierPlanCore
+import TierPlanStore
+
+extension OnError: ExpressibleByArgument {}
+extension UsageFormat: ExpressibleByArgument {}
+
+/// `tierplan usage …`: storage samples and feature events.
+struct UsageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "usage",
+        abstract: "Ingest usage events.",
+        subcommands: [Ingest.self]
+    )
+
+    struct Ingest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ingest usage events (NDJSON or CSV), idempotently by (account, id).",
+            discussion: """
+                NDJSON: {"type":"storage","id":…,"account":…,"at":…,"bytes":…} or {"type":"feature",…,"user":…,"feature":…,"count":…}
+                CSV header: \(UsageFormat.csvHeader.joined(separator: ","))
+                With --on-error abort (default) one bad line refuses the whole input and nothing is written.
+                With --on-error skip the good lines go in and each bad line goes to --rejects FILE with its reason.
+                """)
+        @Argument(help: "Events file, or - for stdin.") var file: String
+        @Option(help: "ndjson or csv (default: from the file name, else the first character).") var format: UsageFormat?
+        @Option(name: .customLong("on-error"), help: "abort or skip.") var onError: OnError = .abort
+        @Option(help: "Where skipped lines go, one JSON object each (required with --on-error skip).") var rejects: String?
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if onError == .skip && rejects == nil { throw ValidationError("--on-error skip needs --rejects FILE, so no line is lost") }
+            if onError == .abort && rejects != nil { throw ValidationError("--rejects goes with --on-error skip") }
+        }
+
+        func run() throws {
+            try runReportingErrors {
+                let reader = try LineReader(path: file)
+                let db = try connection.connect()
+                var ingest = UsageIngest()
+                ingest.onError = onError
+                ingest.rejectsPath = rejects
+                ingest.progress = { p in
+                    let rate = p.seconds > 0 ? Int(Double(p.lines) / p.seconds) : 0
+                    Console.progress("\(p.phase): \(Console.grouped(p.lines)) lines, \(Console.grouped(rate)) rows/s")
+                }
+                let summary = try ingest.run(reader, file: file, format: format, into: db)
+                Console.endProgress()
+                if output.json { try Console.json(summary); return }
+                let rate = summary.seconds > 0 ? Int(Double(summary.lines) / summary.seconds) : 0
+                Console.out("\(file): \(Console.grouped(summary.lines)) lines, \(Console.grouped(summary.new)) new, \(Console.grouped(summary.duplicates)) duplicates"
+                            + (summary.rejected > 0 ? ", \(summary.rejected) rejected to \(summary.rejectsFile ?? "")" : "")
+                            + " (storage \(summary.storageNew) new / \(summary.storageDuplicates) dup, feature \(summary.featureNew) new / \(summary.featureDuplicates) dup) in \(String(format: "%.2f", summary.seconds)) s, \(Console.grouped(rate)) rows/s")
+            }
+        }
+    }
+}

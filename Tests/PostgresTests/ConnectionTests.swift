@@ -1,0 +1,122 @@
+import Postgres
+import TestSupport
+import XCTest
+
+final class ConnectionTests: XCTestCase {
+    var db: Connection!
+
+    override func setUpWithError() throws {
+        (db, _) = try TestCluster.freshConnection()
+    }
+
+    func testParametersRoundTripIncludingNullAndUnicode() throws {
+        let name = "Zoë 🚀 \"quoted\" \\ back\tslash; DROP TABLE x;--"
+        let row = try XCTUnwrap(db.query("SELECT $1::text, $2::text, $3::bigint, $4::float8, $5::bool, $6::int",
+                                         [name, SQLNull(), Int64(9_007_199_254_740_993), 0.25, true, Optional<Int>.none]).first)
+        XCTAssertEqual(try row.decode(0, as: String.self), name)
+        XCTAssertNil(try row.decodeIfPresent(1, as: String.self))
+        XCTAssertEqual(try row.decode(2, as: Int64.self), 9_007_199_254_740_993)
+        XCTAssertEqual(try row.decode(3, as: Double.self), 0.25)
+        XCTAssertEqual(try row.decode(4, as: Bool.self), true)
+        XCTAssertNil(try row.decodeIfPresent(5, as: Int.self))
+        XCTAssertThrowsError(try row.decode(1, as: String.self)) { error in
+            XCTAssertEqual((error as? PostgresError)?.code, .decoding)
+        }
+        XCTAssertEqual(try db.query("SELECT length($1::text)", [name]).first?.decode(0, as: Int.self), name.count)
+    }
+
+    func testArraysRoundTrip() throws {
+        let values = ["a", "b c", "quote\"d", "back\\slash", "", "NULL"]
+        let row = try XCTUnwrap(db.query("SELECT $1::text[]", [PostgresArray(values)]).first)
+        XCTAssertEqual(try row.decode(0, as: PostgresArray<String>.self).elements, values)
+    }
+
+    func testUniqueViolationCarriesSQLState() throws {
+        try db.execute("CREATE TABLE t (id int PRIMARY KEY)")
+        try db.execute("INSERT INTO t VALUES ($1)", [1])
+        XCTAssertThrowsError(try db.execute("INSERT INTO t VALUES ($1)", [1])) { error in
+            let pg = error as? PostgresError
+            XCTAssertEqual(pg?.sqlState, "23505")
+            XCTAssertTrue(pg?.isUniqueViolation ?? false)
+            XCTAssertTrue(pg?.detail?.contains("(id)=(1)") ?? false, "\(String(describing: pg?.detail))")
+        }
+        // The connection stays usable after an error.
+        XCTAssertEqual(try db.query("SELECT count(*) FROM t").first?.decode(0, as: Int.self), 1)
+    }
+
+    func testTransactionRollsBackOnError() throws {
+        try db.execute("CREATE TABLE t (id int PRIMARY KEY)")
+        struct Boom: Error {}
+        XCTAssertThrowsError(try db.transaction { db in
+            try db.execute("INSERT INTO t VALUES (1)")
+            throw Boom()
+        })
+        XCTAssertEqual(try db.query("SELECT count(*) FROM t").first?.decode(0, as: Int.self), 0)
+        try db.transaction { db in try db.execute("INSERT INTO t VALUES (2)") }
+        XCTAssertEqual(try db.query("SELECT count(*) FROM t").first?.decode(0, as: Int.self), 1)
+    }
+
+    func testCopyInStreamsRowsWithEscapes() throws {
+        try db.execute("CREATE TABLE t (id int, name text)")
+        let copied = try db.copyIn("COPY t FROM STDIN") { copy in
+            for i in 0..<10_000 { try copy.writeRow([String(i), i == 7 ? "tab\there\nnewline \\ é" : (i == 8 ? nil : "n\(i)")]) }
+        }
+        XCTAssertEqual(copied, 10_000)
+        XCTAssertEqual(try db.query("SELECT count(*) FROM t").first?.decode(0, as: Int.self), 10_000)
+        XCTAssertEqual(try db.query("SELECT name FROM t WHERE id = 7").first?.decode(0, as: String.self), "tab\there\nnewline \\ é")
+        XCTAssertNil(try db.query("SELECT name FROM t WHERE id = 8").first?.decodeIfPresent(0, as: String.self))
+    }
+
+    func testCopyAbortedMidStreamLeavesNoRows() throws {
+        try db.execute("CREATE TABLE t (id int)")
+        struct ProducerFailed: Error {}
+        XCTAssertThrowsError(try db.copyIn("COPY t FROM STDIN") { copy in
+            for i in 0..<100_000 {
+                try copy.writeRow([String(i)])
+                if i == 60_000 { throw ProducerFailed() }   // after several chunks went to the server
+            }
+        }) { error in XCTAssertTrue(error is ProducerFailed) }
+        XCTAssertEqual(try db.query("SELECT count(*) FROM t").first?.decode(0, as: Int.self), 0)
+    }
+
+    func testCopyWithBadDataFailsWithServerError() throws {
+        try db.execute("CREATE TABLE t (id int)")
+        XCTAssertThrowsError(try db.copyIn("COPY t FROM STDIN") { copy in
+            try copy.writeRow(["1"])
+            try copy.writeRow(["not a number"])
+        }) { error in XCTAssertEqual((error as? PostgresError)?.sqlState, "22P02") }
+        XCTAssertEqual(try db.query("SELECT count(*) FROM t").first?.decode(0, as: Int.self), 0)
+    }
+
+    func testBatchesThroughCursor() throws {
+        var seen = 0, batches = 0
+        try db.transaction { db in
+            try db.forEachBatch("SELECT g FROM generate_series(1, $1::int) g", [12_345], batchSize: 1_000) { rows in
+                seen += rows.count
+                batches += 1
+            }
+        }
+        XCTAssertEqual(seen, 12_345)
+        XCTAssertEqual(batches, 13)
+    }
+
+    func testConnectionFailureSaysWhy() throws {
+        XCTAssertThrowsError(try Connection("postgresql:///nope?host=/nonexistent-socket-dir&port=1")) { error in
+            let pg = error as? PostgresError
+            XCTAssertEqual(pg?.code, .connectionFailed)
+            XCTAssertTrue(pg?.message.contains("cannot connect to PostgreSQL") ?? false)
+            XCTAssertTrue(pg?.message.contains("/nonexistent-socket-dir") ?? false, pg?.message ?? "")
+        }
+        XCTAssertThrowsError(try Connection("this is not a conninfo")) { error in
+            XCTAssertEqual((error as? PostgresError)?.code, .connectionFailed)
+        }
+    }
+
+    func testSyntaxErrorCarriesMessage() throws {
+        XCTAssertThrowsError(try db.query("SELEC 1")) { error in
+            let pg = error as? PostgresError
+            XCTAssertEqual(pg?.sqlState, "42601")
+            XCTAssertTrue(pg?.message.contains("syntax error") ?? false)
+        }
+    }
+}

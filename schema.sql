@@ -1,0 +1,1 @@
+Sources/TierPlanStore/Resources/schema.sql
