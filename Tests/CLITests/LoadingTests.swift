@@ -1,0 +1,329 @@
+import Foundation
+import Postgres
+import TestSupport
+import XCTest
+
+/// Catalog, accounts and usage loading through the real `tierplan` binary and a real database.
+final class LoadingTests: XCTestCase {
+    var url: String!
+    var db: Connection!
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        url = try TestCluster.freshDatabase()
+        db = try Connection(url)
+        dir = try temporaryFolder()
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    @discardableResult
+    func tierplan(_ args: String..., stdin: String? = nil) throws -> CLIResult {
+        try CLI.run(args, databaseURL: url, stdin: stdin)
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func count(_ table: String) throws -> Int {
+        try db.query("SELECT count(*) FROM \(table)").first!.decode(0)
+    }
+
+    /// A fingerprint of every usage table, to show that nothing changed.
+    func usageFingerprint() throws -> String {
+        try ["storage_samples", "feature_events", "daily_storage", "daily_feature_usage", "daily_active_users"].map { table in
+            try db.query("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \(table) t").first!.decode(0, as: String.self)
+        }.joined(separator: ",")
+    }
+
+    func loadExamples() throws {
+        let root = repositoryRoot.appendingPathComponent("examples").path
+        XCTAssertEqual(try tierplan("catalog", "load", root + "/catalog.yaml").status, 0)
+        let accounts = try tierplan("accounts", "import", root + "/accounts.csv", "--json")
+        XCTAssertEqual(accounts.status, 0, accounts.stderr)
+    }
+
+    // MARK: Usage
+
+    func testSameFileTwiceIsAllDuplicatesAndChangesNothing() throws {
+        try loadExamples()
+        let file = repositoryRoot.appendingPathComponent("examples/usage.ndjson").path
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count
+        let first = try tierplan("usage", "ingest", file, "--json")
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(first.json?["new"] as? Int, lines)
+        XCTAssertEqual(first.json?["duplicates"] as? Int, 0)
+        let before = try usageFingerprint()
+        let second = try tierplan("usage", "ingest", file, "--json")
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(second.json?["new"] as? Int, 0)
+        XCTAssertEqual(second.json?["duplicates"] as? Int, lines)
+        XCTAssertEqual(try usageFingerprint(), before)
+    }
+
+    func testRollupsMatchRawEvents() throws {
+        try loadExamples()
+        XCTAssertEqual(try tierplan("usage", "ingest", repositoryRoot.appendingPathComponent("examples/usage.ndjson").path).status, 0)
+        let mismatches = try db.query("""
+            SELECT count(*) FROM (
+              SELECT account_id, (at AT TIME ZONE 'UTC')::date AS day, feature_key, count(*) AS events, sum(count) AS uses
+              FROM feature_events GROUP BY 1, 2, 3
+            ) raw FULL JOIN daily_feature_usage d USING (account_id, day, feature_key)
+            WHERE raw.events IS DISTINCT FROM d.events OR raw.uses IS DISTINCT FROM d.uses
+            """).first!.decode(0, as: Int.self)
+        XCTAssertEqual(mismatches, 0)
+        let storage = try db.query("""
+            SELECT count(*) FROM (
+              SELECT DISTINCT ON (account_id, (at AT TIME ZONE 'UTC')::date) account_id, (at AT TIME ZONE 'UTC')::date AS day,
+                     bytes AS last_bytes, max(bytes) OVER (PARTITION BY account_id, (at AT TIME ZONE 'UTC')::date) AS max_bytes
+              FROM storage_samples ORDER BY account_id, (at AT TIME ZONE 'UTC')::date, at DESC, bytes DESC
+            ) raw FULL JOIN daily_storage d USING (account_id, day)
+            WHERE raw.max_bytes IS DISTINCT FROM d.max_bytes OR raw.last_bytes IS DISTINCT FROM d.last_bytes
+            """).first!.decode(0, as: Int.self)
+        XCTAssertEqual(storage, 0)
+        XCTAssertGreaterThan(try count("daily_active_users"), 0)
+    }
+
+    func testOneMalformedLineRefusesEverything() throws {
+        try loadExamples()
+        let path = try write("bad.ndjson", """
+            {"type":"storage","id":"s-1","account":"acme","at":"2026-10-01T06:00:00Z","bytes":100}
+            {"type":"feature","id":"f-1","account":"acme","user":"u1","feature":"reports","at":"2026-10-01T07:00:00Z","count":1}
+            {"type":"storage","id":"s-2","account":"acme","at":"2026-10-02T06:00:00Z","bytes":-5}
+            {"type":"storage","id":"s-3","account":"acme","at":"2026-10-03T06:00:00Z","bytes":300}
+
+            """)
+        let result = try tierplan("usage", "ingest", path)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("bad.ndjson:3: field 'bytes' value '-5': negative bytes"), result.stderr)
+        XCTAssertEqual(try count("storage_samples"), 0)
+        XCTAssertEqual(try count("feature_events"), 0)
+        XCTAssertEqual(try count("daily_storage"), 0)
+    }
+
+    func testUnknownAccountAndFeatureRefused() throws {
+        try loadExamples()
+        let path = try write("unknown.csv", """
+            type,id,account,user,feature,at,bytes,count
+            storage,s-1,acme,,,2026-10-01T06:00:00Z,100,
+            storage,s-2,nobody,,,2026-10-01T06:00:00Z,100,
+            feature,f-1,acme,u1,teleport,2026-10-01T07:00:00Z,,1
+
+            """)
+        let result = try tierplan("usage", "ingest", path)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("unknown.csv:3: field 'account' value 'nobody': unknown account"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("unknown.csv:4: field 'feature' value 'teleport': unknown feature"), result.stderr)
+        XCTAssertEqual(try count("storage_samples"), 0)
+    }
+
+    func testSkipModeWritesRejectsAndKeepsGoodLines() throws {
+        try loadExamples()
+        let path = try write("mixed.ndjson", """
+            {"type":"storage","id":"s-1","account":"acme","at":"2026-10-01T06:00:00Z","bytes":100}
+            {"type":"storage","id":"s-2","account":"acme","at":"not a time","bytes":100}
+            {"type":"storage","id":"s-3","account":"ghost","at":"2026-10-01T06:00:00Z","bytes":100}
+            {"type":"feature","id":"f-1","account":"acme","user":"u1","feature":"reports","at":"2026-10-01T07:00:00Z"}
+
+            """)
+        let rejects = dir.appendingPathComponent("rejects.ndjson").path
+        let result = try tierplan("usage", "ingest", path, "--on-error", "skip", "--rejects", rejects, "--json")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.json?["new"] as? Int, 2)
+        XCTAssertEqual(result.json?["rejected"] as? Int, 2)
+        let lines = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        XCTAssertEqual(first?["line"] as? Int, 2)
+        XCTAssertTrue((first?["error"] as? String)?.contains("field 'at' value 'not a time'") ?? false)
+        XCTAssertTrue((first?["input"] as? String)?.contains("not a time") ?? false)
+        let second = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any]
+        XCTAssertEqual(second?["line"] as? Int, 3)
+        XCTAssertTrue((second?["error"] as? String)?.contains("unknown account") ?? false)
+        XCTAssertTrue((second?["input"] as? String)?.contains("\"ghost\"") ?? false)
+        XCTAssertEqual(try count("storage_samples"), 1)
+        XCTAssertEqual(try count("feature_events"), 1)
+        // Skip mode without a rejects file would lose lines: refused up front.
+        XCTAssertNotEqual(try tierplan("usage", "ingest", path, "--on-error", "skip").status, 0)
+    }
+
+    func testLateEventsLandAndUpdateRollups() throws {
+        try loadExamples()
+        let recent = try write("recent.ndjson", """
+            {"type":"storage","id":"s-10","account":"acme","at":"2026-10-10T06:00:00Z","bytes":1000}
+            {"type":"feature","id":"f-10","account":"acme","user":"u1","feature":"reports","at":"2026-10-10T07:00:00Z","count":2}
+
+            """)
+        XCTAssertEqual(try tierplan("usage", "ingest", recent).status, 0)
+        let late = try write("late.ndjson", """
+            {"type":"storage","id":"s-1","account":"acme","at":"2026-09-01T06:00:00Z","bytes":500}
+            {"type":"storage","id":"s-11","account":"acme","at":"2026-10-10T05:00:00Z","bytes":9000}
+            {"type":"feature","id":"f-1","account":"acme","user":"u2","feature":"reports","at":"2026-10-10T01:00:00Z","count":3}
+
+            """)
+        let result = try tierplan("usage", "ingest", late, "--json")
+        XCTAssertEqual(result.json?["new"] as? Int, 3, result.stderr)
+        let day = try XCTUnwrap(db.query("SELECT max_bytes, last_bytes, samples FROM daily_storage WHERE account_id = 'acme' AND day = '2026-10-10'").first)
+        XCTAssertEqual(try day.decode(0, as: Int.self), 9000, "largest sample of the day")
+        XCTAssertEqual(try day.decode(1, as: Int.self), 1000, "a late sample from earlier in the day is not the latest")
+        XCTAssertEqual(try day.decode(2, as: Int.self), 2)
+        XCTAssertEqual(try db.query("SELECT max_bytes FROM daily_storage WHERE account_id = 'acme' AND day = '2026-09-01'").first?.decode(0, as: Int.self), 500)
+        let usage = try XCTUnwrap(db.query("SELECT events, uses FROM daily_feature_usage WHERE account_id = 'acme' AND day = '2026-10-10'").first)
+        XCTAssertEqual(try usage.decode(0, as: Int.self), 2)
+        XCTAssertEqual(try usage.decode(1, as: Int.self), 5)
+        XCTAssertEqual(try db.query("SELECT count(*) FROM daily_active_users WHERE account_id = 'acme' AND day = '2026-10-10'").first?.decode(0, as: Int.self), 2)
+    }
+
+    func testStdinAndCSV() throws {
+        try loadExamples()
+        let result = try tierplan("usage", "ingest", "-", "--json", stdin: """
+            type,id,account,user,feature,at,bytes,count
+            storage,s-1,acme,,,2026-10-01T06:00:00Z,100,
+            feature,f-1,acme,u1,reports,2026-10-01T07:00:00Z,,
+
+            """)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.json?["format"] as? String, "csv")
+        XCTAssertEqual(result.json?["new"] as? Int, 2)
+    }
+
+    // MARK: Catalog
+
+    let goodCatalog = """
+        currency: USD
+        features:
+          - {key: reports, name: Reports}
+          - {key: sharing, name: Sharing}
+        tiers:
+          - {code: starter, name: Starter, price_monthly: 2900, storage_gb: 100, seats: 5, features: [reports]}
+          - {code: team, name: Team, price_monthly: 7900, storage_gb: 500, seats: 20, features: [reports, sharing]}
+        addons:
+          - {code: storage_100, name: Extra 100 GB, kind: storage, storage_gb: 100, price_monthly: 1000, available_on: [starter, team]}
+          - {code: onboarding, name: Guided onboarding, kind: service, price_once: 49900}
+        policy: {cooldown_days: 30}
+
+        """
+
+    func testCatalogLoadsAndReadsBack() throws {
+        let result = try tierplan("catalog", "load", try write("c.yaml", goodCatalog), "--json")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.json?["tiers"] as? Int, 2)
+        let show = try tierplan("catalog", "show", "--json")
+        XCTAssertEqual(show.status, 0, show.stderr)
+        let tiers = show.json?["tiers"] as? [[String: Any]]
+        XCTAssertEqual(tiers?.map { $0["code"] as? String }, ["starter", "team"])
+        XCTAssertEqual((show.json?["policy"] as? [String: Any])?["cooldown_days"] as? Int, 30)
+        XCTAssertEqual(try db.query("SELECT rank FROM tiers WHERE code = 'team'").first?.decode(0, as: Int.self), 1)
+    }
+
+    func testEachCatalogRuleRefusedWithItsLine() throws {
+        let cases: [(String, String, String)] = [
+            ("unknown key", goodCatalog.replacingOccurrences(of: "seats: 20,", with: "seats: 20, colour: blue,"), "c.yaml:7: field 'colour'"),
+            ("duplicate tier", goodCatalog.replacingOccurrences(of: "code: team", with: "code: starter"), "c.yaml:7: field 'code' value 'starter': duplicate tier code"),
+            ("duplicate feature", goodCatalog.replacingOccurrences(of: "key: sharing", with: "key: reports"), "c.yaml:4: field 'key' value 'reports': duplicate feature key"),
+            ("unknown feature", goodCatalog.replacingOccurrences(of: "features: [reports, sharing]", with: "features: [reports, sso]"), "c.yaml:7: field 'features' value 'sso': unknown feature"),
+            ("unknown tier", goodCatalog.replacingOccurrences(of: "available_on: [starter, team]", with: "available_on: [starter, gold]"), "c.yaml:9: field 'available_on' value 'gold': unknown tier"),
+            ("negative price", goodCatalog.replacingOccurrences(of: "price_monthly: 7900", with: "price_monthly: -7900"), "c.yaml:7: field 'price_monthly' value '-7900': must not be negative"),
+            ("negative once", goodCatalog.replacingOccurrences(of: "price_once: 49900", with: "price_once: -1"), "c.yaml:10: field 'price_once' value '-1'"),
+            ("bad yaml", goodCatalog.replacingOccurrences(of: "tiers:\n", with: "tiers: [\n"), "c.yaml:"),
+        ]
+        XCTAssertEqual(try tierplan("catalog", "load", try write("c.yaml", goodCatalog)).status, 0)
+        let before = try db.query("SELECT string_agg(code || price_monthly, ',' ORDER BY code) FROM tiers").first!.decode(0, as: String.self)
+        for (name, text, expected) in cases {
+            let result = try tierplan("catalog", "load", try write("c.yaml", text))
+            XCTAssertNotEqual(result.status, 0, name)
+            XCTAssertTrue(result.stderr.contains(expected), "\(name): \(result.stderr)")
+        }
+        XCTAssertEqual(try db.query("SELECT string_agg(code || price_monthly, ',' ORDER BY code) FROM tiers").first!.decode(0, as: String.self), before)
+    }
+
+    func testReloadRemovingATierInUseIsRefused() throws {
+        XCTAssertEqual(try tierplan("catalog", "load", try write("c.yaml", goodCatalog)).status, 0)
+        let accounts = try write("a.csv", "account_id,name,tier,status,created_at,addons,discount_pct,segment,owner\nacme,Acme,team,active,2025-01-01,,0,smb,alice\n")
+        XCTAssertEqual(try tierplan("accounts", "import", accounts).status, 0)
+        let withoutTeam = goodCatalog.replacingOccurrences(of: "  - {code: team, name: Team, price_monthly: 7900, storage_gb: 500, seats: 20, features: [reports, sharing]}\n", with: "")
+            .replacingOccurrences(of: "[starter, team]", with: "[starter]")
+        let result = try tierplan("catalog", "load", try write("c2.yaml", withoutTeam))
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("tier 'team' is still used by 1 account(s), e.g. 'acme'"), result.stderr)
+        XCTAssertEqual(try count("tiers"), 2)
+        // Removing an unused tier is fine.
+        let withoutStarter = goodCatalog.replacingOccurrences(of: "  - {code: starter, name: Starter, price_monthly: 2900, storage_gb: 100, seats: 5, features: [reports]}\n", with: "")
+            .replacingOccurrences(of: "[starter, team]", with: "[team]")
+        let ok = try tierplan("catalog", "load", try write("c3.yaml", withoutStarter), "--json")
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertEqual(ok.json?["removed"] as? [String], ["tier starter"])
+    }
+
+    // MARK: Accounts
+
+    func testAccountsImportPricesMRRAndRecordsHistory() throws {
+        XCTAssertEqual(try tierplan("catalog", "load", try write("c.yaml", goodCatalog)).status, 0)
+        let v1 = try write("a.csv", """
+            account_id,name,tier,status,created_at,addons,discount_pct,segment,owner
+            acme,"Acme, Inc.",team,active,2025-01-01,storage_100:2,12.5,smb,alice
+            globex,Globex,starter,active,2025-02-01,,0.5,mid,bob
+
+            """)
+        let first = try tierplan("accounts", "import", v1, "--json")
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(first.json?["inserted"] as? Int, 2)
+        // (7900 + 2×1000) × 0.875 = 8662.5 → 8663; 2900 × 0.995 = 2885.5 → 2886
+        XCTAssertEqual(try db.query("SELECT mrr FROM accounts WHERE account_id = 'acme'").first?.decode(0, as: Int.self), 8663)
+        XCTAssertEqual(try db.query("SELECT mrr FROM accounts WHERE account_id = 'globex'").first?.decode(0, as: Int.self), 2886)
+        XCTAssertEqual(try db.query("SELECT effective_on::text FROM account_history WHERE account_id = 'acme'").first?.decode(0, as: String.self), "2025-01-01")
+        // Same file again: nothing changes.
+        let again = try tierplan("accounts", "import", v1, "--json")
+        XCTAssertEqual(again.json?["unchanged"] as? Int, 2)
+        XCTAssertEqual(try count("account_history"), 2)
+        // An upgrade, dated.
+        let v2 = try write("a2.csv", """
+            account_id,name,tier,status,created_at,addons,discount_pct,segment,owner
+            globex,Globex,team,active,2025-02-01,,0.5,mid,bob
+
+            """)
+        let upgrade = try tierplan("accounts", "import", v2, "--effective", "2026-10-15", "--json")
+        XCTAssertEqual(upgrade.json?["updated"] as? Int, 1, upgrade.stderr)
+        let history = try db.query("SELECT effective_on::text, tier_code, mrr FROM account_history WHERE account_id = 'globex' ORDER BY effective_on").rows
+        XCTAssertEqual(try history.map { try $0.decode(0, as: String.self) }, ["2025-02-01", "2026-10-15"])
+        XCTAssertEqual(try history.last?.decode(2, as: Int.self), 7861)   // 7900 × 0.995 = 7860.5 → 7861
+    }
+
+    func testBadAccountsFileWritesNothing() throws {
+        XCTAssertEqual(try tierplan("catalog", "load", try write("c.yaml", goodCatalog)).status, 0)
+        let path = try write("a.csv", """
+            account_id,name,tier,status,created_at,addons,discount_pct,segment,owner
+            acme,Acme,team,active,2025-01-01,,0,smb,alice
+            globex,Globex,starter,sleeping,2025-02-01,,0,mid,bob
+
+            """)
+        let result = try tierplan("accounts", "import", path)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("a.csv:3: field 'status' value 'sleeping'"), result.stderr)
+        XCTAssertEqual(try count("accounts"), 0)
+    }
+
+    func testNoCatalogYetIsAClearError() throws {
+        let path = try write("a.csv", "account_id,name,tier,status,created_at,addons,discount_pct,segment,owner\n")
+        let result = try tierplan("accounts", "import", path)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("no catalog loaded"), result.stderr)
+    }
+
+    func testUnmigratedDatabaseIsAClearError() throws {
+        let bare = try TestCluster.freshDatabase(migrated: false)
+        let result = try CLI.run(["catalog", "show"], databaseURL: bare)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("tierplan db migrate"), result.stderr)
+        let migrate = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
+        XCTAssertEqual(migrate.status, 0, migrate.stderr)
+        let again = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
+        XCTAssertEqual(again.json?["version"] as? Int, 1)
+        XCTAssertEqual(again.json?["version_before"] as? Int, 1)
+    }
+}
