@@ -35,11 +35,16 @@ enum Console {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    /// Prints `value` as JSON with snake_case keys.
-    static func json<T: Encodable>(_ value: T) throws {
+    /// Writes text to stdout as it is.
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    /// Prints `value` as one JSON document with snake_case keys.
+    static func json<T: Encodable>(_ value: T, sorted: Bool = true) throws {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = sorted ? [.sortedKeys, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
         out(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 

@@ -10,6 +10,7 @@ struct TierPlanCommand: AsyncParsableCommand {
             Connection: --database-url, else DATABASE_URL, else libpq's PG* variables, else a local
             cluster under .tierplan/ that tierplan starts itself (see `tierplan db`).
             """,
-        subcommands: [DBCommand.self, CatalogCommand.self, AccountsCommand.self, UsageCommand.self]
+        subcommands: [DBCommand.self, CatalogCommand.self, AccountsCommand.self, UsageCommand.self,
+                      SignalsCommand.self, PlanCommand.self, RunCommand.self, OffersCommand.self]
     )
 }

@@ -1,0 +1,120 @@
+/// Where an offer is in its life.
+public enum OfferStatus: String, Sendable, Codable, CaseIterable {
+    case proposed, approved, rejected, snoozed, expired, heldOut = "held_out", accepted, declined
+
+    /// Open offers await a decision or an outcome.
+    public var isOpen: Bool { self == .proposed || self == .approved }
+}
+
+/// A change someone (or the nightly job) asks of an offer.
+public enum OfferDecision: Sendable, Equatable {
+    case approve
+    case reject(reason: String)
+    case snooze(until: Day)
+    case accept
+    case decline
+    case expire
+    case unsnooze
+
+    public var name: String {
+        switch self {
+        case .approve: return "approve"
+        case .reject: return "reject"
+        case .snooze: return "snooze"
+        case .accept: return "accept"
+        case .decline: return "decline"
+        case .expire: return "expire"
+        case .unsnooze: return "unsnooze"
+        }
+    }
+}
+
+/// The offer life cycle of the contract: proposed → approved | rejected | snoozed | expired | held_out;
+/// snoozed → proposed when its date passes; approved → accepted | declined | expired.
+public enum OfferLife {
+    public struct IllegalTransition: Error, CustomStringConvertible, Equatable {
+        public let from: OfferStatus
+        public let decision: String
+        public var description: String {
+            let allowed = OfferLife.allowed(from: from)
+            return "cannot \(decision) an offer that is \(from.rawValue)"
+                + (allowed.isEmpty ? " (it is final)" : " (from \(from.rawValue) only: \(allowed.joined(separator: ", ")))")
+        }
+    }
+
+    public static func next(from status: OfferStatus, _ decision: OfferDecision) throws(IllegalTransition) -> OfferStatus {
+        switch (status, decision) {
+        case (.proposed, .approve): return .approved
+        case (.proposed, .reject): return .rejected
+        case (.proposed, .snooze): return .snoozed
+        case (.proposed, .expire), (.approved, .expire): return .expired
+        case (.snoozed, .unsnooze): return .proposed
+        case (.approved, .accept): return .accepted
+        case (.approved, .decline): return .declined
+        default: throw IllegalTransition(from: status, decision: decision.name)
+        }
+    }
+
+    static func allowed(from status: OfferStatus) -> [String] {
+        switch status {
+        case .proposed: return ["approve", "reject", "snooze"]
+        case .approved: return ["outcome accepted", "outcome declined"]
+        case .snoozed: return ["back to proposed when its date passes"]
+        default: return []
+        }
+    }
+}
+
+/// An offer already in the database that a new plan may keep, refresh or expire.
+public struct ExistingOffer: Sendable, Equatable {
+    public var id: String
+    public var accountID: String
+    public var kind: OfferKind
+    public var target: String
+    public var status: OfferStatus
+
+    public init(id: String, accountID: String, kind: OfferKind, target: String, status: OfferStatus) {
+        self.id = id; self.accountID = accountID; self.kind = kind; self.target = target; self.status = status
+    }
+}
+
+/// What a plan does to the offers table.
+public struct Reconciliation: Sendable, Equatable {
+    /// New offers (proposed, or held_out for holdout accounts).
+    public var inserts: [PlannedOffer] = []
+    /// Offers kept with their id and status, their evidence and probability refreshed.
+    public var refreshes: [(id: String, status: OfferStatus, offer: PlannedOffer)] = []
+    /// Proposed offers whose need is gone or whose target changed.
+    public var expirations: [ExistingOffer] = []
+    /// Approved offers kept as they are although the plan now suggests another target.
+    public var keptApproved: [ExistingOffer] = []
+
+    public static func == (a: Reconciliation, b: Reconciliation) -> Bool {
+        a.inserts == b.inserts && a.expirations == b.expirations && a.keptApproved == b.keptApproved
+            && a.refreshes.map(\.id) == b.refreshes.map(\.id) && a.refreshes.map(\.offer) == b.refreshes.map(\.offer)
+    }
+
+    /// Matches a plan against the open (and held-out) offers: same account, kind and target is the
+    /// same offer, kept and refreshed; a proposed offer of that kind with another target is replaced;
+    /// an approved one is kept as it is; a proposed offer nothing asks for any more expires.
+    public static func reconcile(planned: [PlannedOffer], existing: [ExistingOffer]) -> Reconciliation {
+        var result = Reconciliation()
+        var byKey: [String: [ExistingOffer]] = [:]
+        for offer in existing { byKey[offer.accountID + "\u{1F}" + offer.kind.rawValue, default: []].append(offer) }
+        var used = Set<String>()
+        for offer in planned {
+            let candidates = byKey[offer.accountID + "\u{1F}" + offer.kind.rawValue] ?? []
+            if let same = candidates.first(where: { $0.target == offer.target && !used.contains($0.id) }) {
+                used.insert(same.id)
+                result.refreshes.append((same.id, same.status, offer))
+            } else if let approved = candidates.first(where: { $0.status == .approved }) {
+                if !used.contains(approved.id) { result.keptApproved.append(approved) }
+                used.insert(approved.id)
+            } else {
+                result.inserts.append(offer)
+            }
+        }
+        result.expirations = existing.filter { $0.status == .proposed && !used.contains($0.id) }
+        return result
+    }
+}

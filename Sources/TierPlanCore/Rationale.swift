@@ -1,0 +1,85 @@
+import Foundation
+
+/// Plain-words explanations with the numbers a customer success person needs.
+public enum Rationale {
+    public static func sentence(for offer: PlannedOffer, signals: AccountSignals, solution: PricedSolution, catalog: Catalog) -> String {
+        var parts: [String] = []
+        let reasons = Set(offer.reasons)
+        if reasons.contains(where: \.isStorage), let used = signals.storageUsedBytes {
+            var text = "Storage at \(percent(signals.storageUtilization ?? 0)) of \(gigabytes(signals.storageLimitBytes)) (\(gigabytes(used)) used)"
+            if let slope = signals.storageGrowthBytesPerDay {
+                text += slope > 0 ? ", growing \(gigabytes(Int64(slope.rounded()))) a day" : (slope < 0 ? ", shrinking" : ", flat")
+            }
+            if signals.has(.storageOverLimit) {
+                text += ", over the limit"
+            } else if let days = signals.storageDaysToFull {
+                text += ", full in about \(Int(days.rounded())) day\(Int(days.rounded()) == 1 ? "" : "s")"
+            }
+            parts.append(text + ".")
+        }
+        if reasons.contains(.seatsNearLimit) {
+            parts.append("\(signals.activeUsers) active users on \(signals.seatLimit) seats (\(percent(signals.seatUtilization ?? 0))).")
+        }
+        if reasons.contains(.featureDemand) {
+            let tierName = catalog.tier(signals.tier)?.name ?? signals.tier
+            let uses = signals.demandedFeatures.map { "\(featureName($0, catalog)) on \(signals.featureDays[$0] ?? 0) days" }
+            parts.append("Uses \(uses.joined(separator: ", ")) of the last \(Watcher.windowDays), not included in \(tierName).")
+        }
+        if reasons.contains(.lowAdoption) {
+            let adopted = signals.adoptedFeatures.map { featureName($0, catalog) }
+            parts.append("Uses \(signals.adoptedFeatures.count) of \(signals.includedFeatures.count) included features"
+                         + (adopted.isEmpty ? "" : " (\(adopted.joined(separator: ", ")))")
+                         + " after \(signals.accountAgeDays) days.")
+        }
+        let what = description(of: offer, catalog: catalog)
+        if offer.kind == .adoption {
+            parts.append("Offer \(what), one-time \(money(offer.oneTime, catalog.currency)); the price stays \(money(offer.currentMRR, catalog.currency)) a month.")
+        } else {
+            var text = "Offer \(what): \(money(offer.currentMRR, catalog.currency)) → \(money(offer.newMRR, catalog.currency)) a month (+\(money(offer.deltaMRR, catalog.currency)))"
+            var after: [String] = []
+            if reasons.contains(where: \.isStorage) { after.append("\(gigabytes(solution.storageLimitBytes)) of storage") }
+            if reasons.contains(.seatsNearLimit) { after.append("\(solution.seatLimit) seats") }
+            if !after.isEmpty { text += ", giving \(after.joined(separator: " and "))" }
+            parts.append(text + ".")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    static func description(of offer: PlannedOffer, catalog: Catalog) -> String {
+        var items: [String] = []
+        if offer.toTier != offer.fromTier { items.append("\(catalog.tier(offer.toTier)?.name ?? offer.toTier) tier") }
+        for item in offer.add {
+            let name = catalog.addon(item.addon)?.name ?? item.addon
+            items.append(item.quantity == 1 ? name : "\(item.quantity) × \(name)")
+        }
+        var text = items.joined(separator: " + ")
+        if !offer.remove.isEmpty {
+            text += " (dropping " + offer.remove.map { "\($0.quantity) × \(catalog.addon($0.addon)?.name ?? $0.addon)" }.joined(separator: ", ") + ")"
+        }
+        return text
+    }
+
+    static func featureName(_ key: String, _ catalog: Catalog) -> String { catalog.feature(key)?.name ?? key }
+
+    public static func percent(_ ratio: Double) -> String { "\(Int((ratio * 100).rounded()))%" }
+
+    /// Bytes in the catalog's GB (10^9), one decimal under 100 GB.
+    public static func gigabytes(_ bytes: Int64) -> String {
+        let gb = Double(bytes) / Double(bytesPerGB)
+        if gb >= 100 || gb == gb.rounded() { return "\(Int(gb.rounded())) GB" }
+        return String(format: "%.1f GB", gb)
+    }
+
+    /// Minor units as a price: `$79.00`, `€12.50`, else `12.50 CHF`.
+    public static func money(_ amount: MinorUnits, _ currency: String) -> String {
+        let sign = amount < 0 ? "-" : ""
+        let value = abs(amount)
+        let text = "\(value / 100).\(value % 100 < 10 ? "0" : "")\(value % 100)"
+        switch currency {
+        case "USD": return sign + "$" + text
+        case "EUR": return sign + "€" + text
+        case "GBP": return sign + "£" + text
+        default: return sign + text + " " + currency
+        }
+    }
+}

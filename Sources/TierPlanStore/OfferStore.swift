@@ -1,0 +1,244 @@
+import Foundation
+import Postgres
+import TierPlanCore
+
+/// An offer as users and scripts see it (the contract's offer object).
+public struct OfferRecord: Encodable, Sendable, Equatable {
+    public var id: String
+    public var accountID: String
+    public var kind: String
+    public var rank: Int
+    public var fromTier: String
+    public var toTier: String
+    public var add: [AddonQuantity]
+    public var remove: [AddonQuantity]
+    public var currentMRR: Int
+    public var newMRR: Int
+    public var deltaMRR: Int
+    public var oneTime: Int
+    public var acceptanceProbability: Double
+    public var expectedDeltaMRR: Double
+    public var reasons: [String]
+    public var rationale: String
+    public var status: String
+    public var asOf: String
+    public var snoozedUntil: String?
+    public var version: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, accountID = "account_id", kind, rank, fromTier = "from_tier", toTier = "to_tier", add, remove
+        case currentMRR = "current_mrr", newMRR = "new_mrr", deltaMRR = "delta_mrr", oneTime = "one_time"
+        case acceptanceProbability = "acceptance_probability", expectedDeltaMRR = "expected_delta_mrr"
+        case reasons, rationale, status, asOf = "as_of", snoozedUntil = "snoozed_until", version
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id); try c.encode(accountID, forKey: .accountID); try c.encode(kind, forKey: .kind)
+        try c.encode(rank, forKey: .rank); try c.encode(fromTier, forKey: .fromTier); try c.encode(toTier, forKey: .toTier)
+        try c.encode(add, forKey: .add); try c.encode(remove, forKey: .remove)
+        try c.encode(currentMRR, forKey: .currentMRR); try c.encode(newMRR, forKey: .newMRR); try c.encode(deltaMRR, forKey: .deltaMRR)
+        try c.encode(oneTime, forKey: .oneTime)
+        try c.encode(rounded(acceptanceProbability, 4), forKey: .acceptanceProbability)
+        try c.encode(rounded(expectedDeltaMRR, 2), forKey: .expectedDeltaMRR)
+        try c.encode(reasons, forKey: .reasons); try c.encode(rationale, forKey: .rationale); try c.encode(status, forKey: .status)
+        try c.encode(asOf, forKey: .asOf); try c.encode(snoozedUntil, forKey: .snoozedUntil); try c.encode(version, forKey: .version)
+    }
+
+    static let columns = """
+        o.offer_id::text, o.account_id, o.kind, o.rank, o.from_tier, o.to_tier, o.add_items::text, o.remove_items::text,
+        o.current_mrr, o.new_mrr, o.delta_mrr, o.one_time, o.acceptance_probability, o.expected_delta_mrr,
+        o.reasons, o.rationale, o.status, o.as_of::text, o.snoozed_until::text, o.version
+        """
+
+    init(row: Row) throws {
+        let decoder = JSONDecoder()
+        id = try row.decode(0); accountID = try row.decode(1); kind = try row.decode(2); rank = try row.decode(3)
+        fromTier = try row.decode(4); toTier = try row.decode(5)
+        add = try decoder.decode([AddonQuantity].self, from: Data(try row.decode(6, as: String.self).utf8))
+        remove = try decoder.decode([AddonQuantity].self, from: Data(try row.decode(7, as: String.self).utf8))
+        currentMRR = try row.decode(8); newMRR = try row.decode(9); deltaMRR = try row.decode(10); oneTime = try row.decode(11)
+        acceptanceProbability = try row.decode(12); expectedDeltaMRR = try row.decode(13)
+        reasons = try row.decode(14, as: PostgresArray<String>.self).elements
+        rationale = try row.decode(15); status = try row.decode(16); asOf = try row.decode(17)
+        snoozedUntil = try row.decodeIfPresent(18); version = try row.decode(19)
+    }
+}
+
+func rounded(_ value: Double, _ places: Int) -> Double {
+    let scale = pow(10.0, Double(places))
+    return (value * scale).rounded() / scale
+}
+
+/// One entry of an offer's audit trail.
+public struct OfferEventRecord: Encodable, Sendable {
+    public var fromStatus: String?
+    public var toStatus: String
+    public var actor: String
+    public var reason: String?
+    public var at: String
+}
+
+/// A review decision or outcome was refused; says why (illegal transition, lost race, unknown id).
+public struct OfferDecisionError: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
+}
+
+/// The SQL of offers and their append-only events.
+public enum OfferStore {
+    // MARK: Reading
+
+    public static func list(_ db: Connection, status: OfferStatus? = nil, accountID: String? = nil, limit: Int? = nil) throws -> [OfferRecord] {
+        var conditions: [String] = []
+        var parameters: [any PostgresEncodable] = []
+        if let status { parameters.append(status.rawValue); conditions.append("o.status = $\(parameters.count)") }
+        if let accountID { parameters.append(accountID); conditions.append("o.account_id = $\(parameters.count)") }
+        var sql = "SELECT \(OfferRecord.columns) FROM offers o"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY o.expected_delta_mrr DESC, o.account_id, o.rank, o.offer_id"
+        if let limit { parameters.append(limit); sql += " LIMIT $\(parameters.count)" }
+        return try db.query(sql, parameters).rows.map(OfferRecord.init)
+    }
+
+    public static func get(_ db: Connection, id: String) throws -> OfferRecord? {
+        guard UUID(uuidString: id) != nil else { return nil }
+        return try db.query("SELECT \(OfferRecord.columns) FROM offers o WHERE o.offer_id = $1::uuid", [id]).first.map(OfferRecord.init)
+    }
+
+    public static func events(_ db: Connection, offerID: String) throws -> [OfferEventRecord] {
+        try db.query("""
+            SELECT from_status, to_status, actor, reason, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            FROM offer_events WHERE offer_id = $1::uuid ORDER BY seq
+            """, [offerID]).rows.map {
+            OfferEventRecord(fromStatus: try $0.decodeIfPresent(0), toStatus: try $0.decode(1), actor: try $0.decode(2),
+                             reason: try $0.decodeIfPresent(3), at: try $0.decode(4))
+        }
+    }
+
+    /// Outcomes per kind decided on or before `asOf`, for the acceptance model.
+    public static func acceptanceModel(_ db: Connection, asOf: Day, policy: Policy) throws -> AcceptanceModel {
+        var outcomes: [OfferKind: (accepted: Int, declined: Int)] = [:]
+        for row in try db.query("""
+            SELECT o.kind, count(*) FILTER (WHERE e.to_status = 'accepted'), count(*) FILTER (WHERE e.to_status = 'declined')
+            FROM offer_events e JOIN offers o USING (account_id, offer_id)
+            WHERE e.to_status IN ('accepted', 'declined') AND (e.at AT TIME ZONE 'UTC')::date <= $1::date
+            GROUP BY o.kind
+            """, [asOf.iso]).rows {
+            guard let kind = OfferKind(rawValue: try row.decode(0)) else { continue }
+            outcomes[kind] = (try row.decode(1), try row.decode(2))
+        }
+        return AcceptanceModel(alpha: policy.acceptanceAlpha, beta: policy.acceptanceBeta, outcomes: outcomes)
+    }
+
+    /// Per account: the facts the guardrails need, counting only decisions on or before `asOf`.
+    public static func histories(_ db: Connection, asOf: Day) throws -> [String: OfferHistory] {
+        var histories: [String: OfferHistory] = [:]
+        for row in try db.query("""
+            SELECT o.account_id, o.kind, e.to_status, max((e.at AT TIME ZONE 'UTC')::date)::text
+            FROM offer_events e JOIN offers o USING (account_id, offer_id)
+            WHERE e.to_status IN ('rejected', 'declined', 'accepted') AND (e.at AT TIME ZONE 'UTC')::date <= $1::date
+            GROUP BY o.account_id, o.kind, e.to_status
+            """, [asOf.iso]).rows {
+            let account: String = try row.decode(0)
+            guard let kind = OfferKind(rawValue: try row.decode(1)), let day = Day(iso: try row.decode(3, as: String.self)) else { continue }
+            var history = histories[account] ?? OfferHistory()
+            if try row.decode(2, as: String.self) == "accepted" {
+                history.lastAcceptance = max(history.lastAcceptance ?? day, day)
+            } else {
+                history.lastRefusal[kind] = max(history.lastRefusal[kind] ?? day, day)
+            }
+            histories[account] = history
+        }
+        for row in try db.query("""
+            SELECT account_id, kind, max(snoozed_until)::text FROM offers
+            WHERE status = 'snoozed' AND snoozed_until > $1::date GROUP BY account_id, kind
+            """, [asOf.iso]).rows {
+            let account: String = try row.decode(0)
+            guard let kind = OfferKind(rawValue: try row.decode(1)), let until = Day(iso: try row.decode(2, as: String.self)) else { continue }
+            histories[account, default: OfferHistory()].snoozedUntil[kind] = until
+        }
+        return histories
+    }
+
+    /// Offers a plan may keep or expire: proposed, approved and held out.
+    public static func openOffers(_ db: Connection) throws -> [ExistingOffer] {
+        try db.query("""
+            SELECT offer_id::text, account_id, kind, target, status FROM offers WHERE status IN ('proposed', 'approved', 'held_out')
+            """).rows.compactMap { row in
+            guard let kind = OfferKind(rawValue: try row.decode(2)), let status = OfferStatus(rawValue: try row.decode(4)) else { return nil }
+            return ExistingOffer(id: try row.decode(0), accountID: try row.decode(1), kind: kind, target: try row.decode(3), status: status)
+        }
+    }
+
+    // MARK: Decisions
+
+    /// Applies a review decision or outcome. Legal transitions only; of two concurrent decisions on one
+    /// offer exactly one wins, the other is refused saying who decided first. `expectedVersion`
+    /// (from a page or API client) refuses a decision made on a stale view.
+    @discardableResult
+    public static func decide(_ db: Connection, offerID: String, decision: OfferDecision, by actor: String, reason: String?,
+                              at: Timestamp?, expectedVersion: Int? = nil) throws -> OfferRecord {
+        try db.transaction { db in
+            guard let current = try get(db, id: offerID) else { throw OfferDecisionError(description: "no offer with id \(offerID)") }
+            if let expectedVersion, expectedVersion != current.version {
+                throw OfferDecisionError(description: try staleMessage(db, offer: current))
+            }
+            let from = OfferStatus(rawValue: current.status) ?? .expired
+            let to: OfferStatus
+            do { to = try OfferLife.next(from: from, decision) } catch {
+                throw OfferDecisionError(description: "offer \(offerID): \(error)" + (try lastDecisionNote(db, offerID: offerID)))
+            }
+            var snoozedUntil: String?
+            if case .snooze(let until) = decision { snoozedUntil = until.iso }
+            let updated = try db.execute("""
+                UPDATE offers SET status = $1, snoozed_until = $2::date, version = version + 1, updated_at = now()
+                WHERE offer_id = $3::uuid AND version = $4
+                """, [to.rawValue, snoozedUntil, offerID, current.version])
+            guard updated == 1 else {
+                // Someone else changed it between our read and our write.
+                throw OfferDecisionError(description: try staleMessage(db, offer: current))
+            }
+            try appendEvent(db, accountID: current.accountID, offerID: offerID, from: from, to: to, actor: actor, reason: reason, at: at)
+            if to == .accepted {
+                // The account is taking this one: its other open upsell offers are moot.
+                for row in try db.query("""
+                    WITH old AS (
+                        SELECT offer_id, status FROM offers
+                        WHERE account_id = $1 AND offer_id <> $2::uuid AND status IN ('proposed', 'approved') AND kind <> 'adoption'
+                        FOR UPDATE
+                    ), changed AS (
+                        UPDATE offers o SET status = 'expired', version = o.version + 1, updated_at = now()
+                        FROM old WHERE o.account_id = $1 AND o.offer_id = old.offer_id
+                    )
+                    SELECT offer_id::text, status FROM old
+                    """, [current.accountID, offerID]).rows {
+                    try appendEvent(db, accountID: current.accountID, offerID: try row.decode(0),
+                                    from: OfferStatus(rawValue: try row.decode(1)), to: .expired,
+                                    actor: actor, reason: "another offer was accepted (\(offerID))", at: at)
+                }
+            }
+            return try get(db, id: offerID)!
+        }
+    }
+
+    static func appendEvent(_ db: Connection, accountID: String, offerID: String, from: OfferStatus?, to: OfferStatus,
+                            actor: String, reason: String?, at: Timestamp?, runID: String? = nil) throws {
+        try db.execute("""
+            INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, at, run_id)
+            VALUES ($1, $2::uuid, $3, $4, $5, $6, coalesce($7::timestamptz, now()), $8::uuid)
+            """, [accountID, offerID, from?.rawValue, to.rawValue, actor, reason, at?.iso, runID])
+    }
+
+    static func staleMessage(_ db: Connection, offer: OfferRecord) throws -> String {
+        guard let latest = try get(db, id: offer.id) else { return "offer \(offer.id) no longer exists" }
+        let last = try events(db, offerID: offer.id).last
+        return "offer \(offer.id) was changed meanwhile: it is now \(latest.status)"
+            + (last.map { " (\($0.toStatus) by \($0.actor) at \($0.at))" } ?? "") + "; nothing was changed"
+    }
+
+    static func lastDecisionNote(_ db: Connection, offerID: String) throws -> String {
+        guard let last = try events(db, offerID: offerID).last else { return "" }
+        return "; it became \(last.toStatus) by \(last.actor) at \(last.at)" + (last.reason.map { " (\($0))" } ?? "")
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import Postgres
+import TierPlanCore
+
+/// The watcher's numbers for one account as the contract prints them (rounded, lists sorted).
+public struct SignalsRecord: Encodable, Sendable {
+    public let signals: AccountSignals
+
+    public init(_ signals: AccountSignals) { self.signals = signals }
+
+    enum Keys: String, CodingKey {
+        case accountID = "account_id", tier, status
+        case storageUsedBytes = "storage_used_bytes", storageLimitBytes = "storage_limit_bytes", storageUtilization = "storage_utilization"
+        case storageGrowthBytesPerDay = "storage_growth_bytes_per_day", storageDaysToFull = "storage_days_to_full"
+        case includedFeatures = "included_features", adoptedFeatures = "adopted_features", adoptionRatio = "adoption_ratio"
+        case activeUsers = "active_users", seatLimit = "seat_limit", seatUtilization = "seat_utilization"
+        case demandedFeatures = "demanded_features", flags
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        let s = signals
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(s.accountID, forKey: .accountID)
+        try c.encode(s.tier, forKey: .tier)
+        try c.encode(s.status.rawValue, forKey: .status)
+        try c.encode(s.storageUsedBytes, forKey: .storageUsedBytes)
+        try c.encode(s.storageLimitBytes, forKey: .storageLimitBytes)
+        try c.encode(s.storageUtilization.map { rounded($0, 4) }, forKey: .storageUtilization)
+        try c.encode(s.storageGrowthBytesPerDay.map { $0.rounded() }.map(Int64.init), forKey: .storageGrowthBytesPerDay)
+        try c.encode(s.storageDaysToFull.map { rounded($0, 1) }, forKey: .storageDaysToFull)
+        try c.encode(s.includedFeatures, forKey: .includedFeatures)
+        try c.encode(s.adoptedFeatures, forKey: .adoptedFeatures)
+        try c.encode(s.adoptionRatio.map { rounded($0, 4) }, forKey: .adoptionRatio)
+        try c.encode(s.activeUsers, forKey: .activeUsers)
+        try c.encode(s.seatLimit, forKey: .seatLimit)
+        try c.encode(s.seatUtilization.map { rounded($0, 4) }, forKey: .seatUtilization)
+        try c.encode(s.demandedFeatures, forKey: .demandedFeatures)
+        try c.encode(s.flags.map(\.rawValue), forKey: .flags)
+    }
+}
+
+/// An account the plan made no offer of some kind to, and why.
+public struct SuppressedRecord: Encodable, Sendable, Equatable {
+    public var accountID: String
+    public var kind: String?
+    public var reason: String
+
+    enum CodingKeys: String, CodingKey { case accountID = "account_id", kind, reason }
+}
+
+/// What a plan or run did, as `plan --json` and `run --json` print it.
+public struct PlanResult: Encodable, Sendable {
+    public var asOf: String
+    public var runID: String
+    public var dryRun: Bool
+    public var accountsScanned: Int
+    public var accountsFlagged: Int
+    public var offersCreated: Int
+    public var offersRefreshed: Int
+    public var offersExpired: Int
+    public var offers: [OfferRecord]
+    public var suppressed: [SuppressedRecord]
+
+    enum CodingKeys: String, CodingKey {
+        case asOf = "as_of", runID = "run_id", dryRun = "dry_run", accountsScanned = "accounts_scanned"
+        case accountsFlagged = "accounts_flagged", offersCreated = "offers_created", offersRefreshed = "offers_refreshed"
+        case offersExpired = "offers_expired", offers, suppressed
+    }
+}
+
+/// Another run holds the run lock; nothing was changed.
+public struct RunLockedError: Error, CustomStringConvertible {
+    public let holderPID: Int?
+    public var description: String {
+        "another tierplan run holds the run lock" + (holderPID.map { " (server pid \($0))" } ?? "") + "; nothing was changed"
+    }
+}
+
+/// The nightly job: snoozes that ended, signals, plan, refresh and expiry, in one transaction under
+/// an advisory lock, so a second run at once is refused and a crash leaves the database as it was.
+public enum PlanRun {
+    static let lockKey = "hashtext('tierplan.run')"
+
+    public static func execute(_ db: Connection, asOf: Day, dryRun: Bool, command: String,
+                               progress: (Int) -> Void = { _ in }) throws -> PlanResult {
+        try db.execute("BEGIN")
+        do {
+            let result = try body(db, asOf: asOf, dryRun: dryRun, command: command, progress: progress)
+            try db.execute(dryRun ? "ROLLBACK" : "COMMIT")
+            return result
+        } catch {
+            _ = try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private static func body(_ db: Connection, asOf: Day, dryRun: Bool, command: String, progress: (Int) -> Void) throws -> PlanResult {
+        if !dryRun {
+            let locked = try db.query("SELECT pg_try_advisory_xact_lock(\(lockKey))").first!.decode(0, as: Bool.self)
+            if !locked {
+                let holder = try? db.query("""
+                    SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (\(lockKey))::oid LIMIT 1
+                    """).first?.decodeIfPresent(0, as: Int.self)
+                throw RunLockedError(holderPID: holder ?? nil)
+            }
+        }
+        let catalog = try CatalogStore.read(db)
+        let runID = UUID().uuidString.lowercased()
+        let actor = "tierplan \(command)"
+
+        // Snoozes whose date has passed come back to the queue.
+        for row in try db.query("""
+            UPDATE offers SET status = 'proposed', snoozed_until = NULL, version = version + 1, updated_at = now()
+            WHERE status = 'snoozed' AND snoozed_until <= $1::date RETURNING account_id, offer_id::text
+            """, [asOf.iso]).rows {
+            try OfferStore.appendEvent(db, accountID: try row.decode(0), offerID: try row.decode(1), from: .snoozed, to: .proposed,
+                                       actor: actor, reason: "snooze ended", at: nil, runID: runID)
+        }
+
+        let planner = Planner(catalog: catalog, asOf: asOf, acceptance: try OfferStore.acceptanceModel(db, asOf: asOf, policy: catalog.policy))
+        let histories = try OfferStore.histories(db, asOf: asOf)
+        var planned: [PlannedOffer] = []
+        var evidence: [String: String] = [:]
+        var suppressed: [SuppressedRecord] = []
+        var scanned = 0, flagged = 0
+        let encoder = JSONEncoder()
+        try SignalsStore.forEachBatch(db, asOf: asOf) { batch in
+            for (account, usage) in batch {
+                let signals = Watcher.signals(for: account, usage: usage, catalog: catalog, asOf: asOf)
+                scanned += 1
+                if !signals.flags.isEmpty { flagged += 1 }
+                let plan = planner.plan(account: account, signals: signals, history: histories[account.id] ?? OfferHistory())
+                if !plan.offers.isEmpty {
+                    planned += plan.offers
+                    evidence[account.id] = String(decoding: try encoder.encode(SignalsRecord(signals)), as: UTF8.self)
+                }
+                var seen = Set<String>()
+                for s in plan.suppressed where seen.insert(s.reason.rawValue + (s.kind?.rawValue ?? "")).inserted {
+                    suppressed.append(SuppressedRecord(accountID: s.accountID, kind: s.kind?.rawValue, reason: s.reason.rawValue))
+                }
+            }
+            progress(scanned)
+        }
+
+        let reconciliation = Reconciliation.reconcile(planned: planned, existing: try OfferStore.openOffers(db))
+        var newIDs: [String] = []
+        try db.execute("""
+            CREATE TEMP TABLE plan_offers (
+                account_id text, offer_id uuid, status text, kind text, rank integer, target text, from_tier text, to_tier text,
+                add_items jsonb, remove_items jsonb, current_mrr bigint, new_mrr bigint, delta_mrr bigint, one_time bigint,
+                acceptance_probability double precision, expected_delta_mrr double precision, reasons text[], rationale text,
+                evidence jsonb, is_new boolean
+            ) ON COMMIT DROP
+            """)
+        try db.copyIn("COPY plan_offers FROM STDIN") { copy in
+            func write(_ offer: PlannedOffer, id: String, status: OfferStatus, isNew: Bool) throws {
+                try copy.writeRow([
+                    offer.accountID, id, status.rawValue, offer.kind.rawValue, String(offer.rank), offer.target, offer.fromTier, offer.toTier,
+                    try json(offer.add), try json(offer.remove), String(offer.currentMRR), String(offer.newMRR), String(offer.deltaMRR),
+                    String(offer.oneTime), String(offer.acceptanceProbability), String(offer.expectedDeltaMRR),
+                    PostgresArray(offer.reasons.map(\.rawValue)).postgresText, offer.rationale, evidence[offer.accountID] ?? "{}",
+                    isNew ? "t" : "f",
+                ])
+            }
+            for offer in reconciliation.inserts {
+                let id = UUID().uuidString.lowercased()
+                newIDs.append(id)
+                try write(offer, id: id, status: offer.heldOut ? .heldOut : .proposed, isNew: true)
+            }
+            for refresh in reconciliation.refreshes { try write(refresh.offer, id: refresh.id, status: refresh.status, isNew: false) }
+        }
+        try db.execute("""
+            INSERT INTO offers (account_id, offer_id, run_id, as_of, kind, rank, status, target, from_tier, to_tier, add_items, remove_items,
+                                current_mrr, new_mrr, delta_mrr, one_time, acceptance_probability, expected_delta_mrr, reasons, rationale, evidence)
+            SELECT account_id, offer_id, $1::uuid, $2::date, kind, rank, status, target, from_tier, to_tier, add_items, remove_items,
+                   current_mrr, new_mrr, delta_mrr, one_time, acceptance_probability, expected_delta_mrr, reasons, rationale, evidence
+            FROM plan_offers WHERE is_new
+            """, [runID, asOf.iso])
+        try db.execute("""
+            INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, run_id)
+            SELECT account_id, offer_id, NULL, status, $1, 'planned for ' || $2, $3::uuid FROM plan_offers WHERE is_new
+            ORDER BY account_id, rank
+            """, [actor, asOf.iso, runID])
+        let refreshed = try db.execute("""
+            UPDATE offers o SET rank = p.rank, current_mrr = p.current_mrr, new_mrr = p.new_mrr, delta_mrr = p.delta_mrr,
+                one_time = p.one_time, acceptance_probability = p.acceptance_probability, expected_delta_mrr = p.expected_delta_mrr,
+                reasons = p.reasons, rationale = p.rationale, evidence = p.evidence, as_of = $1::date, run_id = $2::uuid, updated_at = now()
+            FROM plan_offers p
+            WHERE NOT p.is_new AND o.account_id = p.account_id AND o.offer_id = p.offer_id
+              AND (o.rank, o.current_mrr, o.new_mrr, o.delta_mrr, o.one_time, o.acceptance_probability, o.expected_delta_mrr,
+                   o.reasons, o.rationale, o.evidence, o.as_of)
+                  IS DISTINCT FROM (p.rank, p.current_mrr, p.new_mrr, p.delta_mrr, p.one_time, p.acceptance_probability,
+                   p.expected_delta_mrr, p.reasons, p.rationale, p.evidence, $1::date)
+            """, [asOf.iso, runID])
+        var expired = 0
+        if !reconciliation.expirations.isEmpty {
+            let ids = PostgresArray(reconciliation.expirations.map(\.id))
+            expired = try db.execute("""
+                WITH gone AS (
+                    UPDATE offers SET status = 'expired', version = version + 1, updated_at = now()
+                    WHERE offer_id = ANY($1::uuid[]) AND status = 'proposed' RETURNING account_id, offer_id
+                )
+                INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, run_id)
+                SELECT account_id, offer_id, 'proposed', 'expired', $2, 'need gone or target changed on ' || $3, $4::uuid FROM gone
+                """, [ids, actor, asOf.iso, runID])
+        }
+
+        let shownIDs = reconciliation.inserts.isEmpty && reconciliation.refreshes.isEmpty && reconciliation.keptApproved.isEmpty
+            ? [] : newIDs + reconciliation.refreshes.map(\.id) + reconciliation.keptApproved.map(\.id)
+        let offers = shownIDs.isEmpty ? [] : try db.query("""
+            SELECT \(OfferRecord.columns) FROM offers o WHERE o.offer_id = ANY($1::uuid[])
+            ORDER BY o.expected_delta_mrr DESC, o.account_id, o.rank
+            """, [PostgresArray(shownIDs)]).rows.map(OfferRecord.init)
+
+        // Last, so that a run that dies before this point has written nothing that lasts.
+        try db.execute("""
+            INSERT INTO runs (run_id, command, as_of, finished_at, accounts_scanned, accounts_flagged, offers_created, offers_refreshed, offers_expired)
+            VALUES ($1::uuid, $2, $3::date, now(), $4, $5, $6, $7, $8)
+            """, [runID, command, asOf.iso, scanned, flagged, newIDs.count, refreshed, expired])
+        return PlanResult(asOf: asOf.iso, runID: runID, dryRun: dryRun, accountsScanned: scanned, accountsFlagged: flagged,
+                          offersCreated: newIDs.count, offersRefreshed: refreshed, offersExpired: expired,
+                          offers: offers, suppressed: suppressed)
+    }
+
+    static func json(_ items: [AddonQuantity]) throws -> String {
+        "[" + items.map { "{\"addon\":\(quote($0.addon)),\"quantity\":\($0.quantity)}" }.joined(separator: ",") + "]"
+    }
+
+    static func quote(_ text: String) -> String {
+        String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+    }
+}

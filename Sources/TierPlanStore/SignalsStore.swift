@@ -1,0 +1,76 @@
+import Foundation
+import Postgres
+import TierPlanCore
+
+/// The watcher's SQL: one set-based query over the daily rollups for every account that is not
+/// canceled, streamed through a cursor in batches. Raw events are never read here.
+public enum SignalsStore {
+    /// Calls `body` with batches of accounts and their usage summaries over the window ending on
+    /// `asOf`, ordered by account id. Must run inside a transaction (it uses a cursor).
+    public static func forEachBatch(_ db: Connection, asOf: Day, accountID: String? = nil, batchSize: Int = 5_000,
+                                    _ body: ([(Account, UsageSummary)]) throws -> Void) throws {
+        let start = Watcher.windowStart(asOf: asOf)
+        var sql = """
+            SELECT a.account_id, a.name, a.tier_code, a.status, a.created_at, a.discount_bp, a.segment, a.owner, a.canceled_at,
+                   coalesce(ad.addons, ''),
+                   (SELECT d.last_bytes FROM daily_storage d
+                     WHERE d.account_id = a.account_id AND d.day <= $2::date ORDER BY d.day DESC LIMIT 1),
+                   st.days, st.maxes, fu.keys, fu.days, coalesce(us.users, 0)
+            FROM accounts a
+            LEFT JOIN (SELECT account_id, string_agg(addon_code || ':' || quantity, ';') AS addons
+                       FROM account_addons GROUP BY account_id) ad USING (account_id)
+            LEFT JOIN (SELECT account_id, array_agg(day - $1::date ORDER BY day) AS days, array_agg(max_bytes ORDER BY day) AS maxes
+                       FROM daily_storage WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id) st USING (account_id)
+            LEFT JOIN (SELECT account_id, array_agg(feature_key ORDER BY feature_key) AS keys, array_agg(days ORDER BY feature_key) AS days
+                       FROM (SELECT account_id, feature_key, count(*) AS days FROM daily_feature_usage
+                             WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id, feature_key) f
+                       GROUP BY account_id) fu USING (account_id)
+            LEFT JOIN (SELECT account_id, count(DISTINCT user_id) AS users FROM daily_active_users
+                       WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id) us USING (account_id)
+            WHERE a.status <> 'canceled' AND a.created_at < ($2::date + 1)::timestamptz
+            """
+        var parameters: [any PostgresEncodable] = [start.iso, asOf.iso]
+        if let accountID {
+            sql += " AND a.account_id = $3"
+            parameters.append(accountID)
+        }
+        sql += " ORDER BY a.account_id"
+        try db.forEachBatch(sql, parameters, batchSize: batchSize) { rows in
+            try body(rows.map(decode))
+        }
+    }
+
+    static func decode(_ row: Row) throws -> (Account, UsageSummary) {
+        let addons = try row.decode(9, as: String.self).split(separator: ";").compactMap { item -> AddonQuantity? in
+            let parts = item.split(separator: ":")
+            guard parts.count == 2, let quantity = Int(parts[1]) else { return nil }
+            return AddonQuantity(addon: String(parts[0]), quantity: quantity)
+        }
+        let account = Account(
+            id: try row.decode(0), name: try row.decode(1), tier: try row.decode(2),
+            status: AccountStatus(rawValue: try row.decode(3)) ?? .active,
+            createdAt: try timestamp(try row.decode(4)), addons: addons,
+            discount: Discount(basisPoints: try row.decode(5)), segment: try row.decode(6), owner: try row.decode(7),
+            canceledAt: try row.decodeIfPresent(8, as: String.self).map(timestamp))
+        let days = try row.decodeIfPresent(11, as: PostgresArray<Int>.self)?.elements ?? []
+        let maxes = try row.decodeIfPresent(12, as: PostgresArray<Int64>.self)?.elements ?? []
+        let keys = try row.decodeIfPresent(13, as: PostgresArray<String>.self)?.elements ?? []
+        let featureDays = try row.decodeIfPresent(14, as: PostgresArray<Int>.self)?.elements ?? []
+        let usage = UsageSummary(
+            storageUsedBytes: try row.decodeIfPresent(10),
+            dailyMaxStorage: zip(days, maxes).map { (day: $0, bytes: $1) },
+            featureDays: Dictionary(zip(keys, featureDays), uniquingKeysWith: +),
+            activeUsers: try row.decode(15))
+        return (account, usage)
+    }
+
+    /// Reads PostgreSQL's timestamptz text (`2026-10-01 06:00:00+00`, session time zone UTC).
+    static func timestamp(_ text: String) throws -> Timestamp {
+        var iso = text.replacingOccurrences(of: " ", with: "T")
+        if iso.hasSuffix("+00") { iso = String(iso.dropLast(3)) + "Z" }
+        guard let value = Timestamp(iso: iso) else {
+            throw PostgresError(code: .decoding, message: "cannot read timestamp '\(text)'")
+        }
+        return value
+    }
+}

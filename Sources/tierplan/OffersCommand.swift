@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import TierPlanCore
+import TierPlanStore
+
+extension OfferStatus: ExpressibleByArgument {}
+
+/// `tierplan offers …`: the review queue and decisions.
+struct OffersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "offers",
+        abstract: "List offers and record review decisions and outcomes.",
+        subcommands: [List.self, Approve.self, Reject.self, Snooze.self, Outcome.self, Show.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Offers, highest expected delta first (the review queue is --status proposed).")
+        @Option(help: "Only this status: proposed, approved, rejected, snoozed, expired, held_out, accepted, declined.") var status: OfferStatus?
+        @Option(help: "Only this account.") var account: String?
+        @Option(help: "At most this many.") var limit: Int?
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try runReportingErrors {
+                let offers = try OfferStore.list(try connection.connect(), status: status, accountID: account, limit: limit)
+                if output.json { try Console.json(["offers": offers], sorted: false); return }
+                OffersTable.print(offers)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One offer with its decision history.")
+        @Argument(help: "Offer id.") var id: String
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try runReportingErrors {
+                let db = try connection.connect()
+                guard let offer = try OfferStore.get(db, id: id) else { throw OfferDecisionError(description: "no offer with id \(id)") }
+                let events = try OfferStore.events(db, offerID: id)
+                if output.json { try Console.json(OfferWithEvents(offer: offer, events: events), sorted: false); return }
+                OffersTable.print([offer])
+                Console.out(offer.rationale)
+                for e in events { Console.out("\(e.at)  \(e.fromStatus ?? "-") → \(e.toStatus)  by \(e.actor)\(e.reason.map { ": \($0)" } ?? "")") }
+            }
+        }
+    }
+
+    struct Approve: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Approve a proposed offer.")
+        @OptionGroup var decision: DecisionOptions
+        @Option(help: "Why (optional).") var reason: String?
+        func run() throws { try decision.apply(.approve, reason: reason) }
+    }
+
+    struct Reject: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reject a proposed offer; a reason is required.")
+        @OptionGroup var decision: DecisionOptions
+        @Option(help: "Why (required).") var reason: String?
+        func validate() throws {
+            if (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("reject needs --reason TEXT") }
+        }
+        func run() throws { try decision.apply(.reject(reason: reason!), reason: reason) }
+    }
+
+    struct Snooze: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Snooze a proposed offer until a day; it comes back then.")
+        @OptionGroup var decision: DecisionOptions
+        @Option(help: "Day it comes back (YYYY-MM-DD, required).") var until: Day?
+        @Option(help: "Why (optional).") var reason: String?
+        func validate() throws { if until == nil { throw ValidationError("snooze needs --until YYYY-MM-DD") } }
+        func run() throws { try decision.apply(.snooze(until: until!), reason: reason) }
+    }
+
+    struct Outcome: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record what the customer did with an approved offer: accepted or declined.",
+            discussion: "Accepting one expires the account's other open upsell offers.")
+        @Argument(help: "Offer id.") var id: String
+        @Argument(help: "accepted or declined.") var result: OutcomeResult
+        @Option(help: "Who records it.") var by: String
+        @Option(help: "Day of the outcome for backfills (default: now).") var at: Day?
+        @Option(help: "Note (optional).") var reason: String?
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try DecisionOptions.decide(id: id, decision: result == .accepted ? .accept : .decline, by: by, reason: reason, at: at,
+                                       connection: connection, output: output)
+        }
+    }
+}
+
+enum OutcomeResult: String, ExpressibleByArgument { case accepted, declined }
+
+/// The id, who and when of a review decision.
+struct DecisionOptions: ParsableArguments {
+    @Argument(help: "Offer id.") var id: String
+    @Option(help: "Who decides (recorded in the audit trail).") var by: String
+    @Option(help: "Day of the decision for backfills (default: now).") var at: Day?
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    func apply(_ decision: OfferDecision, reason: String?) throws {
+        try Self.decide(id: id, decision: decision, by: by, reason: reason, at: at, connection: connection, output: output)
+    }
+
+    static func decide(id: String, decision: OfferDecision, by: String, reason: String?, at: Day?,
+                       connection: ConnectionOptions, output: OutputOptions) throws {
+        try runReportingErrors {
+            guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by must name who decides") }
+            let offer = try OfferStore.decide(try connection.connect(), offerID: id, decision: decision, by: by, reason: reason, at: at?.start)
+            if output.json { try Console.json(offer, sorted: false); return }
+            Console.out("offer \(offer.id) (\(offer.accountID), \(offer.kind)) is now \(offer.status)")
+        }
+    }
+}
+
+struct OfferWithEvents: Encodable {
+    var offer: OfferRecord
+    var events: [OfferEventRecord]
+}
+
+enum OffersTable {
+    static func print(_ offers: [OfferRecord]) {
+        guard !offers.isEmpty else { Console.out("no offers"); return }
+        Console.out("id                                    account              kind          from → to             Δ MRR    p       E[Δ]     status")
+        for o in offers {
+            Console.out([SignalsTable.pad(o.id, 37), SignalsTable.pad(o.accountID, 20), SignalsTable.pad(o.kind, 13),
+                         SignalsTable.pad("\(o.fromTier) → \(o.toTier)", 21), SignalsTable.pad(String(o.deltaMRR), 8),
+                         SignalsTable.pad(String(format: "%.3f", o.acceptanceProbability), 7),
+                         SignalsTable.pad(String(format: "%.2f", o.expectedDeltaMRR), 8), o.status].joined(separator: " "))
+        }
+    }
+}
