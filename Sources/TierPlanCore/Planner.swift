@@ -102,12 +102,20 @@ public struct Suppression: Sendable, Equatable, Hashable {
     public var accountID: String
     public var kind: OfferKind?
     public var reason: SuppressionReason
+
+    public init(accountID: String, kind: OfferKind?, reason: SuppressionReason) {
+        self.accountID = accountID; self.kind = kind; self.reason = reason
+    }
 }
 
 /// The planner's answer for one account.
 public struct AccountPlan: Sendable, Equatable {
     public var offers: [PlannedOffer] = []
     public var suppressed: [Suppression] = []
+
+    public init(offers: [PlannedOffer] = [], suppressed: [Suppression] = []) {
+        self.offers = offers; self.suppressed = suppressed
+    }
 }
 
 /// What past decisions on an account's offers say on as_of (decisions after as_of are not counted).

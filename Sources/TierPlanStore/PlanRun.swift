@@ -124,6 +124,7 @@ public enum PlanRun {
         var suppressed: [SuppressedRecord] = []
         var scanned = 0, flagged = 0
         let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
         try SignalsStore.forEachBatch(db, asOf: asOf) { batch in
             for (account, usage) in batch {
                 let signals = Watcher.signals(for: account, usage: usage, catalog: catalog, asOf: asOf)

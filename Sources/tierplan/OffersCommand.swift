@@ -24,7 +24,7 @@ struct OffersCommand: AsyncParsableCommand {
         func run() throws {
             try runReportingErrors {
                 let offers = try OfferStore.list(try connection.connect(), status: status, accountID: account, limit: limit)
-                if output.json { try Console.json(["offers": offers], sorted: false); return }
+                if output.json { try Console.json(["offers": offers]); return }
                 OffersTable.print(offers)
             }
         }
@@ -41,7 +41,7 @@ struct OffersCommand: AsyncParsableCommand {
                 let db = try connection.connect()
                 guard let offer = try OfferStore.get(db, id: id) else { throw OfferDecisionError(description: "no offer with id \(id)") }
                 let events = try OfferStore.events(db, offerID: id)
-                if output.json { try Console.json(OfferWithEvents(offer: offer, events: events), sorted: false); return }
+                if output.json { try Console.json(OfferWithEvents(offer: offer, events: events)); return }
                 OffersTable.print([offer])
                 Console.out(offer.rationale)
                 for e in events { Console.out("\(e.at)  \(e.fromStatus ?? "-") → \(e.toStatus)  by \(e.actor)\(e.reason.map { ": \($0)" } ?? "")") }
@@ -113,7 +113,7 @@ struct DecisionOptions: ParsableArguments {
         try runReportingErrors {
             guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by must name who decides") }
             let offer = try OfferStore.decide(try connection.connect(), offerID: id, decision: decision, by: by, reason: reason, at: at?.start)
-            if output.json { try Console.json(offer, sorted: false); return }
+            if output.json { try Console.json(offer); return }
             Console.out("offer \(offer.id) (\(offer.accountID), \(offer.kind)) is now \(offer.status)")
         }
     }

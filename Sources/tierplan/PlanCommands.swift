@@ -23,6 +23,7 @@ struct SignalsCommand: ParsableCommand {
             let db = try connection.connect()
             let catalog = try CatalogStore.read(db)
             let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var first = true
             if output.json { Console.write("{\"as_of\":\"\(day.asOf.iso)\",\"accounts\":[") }
             else { Console.out(SignalsTable.header) }
@@ -107,7 +108,7 @@ struct RunCommand: ParsableCommand {
 
 enum PlanOutput {
     static func print(_ result: PlanResult, json: Bool) throws {
-        if json { try Console.json(result, sorted: false); return }
+        if json { try Console.json(result); return }
         Console.out("as of \(result.asOf)\(result.dryRun ? " (dry run: nothing written)" : ""), run \(result.runID)")
         Console.out("\(result.accountsScanned) accounts scanned, \(result.accountsFlagged) flagged; offers: \(result.offersCreated) new, \(result.offersRefreshed) refreshed, \(result.offersExpired) expired")
         OffersTable.print(result.offers)

@@ -41,10 +41,10 @@ enum Console {
     }
 
     /// Prints `value` as one JSON document with snake_case keys.
-    static func json<T: Encodable>(_ value: T, sorted: Bool = true) throws {
+    static func json<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = sorted ? [.sortedKeys, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         out(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 

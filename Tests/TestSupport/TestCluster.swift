@@ -107,6 +107,23 @@ public enum CLI {
     }
 }
 
+extension CLI {
+    /// Starts `tierplan args…` in the background (output discarded) and returns the running process.
+    public static func start(_ args: [String], databaseURL: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = databaseURL
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
+
 /// A temporary folder for input files, removed by the caller.
 public func temporaryFolder() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("tierplan-test-files-\(UUID().uuidString)")
