@@ -65,6 +65,7 @@ public enum Rationale {
 
     /// Bytes in the catalog's GB (10^9), one decimal under 100 GB.
     public static func gigabytes(_ bytes: Int64) -> String {
+        if bytes != 0 && abs(bytes) < 100_000_000 { return "\(Int((Double(bytes) / 1_000_000).rounded())) MB" }
         let gb = Double(bytes) / Double(bytesPerGB)
         if gb >= 100 || gb == gb.rounded() { return "\(Int(gb.rounded())) GB" }
         return String(format: "%.1f GB", gb)

@@ -53,7 +53,7 @@ enum SignalsTable {
 
     static func row(_ s: AccountSignals) -> String {
         let storage = s.storageUsedBytes.map { "\(Rationale.gigabytes($0))/\(Rationale.gigabytes(s.storageLimitBytes))" } ?? "-"
-        let growth = s.storageGrowthBytesPerDay.map { ($0 >= 0 ? "" : "-") + Rationale.gigabytes(Int64(abs($0).rounded())) } ?? "-"
+        let growth = s.storageGrowthBytesPerDay.map { Int64($0.rounded()) }.map { ($0 < 0 ? "-" : "") + Rationale.gigabytes(abs($0)) } ?? "-"
         let full = s.storageDaysToFull.map { String(format: "%.1f d", $0) } ?? "-"
         let adoption = "\(s.adoptedFeatures.count)/\(s.includedFeatures.count)"
         let seats = "\(s.activeUsers)/\(s.seatLimit)"
