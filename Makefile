@@ -28,7 +28,7 @@ demo: build
 ## test: every test, against a throwaway PostgreSQL cluster the tests start themselves.
 test: deps
 	$(SWIFT) build
-	$(SWIFT) test
+	./scripts/test.sh
 
 ## bench: release build; ingest 1M events and compare with a raw COPY of the same rows.
 bench: deps

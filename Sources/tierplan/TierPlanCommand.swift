@@ -11,6 +11,6 @@ struct TierPlanCommand: AsyncParsableCommand {
             cluster under .tierplan/ that tierplan starts itself (see `tierplan db`).
             """,
         subcommands: [DBCommand.self, CatalogCommand.self, AccountsCommand.self, UsageCommand.self,
-                      SignalsCommand.self, PlanCommand.self, RunCommand.self, OffersCommand.self]
+                      SignalsCommand.self, PlanCommand.self, RunCommand.self, OffersCommand.self, ForecastCommand.self, MetricsCommand.self]
     )
 }

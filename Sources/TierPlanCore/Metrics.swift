@@ -1,0 +1,155 @@
+import Foundation
+
+/// One dated state of an account's billing (a row of the account history).
+public struct BillingState: Sendable, Equatable {
+    public var day: Day
+    public var status: AccountStatus
+    public var mrr: MinorUnits
+
+    public init(day: Day, status: AccountStatus, mrr: MinorUnits) { self.day = day; self.status = status; self.mrr = mrr }
+
+    /// MRR that counts: only paying accounts (active, past_due) bring revenue.
+    public var payingMRR: MinorUnits { status.isPaying ? mrr : 0 }
+}
+
+/// MRR movements over a period, as ChartMogul defines them (each change classified on its own).
+public struct MRRMovements: Sendable, Equatable, Codable {
+    public var new = 0
+    public var expansion = 0
+    public var contraction = 0
+    public var churn = 0
+    public var reactivation = 0
+
+    public init() {}
+
+    /// new + expansion + reactivation − contraction − churn.
+    public var net: Int { new + expansion + reactivation - contraction - churn }
+
+    /// Classifies every change with `from < day ≤ to` of each account's history (sorted by day):
+    /// from no MRR to some is **new** the first time the account pays and **reactivation** after;
+    /// from some to none is **churn**; up is **expansion**, down is **contraction**.
+    public static func compute(histories: [[BillingState]], from: Day, to: Day) -> MRRMovements {
+        var movements = MRRMovements()
+        for history in histories {
+            var previous = 0
+            var hasPaid = false
+            for state in history.sorted(by: { $0.day < $1.day }) {
+                let current = state.payingMRR
+                if state.day > from && state.day <= to {
+                    if previous == 0 && current > 0 {
+                        if hasPaid { movements.reactivation += current } else { movements.new += current }
+                    } else if previous > 0 && current == 0 {
+                        movements.churn += previous
+                    } else if current > previous {
+                        movements.expansion += current - previous
+                    } else if current < previous {
+                        movements.contraction += previous - current
+                    }
+                }
+                if state.day > to { break }
+                if current > 0 { hasPaid = true }
+                previous = current
+            }
+        }
+        return movements
+    }
+}
+
+/// A Beta distribution's equal-tailed credible interval.
+public enum BetaInterval {
+    /// The interval holding `mass` of Beta(a, b), e.g. 0.95 → (2.5 %, 97.5 %) quantiles.
+    public static func interval(a: Double, b: Double, mass: Double = 0.95) -> (low: Double, high: Double) {
+        let tail = (1 - mass) / 2
+        return (quantile(tail, a: a, b: b), quantile(1 - tail, a: a, b: b))
+    }
+
+    /// Inverse of the regularized incomplete beta function, by bisection (accurate to 1e-10).
+    public static func quantile(_ p: Double, a: Double, b: Double) -> Double {
+        var lo = 0.0, hi = 1.0
+        for _ in 0..<60 {
+            let mid = (lo + hi) / 2
+            if regularizedIncompleteBeta(mid, a: a, b: b) < p { lo = mid } else { hi = mid }
+        }
+        return (lo + hi) / 2
+    }
+
+    /// I_x(a, b) with the continued fraction of Numerical Recipes (Lentz's method).
+    public static func regularizedIncompleteBeta(_ x: Double, a: Double, b: Double) -> Double {
+        if x <= 0 { return 0 }
+        if x >= 1 { return 1 }
+        let logBeta: Double = lgamma(a + b) - lgamma(a) - lgamma(b)
+        let lnFront: Double = logBeta + a * log(x) + b * log(1 - x)
+        if x < (a + 1) / (a + b + 2) {
+            return exp(lnFront) * continuedFraction(x, a: a, b: b) / a
+        }
+        return 1 - exp(lnFront) * continuedFraction(1 - x, a: b, b: a) / b
+    }
+
+    static func continuedFraction(_ x: Double, a: Double, b: Double) -> Double {
+        let tiny = 1e-300
+        var c = 1.0, d = 1 - (a + b) * x / (a + 1)
+        if abs(d) < tiny { d = tiny }
+        d = 1 / d
+        var h = d
+        for m in 1...300 {
+            let m = Double(m), m2 = 2 * m
+            var aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2))
+            d = 1 + aa * d; if abs(d) < tiny { d = tiny }
+            c = 1 + aa / c; if abs(c) < tiny { c = tiny }
+            d = 1 / d; h *= d * c
+            aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1))
+            d = 1 + aa * d; if abs(d) < tiny { d = tiny }
+            c = 1 + aa / c; if abs(c) < tiny { c = tiny }
+            d = 1 / d
+            let delta = d * c
+            h *= delta
+            if abs(delta - 1) < 1e-14 { break }
+        }
+        return h
+    }
+}
+
+/// Conversion of one offer kind: accepted out of decided, with a 95 % Beta(1 + accepted, 1 + declined) interval.
+public struct Conversion: Sendable, Equatable, Codable {
+    public var kind: String
+    public var accepted: Int
+    public var declined: Int
+    public var rate: Double?
+    public var low: Double
+    public var high: Double
+
+    public init(kind: String, accepted: Int, declined: Int) {
+        self.kind = kind
+        self.accepted = accepted
+        self.declined = declined
+        let decided = accepted + declined
+        rate = decided > 0 ? Double(accepted) / Double(decided) : nil
+        (low, high) = BetaInterval.interval(a: 1 + Double(accepted), b: 1 + Double(declined))
+    }
+}
+
+/// Expansion of accounts that were offered something against those held out.
+public struct Uplift: Sendable, Equatable, Codable {
+    public var treatedAccounts: Int
+    public var holdoutAccounts: Int
+    /// Share of accounts whose MRR grew after their first offer.
+    public var treatedExpansionRate: Double
+    public var holdoutExpansionRate: Double
+    /// Mean MRR change per account since their first offer (minor units).
+    public var treatedMeanDeltaMRR: Double
+    public var holdoutMeanDeltaMRR: Double
+
+    public var upliftRate: Double { treatedExpansionRate - holdoutExpansionRate }
+    public var upliftMeanDeltaMRR: Double { treatedMeanDeltaMRR - holdoutMeanDeltaMRR }
+
+    /// `changes`: per account, (held out?, MRR now − MRR when first offered).
+    public init?(changes: [(heldOut: Bool, deltaMRR: Int)]) {
+        let treated = changes.filter { !$0.heldOut }, holdout = changes.filter(\.heldOut)
+        guard !holdout.isEmpty, !treated.isEmpty else { return nil }
+        func rate(_ xs: [(heldOut: Bool, deltaMRR: Int)]) -> Double { Double(xs.filter { $0.deltaMRR > 0 }.count) / Double(xs.count) }
+        func mean(_ xs: [(heldOut: Bool, deltaMRR: Int)]) -> Double { Double(xs.reduce(0) { $0 + $1.deltaMRR }) / Double(xs.count) }
+        treatedAccounts = treated.count; holdoutAccounts = holdout.count
+        treatedExpansionRate = rate(treated); holdoutExpansionRate = rate(holdout)
+        treatedMeanDeltaMRR = mean(treated); holdoutMeanDeltaMRR = mean(holdout)
+    }
+}

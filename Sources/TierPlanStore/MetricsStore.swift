@@ -1,0 +1,147 @@
+import Foundation
+import Postgres
+import TierPlanCore
+
+/// Revenue and offer metrics for finance, read with a few small queries.
+public struct MetricsReport: Encodable, Sendable {
+    public struct Realised: Encodable, Sendable {
+        public var acceptedOffers: Int
+        public var realisedOffers: Int
+        public var realisedExpansionMRR: Int
+        enum CodingKeys: String, CodingKey {
+            case acceptedOffers = "accepted_offers", realisedOffers = "realised_offers", realisedExpansionMRR = "realised_expansion_mrr"
+        }
+    }
+
+    public var asOf: String
+    public var from: String
+    public var currency: String
+    public var payingAccounts: Int
+    public var mrr: Int
+    public var arpu: Double
+    public var movements: MRRMovements
+    public var offersByStatus: [String: Int]
+    public var conversion: [Conversion]
+    public var realised: Realised
+    public var uplift: Uplift?
+
+    enum CodingKeys: String, CodingKey {
+        case asOf = "as_of", from, currency, payingAccounts = "paying_accounts", mrr, arpu, movements
+        case offersByStatus = "offers_by_status", conversion, realised, uplift
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(asOf, forKey: .asOf); try c.encode(from, forKey: .from); try c.encode(currency, forKey: .currency)
+        try c.encode(payingAccounts, forKey: .payingAccounts); try c.encode(mrr, forKey: .mrr)
+        try c.encode(rounded(arpu, 2), forKey: .arpu)
+        try c.encode(MovementsJSON(movements), forKey: .movements)
+        try c.encode(offersByStatus, forKey: .offersByStatus)
+        try c.encode(conversion.map(ConversionJSON.init), forKey: .conversion)
+        try c.encode(realised, forKey: .realised)
+        try c.encode(uplift.map(UpliftJSON.init), forKey: .uplift)
+    }
+
+    struct MovementsJSON: Encodable {
+        var new, expansion, contraction, churn, reactivation, net: Int
+        init(_ m: MRRMovements) {
+            new = m.new; expansion = m.expansion; contraction = m.contraction; churn = m.churn; reactivation = m.reactivation; net = m.net
+        }
+    }
+
+    struct ConversionJSON: Encodable {
+        var kind: String
+        var accepted, declined: Int
+        var rate: Double?
+        var credibleLow, credibleHigh: Double
+        enum CodingKeys: String, CodingKey { case kind, accepted, declined, rate, credibleLow = "credible_low_95", credibleHigh = "credible_high_95" }
+        init(_ c: Conversion) {
+            kind = c.kind; accepted = c.accepted; declined = c.declined; rate = c.rate.map { rounded($0, 4) }
+            credibleLow = rounded(c.low, 4); credibleHigh = rounded(c.high, 4)
+        }
+    }
+
+    struct UpliftJSON: Encodable {
+        var treatedAccounts, holdoutAccounts: Int
+        var treatedExpansionRate, holdoutExpansionRate, upliftRate: Double
+        var treatedMeanDeltaMRR, holdoutMeanDeltaMRR, upliftMeanDeltaMRR: Double
+        enum CodingKeys: String, CodingKey {
+            case treatedAccounts = "treated_accounts", holdoutAccounts = "holdout_accounts"
+            case treatedExpansionRate = "treated_expansion_rate", holdoutExpansionRate = "holdout_expansion_rate", upliftRate = "uplift_rate"
+            case treatedMeanDeltaMRR = "treated_mean_delta_mrr", holdoutMeanDeltaMRR = "holdout_mean_delta_mrr"
+            case upliftMeanDeltaMRR = "uplift_mean_delta_mrr"
+        }
+        init(_ u: Uplift) {
+            treatedAccounts = u.treatedAccounts; holdoutAccounts = u.holdoutAccounts
+            treatedExpansionRate = rounded(u.treatedExpansionRate, 4); holdoutExpansionRate = rounded(u.holdoutExpansionRate, 4)
+            upliftRate = rounded(u.upliftRate, 4)
+            treatedMeanDeltaMRR = rounded(u.treatedMeanDeltaMRR, 2); holdoutMeanDeltaMRR = rounded(u.holdoutMeanDeltaMRR, 2)
+            upliftMeanDeltaMRR = rounded(u.upliftMeanDeltaMRR, 2)
+        }
+    }
+}
+
+public enum MetricsStore {
+    public static func report(_ db: Connection, asOf: Day, from: Day, currency: String) throws -> MetricsReport {
+        let end = asOf.adding(days: 1).iso
+        let snapshot = try db.query("""
+            SELECT count(*), coalesce(sum(mrr), 0) FROM accounts WHERE status IN ('active', 'past_due') AND created_at < $1::date
+            """, [end]).first!
+        let paying: Int = try snapshot.decode(0), mrr: Int = try snapshot.decode(1)
+
+        var histories: [[BillingState]] = []
+        var current: (id: String, states: [BillingState])?
+        for row in try db.query("""
+            SELECT account_id, effective_on::text, status, mrr FROM account_history WHERE effective_on <= $1::date
+            ORDER BY account_id, effective_on
+            """, [asOf.iso]).rows {
+            let id: String = try row.decode(0)
+            let state = BillingState(day: Day(iso: try row.decode(1, as: String.self))!, status: AccountStatus(rawValue: try row.decode(2)) ?? .canceled,
+                                     mrr: try row.decode(3))
+            if current?.id == id { current!.states.append(state) } else {
+                if let current { histories.append(current.states) }
+                current = (id, [state])
+            }
+        }
+        if let current { histories.append(current.states) }
+
+        var byStatus: [String: Int] = [:]
+        for status in OfferStatus.allCases { byStatus[status.rawValue] = 0 }
+        for row in try db.query("SELECT status, count(*) FROM offers GROUP BY status").rows { byStatus[try row.decode(0)] = try row.decode(1) }
+
+        var outcomes: [String: (Int, Int)] = [:]
+        for row in try db.query("""
+            SELECT o.kind, count(*) FILTER (WHERE e.to_status = 'accepted'), count(*) FILTER (WHERE e.to_status = 'declined')
+            FROM offer_events e JOIN offers o USING (account_id, offer_id)
+            WHERE e.to_status IN ('accepted', 'declined') AND (e.at AT TIME ZONE 'UTC')::date <= $1::date GROUP BY o.kind
+            """, [asOf.iso]).rows {
+            outcomes[try row.decode(0)] = (try row.decode(1), try row.decode(2))
+        }
+        let conversion = OfferKind.allCases.map { Conversion(kind: $0.rawValue, accepted: outcomes[$0.rawValue]?.0 ?? 0, declined: outcomes[$0.rawValue]?.1 ?? 0) }
+
+        // Accepted upsells whose account now has exactly the offered tier and add-ons.
+        let realised = try db.query("""
+            WITH config AS (
+                SELECT a.account_id, a.tier_code || '|' || coalesce(string_agg(x.addon_code || ':' || x.quantity, ';' ORDER BY x.addon_code COLLATE "C"), '') AS target
+                FROM accounts a LEFT JOIN account_addons x USING (account_id) GROUP BY a.account_id, a.tier_code
+            )
+            SELECT count(*), count(*) FILTER (WHERE c.target = o.target), coalesce(sum(o.delta_mrr) FILTER (WHERE c.target = o.target), 0)
+            FROM offers o JOIN config c USING (account_id)
+            WHERE o.status = 'accepted' AND o.kind <> 'adoption'
+            """).first!
+        let changes = try db.query("""
+            SELECT DISTINCT ON (o.account_id) bool_or(o.status = 'held_out') OVER (PARTITION BY o.account_id), a.mrr - o.current_mrr
+            FROM offers o JOIN accounts a USING (account_id)
+            WHERE o.kind <> 'adoption' AND o.as_of <= $1::date
+            ORDER BY o.account_id, o.created_at, o.rank
+            """, [asOf.iso]).rows.map { (heldOut: try $0.decode(0, as: Bool.self), deltaMRR: try $0.decode(1, as: Int.self)) }
+
+        return MetricsReport(
+            asOf: asOf.iso, from: from.iso, currency: currency, payingAccounts: paying, mrr: mrr,
+            arpu: paying > 0 ? Double(mrr) / Double(paying) : 0,
+            movements: MRRMovements.compute(histories: histories, from: from, to: asOf),
+            offersByStatus: byStatus, conversion: conversion,
+            realised: .init(acceptedOffers: try realised.decode(0), realisedOffers: try realised.decode(1), realisedExpansionMRR: try realised.decode(2)),
+            uplift: Uplift(changes: changes))
+    }
+}
