@@ -10,6 +10,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libpq, found through pkg-config (shim.h falls back to the Debian header path).
@@ -24,10 +30,25 @@ let package = Package(
             dependencies: ["Postgres", "TierPlanCore", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources/schema.sql")]
         ),
+        // The review page and JSON API (Hummingbird 2, server-rendered Mustache, no external assets).
+        .target(
+            name: "TierPlanServer",
+            dependencies: [
+                "TierPlanStore", "TierPlanCore", "Postgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "tierplan",
             dependencies: [
-                "TierPlanStore", "TierPlanCore", "Postgres",
+                "TierPlanStore", "TierPlanCore", "Postgres", "TierPlanServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -35,6 +56,10 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "TierPlanStoreTests", dependencies: ["TierPlanStore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TierPlanStore", "TestSupport"]),
+        .testTarget(name: "TierPlanServerTests", dependencies: [
+            "TierPlanServer", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         // Starts one throwaway PostgreSQL cluster per test process.
         .target(name: "TestSupport", dependencies: ["Postgres", "TierPlanStore"], path: "Tests/TestSupport"),
     ]

@@ -26,6 +26,9 @@ public final class Connection {
 
     deinit { PQfinish(conn) }
 
+    /// False once the connection to the server is lost (a pool then replaces it).
+    public var isHealthy: Bool { PQstatus(conn) == CONNECTION_OK }
+
     /// The server's process id for this connection (useful to cancel or spot it in pg_stat_activity).
     public var backendPID: Int { Int(PQbackendPID(conn)) }
 

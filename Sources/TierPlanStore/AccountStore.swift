@@ -93,4 +93,31 @@ public enum AccountStore {
                                         unchanged: try counts.decode(2), historyChanges: try counts.decode(3), effective: effective?.iso)
         }
     }
+
+    /// One account as stored, with its MRR; nil when unknown.
+    public static func account(_ db: Connection, id: String) throws -> (account: Account, mrr: Int)? {
+        guard let row = try db.query("""
+            SELECT a.account_id, a.name, a.tier_code, a.status, a.created_at, a.discount_bp, a.segment, a.owner, a.canceled_at,
+                   coalesce((SELECT string_agg(addon_code || ':' || quantity, ';' ORDER BY addon_code COLLATE "C")
+                             FROM account_addons x WHERE x.account_id = a.account_id), ''),
+                   a.mrr
+            FROM accounts a WHERE a.account_id = $1
+            """, [id]).first else { return nil }
+        let (account, _) = try SignalsStore.decode(row, usage: false)
+        return (account, try row.decode(10))
+    }
+
+    /// Each day's largest storage sample from `from` to `to`, both included.
+    public static func storageSeries(_ db: Connection, id: String, from: Day, to: Day) throws -> [(day: Day, bytes: Int64)] {
+        try db.query("""
+            SELECT day::text, max_bytes FROM daily_storage WHERE account_id = $1 AND day BETWEEN $2::date AND $3::date ORDER BY day
+            """, [id, from.iso, to.iso]).rows.map { (Day(iso: try $0.decode(0, as: String.self))!, try $0.decode(1)) }
+    }
+
+    /// The billing history of an account, oldest first.
+    public static func history(_ db: Connection, id: String) throws -> [(day: String, tier: String, addons: String, status: String, mrr: Int)] {
+        try db.query("""
+            SELECT effective_on::text, tier_code, addons, status, mrr FROM account_history WHERE account_id = $1 ORDER BY effective_on
+            """, [id]).rows.map { (try $0.decode(0), try $0.decode(1), try $0.decode(2), try $0.decode(3), try $0.decode(4)) }
+    }
 }

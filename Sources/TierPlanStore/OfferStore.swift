@@ -81,8 +81,10 @@ public struct OfferEventRecord: Encodable, Sendable {
 
 /// A review decision or outcome was refused; says why (illegal transition, lost race, unknown id).
 public struct OfferDecisionError: Error, CustomStringConvertible {
+    public enum Kind: Sendable { case notFound, stale, illegal }
+    public let kind: Kind
     public let description: String
-    public init(description: String) { self.description = description }
+    public init(_ kind: Kind, _ description: String) { self.kind = kind; self.description = description }
 }
 
 /// The SQL of offers and their append-only events.
@@ -99,6 +101,57 @@ public enum OfferStore {
         sql += " ORDER BY o.expected_delta_mrr DESC, o.account_id, o.rank, o.offer_id"
         if let limit { parameters.append(limit); sql += " LIMIT $\(parameters.count)" }
         return try db.query(sql, parameters).rows.map(OfferRecord.init)
+    }
+
+    /// The review queue's filters; nil means any.
+    public struct Filter: Sendable, Equatable {
+        public var status: OfferStatus? = .proposed
+        public var kind: OfferKind?
+        public var reason: String?
+        public var owner: String?
+        public var segment: String?
+        public var accountID: String?
+        public var limit = 50
+        public var offset = 0
+        public init() {}
+    }
+
+    /// One page of offers matching `filter`, highest expected delta first, and how many match in all.
+    public static func page(_ db: Connection, _ filter: Filter) throws -> (offers: [OfferRecord], total: Int) {
+        var conditions: [String] = []
+        var parameters: [any PostgresEncodable] = []
+        func add(_ condition: String, _ value: any PostgresEncodable) {
+            parameters.append(value)
+            conditions.append(condition.replacingOccurrences(of: "$?", with: "$\(parameters.count)"))
+        }
+        if let status = filter.status { add("o.status = $?", status.rawValue) }
+        if let kind = filter.kind { add("o.kind = $?", kind.rawValue) }
+        if let reason = filter.reason { add("$? = ANY(o.reasons)", reason) }
+        if let owner = filter.owner { add("a.owner = $?", owner) }
+        if let segment = filter.segment { add("a.segment = $?", segment) }
+        if let account = filter.accountID { add("o.account_id = $?", account) }
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let total = try db.query("SELECT count(*) FROM offers o JOIN accounts a USING (account_id)" + whereClause, parameters)
+            .first!.decode(0, as: Int.self)
+        let limitIndex = parameters.count + 1
+        let offers = try db.query("""
+            SELECT \(OfferRecord.columns) FROM offers o JOIN accounts a USING (account_id)\(whereClause)
+            ORDER BY o.expected_delta_mrr DESC, o.account_id, o.rank, o.offer_id LIMIT $\(limitIndex) OFFSET $\(limitIndex + 1)
+            """, parameters + [filter.limit, filter.offset]).rows.map(OfferRecord.init)
+        return (offers, total)
+    }
+
+    /// The signals an offer was built on, as JSON (empty object when none were kept).
+    public static func evidence(_ db: Connection, id: String) throws -> String {
+        guard UUID(uuidString: id) != nil else { return "{}" }
+        return try db.query("SELECT evidence::text FROM offers WHERE offer_id = $1::uuid", [id]).first?.decode(0) ?? "{}"
+    }
+
+    /// Distinct owners and segments with offers, for the queue's filter menus.
+    public static func facets(_ db: Connection) throws -> (owners: [String], segments: [String]) {
+        let owners = try db.query("SELECT DISTINCT owner FROM accounts WHERE owner <> '' ORDER BY 1").rows.map { try $0.decode(0, as: String.self) }
+        let segments = try db.query("SELECT DISTINCT segment FROM accounts WHERE segment <> '' ORDER BY 1").rows.map { try $0.decode(0, as: String.self) }
+        return (owners, segments)
     }
 
     public static func get(_ db: Connection, id: String) throws -> OfferRecord? {
@@ -180,14 +233,14 @@ public enum OfferStore {
     public static func decide(_ db: Connection, offerID: String, decision: OfferDecision, by actor: String, reason: String?,
                               at: Timestamp?, expectedVersion: Int? = nil) throws -> OfferRecord {
         try db.transaction { db in
-            guard let current = try get(db, id: offerID) else { throw OfferDecisionError(description: "no offer with id \(offerID)") }
+            guard let current = try get(db, id: offerID) else { throw OfferDecisionError(.notFound, "no offer with id \(offerID)") }
             if let expectedVersion, expectedVersion != current.version {
-                throw OfferDecisionError(description: try staleMessage(db, offer: current))
+                throw OfferDecisionError(.stale, try staleMessage(db, offer: current))
             }
             let from = OfferStatus(rawValue: current.status) ?? .expired
             let to: OfferStatus
             do { to = try OfferLife.next(from: from, decision) } catch {
-                throw OfferDecisionError(description: "offer \(offerID): \(error)" + (try lastDecisionNote(db, offerID: offerID)))
+                throw OfferDecisionError(.illegal, "offer \(offerID): \(error)" + (try lastDecisionNote(db, offerID: offerID)))
             }
             var snoozedUntil: String?
             if case .snooze(let until) = decision { snoozedUntil = until.iso }
@@ -197,7 +250,7 @@ public enum OfferStore {
                 """, [to.rawValue, snoozedUntil, offerID, current.version])
             guard updated == 1 else {
                 // Someone else changed it between our read and our write.
-                throw OfferDecisionError(description: try staleMessage(db, offer: current))
+                throw OfferDecisionError(.stale, try staleMessage(db, offer: current))
             }
             try appendEvent(db, accountID: current.accountID, offerID: offerID, from: from, to: to, actor: actor, reason: reason, at: at)
             if to == .accepted {

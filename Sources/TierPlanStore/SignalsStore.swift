@@ -40,7 +40,9 @@ public enum SignalsStore {
         }
     }
 
-    static func decode(_ row: Row) throws -> (Account, UsageSummary) {
+    static func decode(_ row: Row) throws -> (Account, UsageSummary) { try decode(row, usage: true) }
+
+    static func decode(_ row: Row, usage withUsage: Bool) throws -> (Account, UsageSummary) {
         let addons = try row.decode(9, as: String.self).split(separator: ";").compactMap { item -> AddonQuantity? in
             let parts = item.split(separator: ":")
             guard parts.count == 2, let quantity = Int(parts[1]) else { return nil }
@@ -52,6 +54,7 @@ public enum SignalsStore {
             createdAt: try timestamp(try row.decode(4)), addons: addons,
             discount: Discount(basisPoints: try row.decode(5)), segment: try row.decode(6), owner: try row.decode(7),
             canceledAt: try row.decodeIfPresent(8, as: String.self).map(timestamp))
+        guard withUsage else { return (account, UsageSummary()) }
         let days = try row.decodeIfPresent(11, as: PostgresArray<Int>.self)?.elements ?? []
         let maxes = try row.decodeIfPresent(12, as: PostgresArray<Int64>.self)?.elements ?? []
         let keys = try row.decodeIfPresent(13, as: PostgresArray<String>.self)?.elements ?? []

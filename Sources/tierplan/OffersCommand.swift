@@ -39,7 +39,7 @@ struct OffersCommand: AsyncParsableCommand {
         func run() throws {
             try runReportingErrors {
                 let db = try connection.connect()
-                guard let offer = try OfferStore.get(db, id: id) else { throw OfferDecisionError(description: "no offer with id \(id)") }
+                guard let offer = try OfferStore.get(db, id: id) else { throw OfferDecisionError(.notFound, "no offer with id \(id)") }
                 let events = try OfferStore.events(db, offerID: id)
                 if output.json { try Console.json(OfferWithEvents(offer: offer, events: events)); return }
                 OffersTable.print([offer])

@@ -323,7 +323,7 @@ final class LoadingTests: XCTestCase {
         let migrate = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
         XCTAssertEqual(migrate.status, 0, migrate.stderr)
         let again = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
-        XCTAssertEqual(again.json?["version"] as? Int, 1)
-        XCTAssertEqual(again.json?["version_before"] as? Int, 1)
+        XCTAssertEqual(again.json?["version"] as? Int, 2)
+        XCTAssertEqual(again.json?["version_before"] as? Int, 2)
     }
 }

@@ -197,6 +197,8 @@ CREATE INDEX IF NOT EXISTS offers_offer_id ON offers (offer_id);
 CREATE UNIQUE INDEX IF NOT EXISTS offers_one_open_per_target ON offers (account_id, kind, target)
     WHERE status IN ('proposed', 'approved');
 CREATE INDEX IF NOT EXISTS offers_status ON offers (status);
+-- The review queue: proposed offers, highest expected delta first.
+CREATE INDEX IF NOT EXISTS offers_queue ON offers (status, expected_delta_mrr DESC, account_id, rank);
 
 -- Append-only audit of every offer change: who, when, why. Never updated, never deleted.
 CREATE TABLE IF NOT EXISTS offer_events (
@@ -220,4 +222,32 @@ DROP TRIGGER IF EXISTS offer_events_no_change ON offer_events;
 CREATE TRIGGER offer_events_no_change BEFORE UPDATE OR DELETE ON offer_events
     FOR EACH ROW EXECUTE FUNCTION offer_events_append_only();
 
-INSERT INTO schema_version (version) VALUES (1) ON CONFLICT DO NOTHING;
+-- ───────────────────────────── People and access (review page, API) ─────────────────────────────
+
+-- People who sign in to the review page. Passwords are bcrypt hashes, never stored in clear.
+CREATE TABLE IF NOT EXISTS users (
+    name          text PRIMARY KEY,
+    role          text NOT NULL CHECK (role IN ('viewer', 'reviewer', 'admin')),
+    password_hash text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Bearer tokens for jobs; only the SHA-256 of the token is kept (it is shown once, at creation).
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_hash   text PRIMARY KEY,
+    name         text NOT NULL,
+    role         text NOT NULL CHECK (role IN ('viewer', 'reviewer', 'admin')),
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    last_used_at timestamptz
+);
+
+-- Signed-in browser sessions: the SHA-256 of the cookie value, with the CSRF token of its forms.
+CREATE TABLE IF NOT EXISTS sessions (
+    session_hash text PRIMARY KEY,
+    user_name    text NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    csrf_token   text NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    expires_at   timestamptz NOT NULL
+);
+
+INSERT INTO schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;

@@ -1,0 +1,250 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Postgres
+import TierPlanCore
+import TierPlanStore
+
+/// The JSON API under /api/v1, for jobs (bearer tokens) and scripts.
+struct APIRoutes {
+    let env: ServerEnvironment
+
+    /// Every API route, as the OpenAPI document lists it (a test keeps both in step).
+    static let routes: [(method: String, path: String)] = [
+        ("GET", "/api/v1/offers"),
+        ("GET", "/api/v1/offers/{id}"),
+        ("POST", "/api/v1/offers/{id}/decision"),
+        ("POST", "/api/v1/offers/{id}/outcome"),
+        ("GET", "/api/v1/accounts/{id}/signals"),
+        ("GET", "/api/v1/forecast"),
+        ("GET", "/api/v1/metrics"),
+    ]
+
+    func register(on router: Router<AppContext>) {
+        let api = router.group("api/v1")
+        api.get("offers", use: listOffers)
+        api.get("offers/:id", use: getOffer)
+        api.post("offers/:id/decision", use: decision)
+        api.post("offers/:id/outcome", use: outcome)
+        api.get("accounts/:id/signals", use: signals)
+        api.get("forecast", use: forecast)
+        api.get("metrics", use: metrics)
+    }
+
+    @Sendable func listOffers(_ request: Request, context: AppContext) async throws -> Response {
+        _ = try context.require(.viewer)
+        let q = request.uri.queryParameters
+        var filter = OfferStore.Filter()
+        if let text = q.get("status") {
+            guard let status = OfferStatus(rawValue: text) else { return apiError(.badRequest, "unknown status '\(text)'") }
+            filter.status = status
+        } else {
+            filter.status = nil
+        }
+        if let text = q.get("kind") {
+            guard let kind = OfferKind(rawValue: text) else { return apiError(.badRequest, "unknown kind '\(text)'") }
+            filter.kind = kind
+        }
+        filter.reason = q.get("reason")
+        filter.owner = q.get("owner")
+        filter.segment = q.get("segment")
+        filter.accountID = q.get("account")
+        filter.limit = min(1000, max(1, Int(q.get("limit") ?? "100") ?? 100))
+        filter.offset = max(0, Int(q.get("offset") ?? "0") ?? 0)
+        let captured = filter
+        let page = try await env.db { try OfferStore.page($0, captured) }
+        return try json(OfferPage(offers: page.offers, total: page.total, limit: filter.limit, offset: filter.offset))
+    }
+
+    @Sendable func getOffer(_ request: Request, context: AppContext) async throws -> Response {
+        _ = try context.require(.viewer)
+        let id = context.parameters.get("id") ?? ""
+        guard let found = try await env.db({ db -> (OfferRecord, [OfferEventRecord])? in
+            guard let offer = try OfferStore.get(db, id: id) else { return nil }
+            return (offer, try OfferStore.events(db, offerID: id))
+        }) else { return apiError(.notFound, "no offer with id \(id)") }
+        return try json(OfferWithHistory(offer: found.0, events: found.1))
+    }
+
+    struct DecisionBody: Decodable {
+        var decision: String
+        var reason: String?
+        var until: String?
+        var version: Int?
+    }
+
+    @Sendable func decision(_ request: Request, context: AppContext) async throws -> Response {
+        let identity = try context.require(.reviewer)
+        try checkCSRF(request, identity)
+        let id = context.parameters.get("id") ?? ""
+        let body: DecisionBody
+        do { body = try await request.decode(as: DecisionBody.self, context: context) } catch {
+            return apiError(.badRequest, "expected JSON {\"decision\": \"approve|reject|snooze\", \"reason\", \"until\", \"version\"}")
+        }
+        let decision: OfferDecision
+        switch body.decision {
+        case "approve": decision = .approve
+        case "reject":
+            guard let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else {
+                return apiError(.unprocessableContent, "reject needs a reason")
+            }
+            decision = .reject(reason: reason)
+        case "snooze":
+            guard let until = body.until.flatMap({ Day(iso: $0) }) else { return apiError(.unprocessableContent, "snooze needs until (YYYY-MM-DD)") }
+            decision = .snooze(until: until)
+        default:
+            return apiError(.badRequest, "decision must be approve, reject or snooze")
+        }
+        return try await apply(decision, id: id, identity: identity, reason: body.reason, version: body.version)
+    }
+
+    struct OutcomeBody: Decodable {
+        var outcome: String
+        var reason: String?
+        var version: Int?
+    }
+
+    @Sendable func outcome(_ request: Request, context: AppContext) async throws -> Response {
+        let identity = try context.require(.reviewer)
+        try checkCSRF(request, identity)
+        let id = context.parameters.get("id") ?? ""
+        guard let body = try? await request.decode(as: OutcomeBody.self, context: context) else {
+            return apiError(.badRequest, "expected JSON {\"outcome\": \"accepted|declined\", \"version\"}")
+        }
+        switch body.outcome {
+        case "accepted": return try await apply(.accept, id: id, identity: identity, reason: body.reason, version: body.version)
+        case "declined": return try await apply(.decline, id: id, identity: identity, reason: body.reason, version: body.version)
+        default: return apiError(.badRequest, "outcome must be accepted or declined")
+        }
+    }
+
+    func apply(_ decision: OfferDecision, id: String, identity: Identity, reason: String?, version: Int?) async throws -> Response {
+        do {
+            let offer = try await env.db { try OfferStore.decide($0, offerID: id, decision: decision, by: identity.name, reason: reason,
+                                                               at: nil, expectedVersion: version) }
+            return try json(offer)
+        } catch let error as OfferDecisionError {
+            switch error.kind {
+            case .notFound: return apiError(.notFound, error.description)
+            case .stale: return apiError(.conflict, error.description)
+            case .illegal: return apiError(.unprocessableContent, error.description)
+            }
+        }
+    }
+
+    @Sendable func signals(_ request: Request, context: AppContext) async throws -> Response {
+        _ = try context.require(.viewer)
+        let id = context.parameters.get("id") ?? ""
+        let given = request.uri.queryParameters.get("as_of")
+        if let given, Day(iso: given) == nil { return apiError(.badRequest, "as_of must be YYYY-MM-DD") }
+        let result = try await env.db { db -> (Day, SignalsRecord?) in
+            let asOf = try given.flatMap { Day(iso: $0) } ?? latestAsOf(db)
+            let catalog = try CatalogStore.read(db)
+            var found: SignalsRecord?
+            try db.transaction { db in
+                try SignalsStore.forEachBatch(db, asOf: asOf, accountID: id) { batch in
+                    for (account, usage) in batch {
+                        found = SignalsRecord(Watcher.signals(for: account, usage: usage, catalog: catalog, asOf: asOf))
+                    }
+                }
+            }
+            return (asOf, found)
+        }
+        guard let record = result.1 else { return apiError(.notFound, "no account '\(id)' that is not canceled on \(result.0.iso)") }
+        return try json(AccountSignalsDocument(asOf: result.0.iso, account: record))
+    }
+
+    @Sendable func forecast(_ request: Request, context: AppContext) async throws -> Response {
+        _ = try context.require(.viewer)
+        let q = request.uri.queryParameters
+        if let text = q.get("as_of"), Day(iso: text) == nil { return apiError(.badRequest, "as_of must be YYYY-MM-DD") }
+        let months = Int(q.get("months") ?? "12") ?? 0
+        guard (1...120).contains(months) else { return apiError(.badRequest, "months must be 1 to 120") }
+        var churn: Double?
+        if let text = q.get("churn") {
+            guard let value = Double(text), (0..<1).contains(value) else { return apiError(.badRequest, "churn must be a rate in [0, 1)") }
+            churn = value
+        }
+        let captured = churn
+        let document = try await env.db { db -> ForecastDocument in
+            let asOf = try q.get("as_of").flatMap { Day(iso: $0) } ?? latestAsOf(db)
+            return ForecastDocument(try projectForecast(db, asOf: asOf, months: months, churn: captured), asOf: asOf, currency: try currencyOf(db))
+        }
+        return try json(document)
+    }
+
+    @Sendable func metrics(_ request: Request, context: AppContext) async throws -> Response {
+        _ = try context.require(.viewer)
+        let q = request.uri.queryParameters
+        for key in ["as_of", "from"] { if let text = q.get(key), Day(iso: text) == nil { return apiError(.badRequest, "\(key) must be YYYY-MM-DD") } }
+        let report = try await env.db { db -> MetricsReport in
+            let asOf = try q.get("as_of").flatMap { Day(iso: $0) } ?? latestAsOf(db)
+            let from = q.get("from").flatMap { Day(iso: $0) }.flatMap { $0 < asOf ? $0 : nil } ?? asOf.adding(days: -30)
+            return try MetricsStore.report(db, asOf: asOf, from: from, currency: try currencyOf(db))
+        }
+        return try json(report)
+    }
+
+    /// Requests authenticated by a browser session must carry the session's CSRF token.
+    func checkCSRF(_ request: Request, _ identity: Identity) throws {
+        guard let expected = identity.csrfToken else { return }   // bearer tokens: no cookie, no CSRF
+        guard request.headers[csrfHeader] == expected else { throw AccessError.badCSRF }
+    }
+}
+
+let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+
+struct OfferPage: Encodable {
+    var offers: [OfferRecord]
+    var total: Int
+    var limit: Int
+    var offset: Int
+}
+
+struct OfferWithHistory: Encodable {
+    var offer: OfferRecord
+    var events: [OfferEventRecord]
+}
+
+struct AccountSignalsDocument: Encodable {
+    var asOf: String
+    var account: SignalsRecord
+    enum CodingKeys: String, CodingKey { case asOf = "as_of", account }
+}
+
+/// The forecast as the contract's JSON.
+struct ForecastDocument: Encodable, Sendable {
+    struct Month: Encodable, Sendable {
+        var month: String
+        var active_accounts, mrr_baseline, arpu_baseline, mrr_expected, arpu_expected, arpu_p10, arpu_p50, arpu_p90: Double
+    }
+    var as_of: String
+    var currency: String
+    var paying_accounts: Int
+    var mrr: Int
+    var arpu: Double
+    var monthly_churn: Double
+    var open_offers: Int
+    var expected_delta_mrr: Double
+    var months: [Month]
+
+    init(_ f: Forecast, asOf: Day, currency: String) {
+        func r(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+        as_of = asOf.iso; self.currency = currency; paying_accounts = f.payingAccounts; mrr = f.mrr; arpu = r(f.arpu)
+        monthly_churn = (f.monthlyChurn * 1_000_000).rounded() / 1_000_000; open_offers = f.openOffers; expected_delta_mrr = r(f.expectedDeltaMRR)
+        months = f.months.map { Month(month: $0.month, active_accounts: r($0.activeAccounts), mrr_baseline: r($0.mrrBaseline),
+                                      arpu_baseline: r($0.arpuBaseline), mrr_expected: r($0.mrrExpected), arpu_expected: r($0.arpuExpected),
+                                      arpu_p10: r($0.arpuP10), arpu_p50: r($0.arpuP50), arpu_p90: r($0.arpuP90)) }
+    }
+}
+
+func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+func apiError(_ status: HTTPResponse.Status, _ message: String) -> Response {
+    (try? json(["error": message], status: status)) ?? Response(status: status)
+}

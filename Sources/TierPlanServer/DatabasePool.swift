@@ -1,0 +1,50 @@
+import Foundation
+import NIOPosix
+import Postgres
+
+/// A few libpq connections shared by the server. libpq blocks, so every call runs on a thread pool
+/// of its own (never on the event loops), and each connection has one user at a time.
+public final class DatabasePool: @unchecked Sendable {   // `idle` is guarded by `lock`
+    let conninfo: String
+    let threads: NIOThreadPool
+    private let lock = NSLock()
+    private var idle: [Connection] = []
+
+    /// `size` connections at most, as many threads.
+    public init(conninfo: String, size: Int = 8) {
+        self.conninfo = conninfo
+        threads = NIOThreadPool(numberOfThreads: size)
+        threads.start()
+    }
+
+    /// Runs `body` with a connection on the pool's threads.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await threads.runIfActive { [self] in
+            let connection = try checkout()
+            do {
+                let value = try body(connection)
+                checkin(connection)
+                return value
+            } catch {
+                if connection.isHealthy { checkin(connection) }
+                throw error
+            }
+        }
+    }
+
+    public func shutdown() async throws {
+        try await threads.shutdownGracefully()
+        lock.withLock { idle.removeAll() }
+    }
+
+    private func checkout() throws -> Connection {
+        if let connection = lock.withLock({ idle.popLast() }), connection.isHealthy { return connection }
+        let connection = try Connection(conninfo)
+        try connection.execute("SET TIME ZONE 'UTC'")
+        return connection
+    }
+
+    private func checkin(_ connection: Connection) {
+        lock.withLock { idle.append(connection) }
+    }
+}

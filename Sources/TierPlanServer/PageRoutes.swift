@@ -1,0 +1,454 @@
+import Foundation
+import Hummingbird
+import Postgres
+import TierPlanCore
+import TierPlanStore
+
+/// Login, logout, health, Prometheus metrics and the OpenAPI document: no role needed.
+struct PublicRoutes {
+    let env: ServerEnvironment
+
+    func register(on router: Router<AppContext>) {
+        router.get("/healthz") { _, _ -> Response in
+            do {
+                _ = try await env.db { try $0.execute("SELECT 1") }
+                return textResponse("ok\n")
+            } catch {
+                return textResponse("database unavailable: \(error)\n", status: .serviceUnavailable)
+            }
+        }
+        router.get("/metrics") { _, _ -> Response in
+            textResponse(env.registry.emitToString(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get("/api/openapi.yaml") { _, _ -> Response in
+            textResponse(OpenAPI.document, contentType: "application/yaml; charset=utf-8")
+        }
+        router.get("/login") { request, context -> Response in
+            env.pages.render("login", title: "Sign in", identity: nil, data: ["next": safeNext(request.uri.queryParameters.get("next"))])
+        }
+        router.post("/login") { request, _ -> Response in
+            let form = try await formFields(request)
+            let next = safeNext(form["next"])
+            guard let name = form["name"], let password = form["password"], !name.isEmpty,
+                  let session = try await SignIn.check(env, name: name, password: password) else {
+                return env.pages.render("login", title: "Sign in", identity: nil,
+                                        data: ["error": "Wrong name or password.", "next": next], status: .unauthorized)
+            }
+            var response = Response(status: .seeOther, headers: [.location: next])
+            response.setCookie(SignIn.cookie(session.cookie, secure: env.secureCookies))
+            return response
+        }
+        router.post("/logout") { request, context -> Response in
+            let form = try await formFields(request)
+            if let identity = context.identity {
+                guard form["csrf"] == identity.csrfToken else { throw AccessError.badCSRF }
+                if let cookie = request.cookies[sessionCookie]?.value {
+                    try await env.db { try AccessStore.closeSession($0, cookie: cookie) }
+                }
+            }
+            var response = Response(status: .seeOther, headers: [.location: "/login"])
+            response.setCookie(SignIn.cookie("", secure: env.secureCookies, maxAge: 0))
+            return response
+        }
+    }
+}
+
+/// Only same-site paths after sign-in (no open redirect).
+func safeNext(_ next: String?) -> String {
+    guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/queue" }
+    return next
+}
+
+func textResponse(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
+    Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+/// Turns refusals into proper responses: JSON for the API, pages or a sign-in redirect for people.
+struct RefusalMiddleware: RouterMiddleware {
+    let env: ServerEnvironment
+
+    func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
+        let isAPI = request.uri.path.hasPrefix("/api/")
+        do {
+            return try await next(request, context)
+        } catch let error as AccessError {
+            switch (error, isAPI) {
+            case (.unauthenticated, true):
+                var response = apiError(.unauthorized, "sign in or send Authorization: Bearer TOKEN")
+                response.headers[.wwwAuthenticate] = "Bearer"
+                return response
+            case (.unauthenticated, false):
+                let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+                let encoded = target.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=?"))) ?? "/queue"
+                return Response(status: .seeOther, headers: [.location: "/login?next=" + encoded])
+            case (.forbidden(let role), true):
+                return apiError(.forbidden, "this needs the \(role.rawValue) role")
+            case (.forbidden(let role), false):
+                return env.pages.render("message", title: "Forbidden", identity: context.identity,
+                                        data: ["heading": "Not allowed", "style": "error", "message": "This needs the \(role.rawValue) role."],
+                                        status: .forbidden)
+            case (.badCSRF, true):
+                return apiError(.forbidden, "missing or wrong CSRF token (X-CSRF-Token)")
+            case (.badCSRF, false):
+                return env.pages.render("message", title: "Forbidden", identity: context.identity,
+                                        data: ["heading": "Form expired", "style": "error",
+                                               "message": "The form's security token is missing or wrong. Reload the page and try again."],
+                                        status: .forbidden)
+            }
+        }
+    }
+}
+
+/// The review pages: queue, offer, account, forecast, finance, users.
+struct PageRoutes {
+    let env: ServerEnvironment
+
+    func register(on router: Router<AppContext>) {
+        router.get("/") { _, _ -> Response in Response(status: .seeOther, headers: [.location: "/queue"]) }
+        router.get("/queue", use: queue)
+        router.get("/offers/:id", use: offer)
+        router.post("/offers/:id/:decision", use: decide)
+        router.get("/accounts/:id", use: account)
+        router.get("/forecast", use: forecast)
+        router.get("/forecast.csv", use: forecastCSV)
+        router.get("/finance", use: finance)
+        router.get("/users", use: users)
+        router.post("/users", use: addUser)
+    }
+
+    @Sendable func queue(_ request: Request, context: AppContext) async throws -> Response {
+        let identity = try context.require(.viewer)
+        let q = request.uri.queryParameters
+        var filter = OfferStore.Filter()
+        filter.kind = q.get("kind").flatMap(OfferKind.init(rawValue:))
+        filter.reason = q.get("reason").flatMap { SignalFlag(rawValue: $0)?.rawValue }
+        filter.owner = q.get("owner").flatMap { $0.isEmpty ? nil : $0 }
+        filter.segment = q.get("segment").flatMap { $0.isEmpty ? nil : $0 }
+        let page = max(1, Int(q.get("page") ?? "1") ?? 1)
+        filter.offset = (page - 1) * filter.limit
+        let captured = filter
+        let (result, facets, names, currency) = try await env.db { db in
+            let result = try OfferStore.page(db, captured)
+            return (result, try OfferStore.facets(db), try accountNames(db, result.offers.map(\.accountID)), try currencyOf(db))
+        }
+        let pages = max(1, (result.total + filter.limit - 1) / filter.limit)
+        func link(_ p: Int) -> String {
+            var items = ["page=\(p)"]
+            for (key, value) in [("kind", filter.kind?.rawValue), ("reason", filter.reason), ("owner", filter.owner), ("segment", filter.segment)] {
+                if let value { items.append("\(key)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")") }
+            }
+            return "/queue?" + items.joined(separator: "&")
+        }
+        func options(_ values: [String], _ selected: String?) -> [[String: Any]] { values.map { ["value": $0, "selected": $0 == selected] } }
+        var data: [String: Any] = [
+            "total": result.total, "page": page, "pages": pages,
+            "kinds": options(OfferKind.allCases.map(\.rawValue), filter.kind?.rawValue),
+            "reasons": options(SignalFlag.allCases.map(\.rawValue), filter.reason),
+            "owners": options(facets.owners, filter.owner), "segments": options(facets.segments, filter.segment),
+            "offers": result.offers.map { offerRow($0, name: names[$0.accountID], currency: currency) },
+        ]
+        if page > 1 { data["previous"] = link(page - 1) }
+        if page < pages { data["next"] = link(page + 1) }
+        if let notice = q.get("notice") { data["notice"] = notice }
+        return env.pages.render("queue", title: "Queue", identity: identity, data: data)
+    }
+
+    @Sendable func offer(_ request: Request, context: AppContext) async throws -> Response {
+        let identity = try context.require(.viewer)
+        let id = context.parameters.get("id") ?? ""
+        return try await offerPage(id: id, identity: identity, error: nil, notice: request.uri.queryParameters.get("notice"))
+    }
+
+    func offerPage(id: String, identity: Identity, error: String?, notice: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard let detail = try await env.db({ try OfferDetail.load($0, id: id) }) else {
+            return env.pages.render("message", title: "Not found", identity: identity,
+                                    data: ["heading": "No such offer", "style": "error", "message": "There is no offer \(id)."], status: .notFound)
+        }
+        var data = detail.pageData()
+        data["canDecide"] = identity.role.allows(.reviewer) && detail.offer.status == OfferStatus.proposed.rawValue
+        data["csrf"] = identity.csrfToken ?? ""
+        if let error { data["error"] = error }
+        if let notice { data["notice"] = notice }
+        return env.pages.render("offer", title: "Offer", identity: identity, data: data, status: status)
+    }
+
+    @Sendable func decide(_ request: Request, context: AppContext) async throws -> Response {
+        let identity = try context.require(.reviewer)
+        let form = try await formFields(request)
+        guard let csrf = form["csrf"], csrf == identity.csrfToken else { throw AccessError.badCSRF }
+        let id = context.parameters.get("id") ?? ""
+        let version = form["version"].flatMap(Int.init)
+        let reason = form["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let decision: OfferDecision
+        switch context.parameters.get("decision") {
+        case "approve": decision = .approve
+        case "reject":
+            guard let reason, !reason.isEmpty else {
+                return try await offerPage(id: id, identity: identity, error: "A rejection needs a reason.", notice: nil, status: .unprocessableContent)
+            }
+            decision = .reject(reason: reason)
+        case "snooze":
+            guard let until = form["until"].flatMap({ Day(iso: $0) }) else {
+                return try await offerPage(id: id, identity: identity, error: "A snooze needs a date (YYYY-MM-DD).", notice: nil, status: .unprocessableContent)
+            }
+            decision = .snooze(until: until)
+        default:
+            return env.pages.render("message", title: "Not found", identity: identity,
+                                    data: ["heading": "Unknown decision", "style": "error", "message": "Use approve, reject or snooze."], status: .notFound)
+        }
+        do {
+            let offer = try await env.db { try OfferStore.decide($0, offerID: id, decision: decision, by: identity.name,
+                                                                   reason: reason?.isEmpty == false ? reason : nil, at: nil, expectedVersion: version) }
+            let notice = "Offer for \(offer.accountID) \(offer.status)."
+            return Response(status: .seeOther, headers: [.location: "/queue?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")])
+        } catch let error as OfferDecisionError {
+            let status: HTTPResponse.Status = error.kind == .stale ? .conflict : (error.kind == .notFound ? .notFound : .unprocessableContent)
+            return try await offerPage(id: id, identity: identity, error: error.description, notice: nil, status: status)
+        }
+    }
+
+    @Sendable func account(_ request: Request, context: AppContext) async throws -> Response {
+        let identity = try context.require(.viewer)
+        let id = context.parameters.get("id") ?? ""
+        let loaded = try await env.db { db -> (Account, Int, [OfferRecord], [(day: String, tier: String, addons: String, status: String, mrr: Int)], String)? in
+            guard let (account, mrr) = try AccountStore.account(db, id: id) else { return nil }
+            var filter = OfferStore.Filter()
+            filter.status = nil
+            filter.accountID = id
+            filter.limit = 200
+            return (account, mrr, try OfferStore.page(db, filter).offers, try AccountStore.history(db, id: id), try currencyOf(db))
+        }
+        guard let (account, mrr, offers, history, currency) = loaded else {
+            return env.pages.render("message", title: "Not found", identity: identity,
+                                    data: ["heading": "No such account", "style": "error", "message": "There is no account \(id)."], status: .notFound)
+        }
+        let data: [String: Any] = [
+            "id": account.id, "name": account.name, "tier": account.tier, "status": account.status.rawValue,
+            "addons": account.addonsText.isEmpty ? "none" : account.addonsText, "discount": account.discount.description,
+            "segment": account.segment, "owner": account.owner, "mrr": Rationale.money(mrr, currency), "created": account.createdAt.day.iso,
+            "offers": offers.map { offerRow($0, name: account.name, currency: currency) },
+            "history": history.map { ["day": $0.day, "tier": $0.tier, "addons": $0.addons, "status": $0.status, "mrr": Rationale.money($0.mrr, currency)] },
+        ]
+        return env.pages.render("account", title: account.name, identity: identity, data: data)
+    }
+
+    @Sendable func forecast(_ request: Request, context: AppContext) async throws -> Response {
+        let identity = try context.require(.viewer)
+        let (asOf, months) = try await forecastParameters(request)
+        let (f, currency) = try await env.db { db in (try projectForecast(db, asOf: asOf, months: months, churn: nil), try currencyOf(db)) }
+        func m(_ x: Double) -> String { Rationale.money(Int(x.rounded()), currency) }
+        let data: [String: Any] = [
+            "asOf": asOf.iso, "months": months, "paying": f.payingAccounts, "mrr": m(Double(f.mrr)), "arpu": m(f.arpu),
+            "churn": String(format: "%.2f %%", f.monthlyChurn * 100), "openOffers": f.openOffers, "expectedDelta": m(f.expectedDeltaMRR),
+            "chart": Charts.forecast(f, currency: currency),
+            "rows": f.months.map { ["month": $0.month, "active": String(format: "%.1f", $0.activeAccounts), "mrrBaseline": m($0.mrrBaseline),
+                                    "mrrExpected": m($0.mrrExpected), "arpuBaseline": m($0.arpuBaseline), "arpuExpected": m($0.arpuExpected),
+                                    "p10": m($0.arpuP10), "p50": m($0.arpuP50), "p90": m($0.arpuP90)] },
+        ]
+        return env.pages.render("forecast", title: "Forecast", identity: identity, data: data)
+    }
+
+    @Sendable func forecastCSV(_ request: Request, context: AppContext) async throws -> Response {
+        _ = try context.require(.viewer)
+        let (asOf, months) = try await forecastParameters(request)
+        let f = try await env.db { try projectForecast($0, asOf: asOf, months: months, churn: nil) }
+        var lines = ["month,active_accounts,mrr_baseline,arpu_baseline,mrr_expected,arpu_expected,arpu_p10,arpu_p50,arpu_p90"]
+        for m in f.months {
+            lines.append(([m.month] + [m.activeAccounts, m.mrrBaseline, m.arpuBaseline, m.mrrExpected, m.arpuExpected, m.arpuP10, m.arpuP50, m.arpuP90]
+                .map { String(format: "%.2f", $0) }).joined(separator: ","))
+        }
+        var response = textResponse(lines.joined(separator: "\n") + "\n", contentType: "text/csv; charset=utf-8")
+        response.headers[.contentDisposition] = "attachment; filename=\"forecast-\(asOf.iso).csv\""
+        return response
+    }
+
+    func forecastParameters(_ request: Request) async throws -> (Day, Int) {
+        let q = request.uri.queryParameters
+        let months = min(120, max(1, Int(q.get("months") ?? "12") ?? 12))
+        if let text = q.get("as_of"), let day = Day(iso: text) { return (day, months) }
+        return (try await env.db { try latestAsOf($0) }, months)
+    }
+
+    @Sendable func finance(_ request: Request, context: AppContext) async throws -> Response {
+        let identity = try context.require(.viewer)
+        let q = request.uri.queryParameters
+        let given = q.get("as_of").flatMap { Day(iso: $0) }
+        let (report, currency) = try await env.db { db -> (MetricsReport, String) in
+            let asOf = try given ?? latestAsOf(db)
+            let from = q.get("from").flatMap { Day(iso: $0) }.flatMap { $0 < asOf ? $0 : nil } ?? asOf.adding(days: -30)
+            let currency = try currencyOf(db)
+            return (try MetricsStore.report(db, asOf: asOf, from: from, currency: currency), currency)
+        }
+        func kv(_ pairs: [(String, String)]) -> [[String: String]] { pairs.map { ["key": $0.0, "value": $0.1] } }
+        let m = report.movements
+        var outcome: [(String, String)] = [("accepted offers", String(report.realised.acceptedOffers)),
+                                           ("reached the offered configuration", String(report.realised.realisedOffers)),
+                                           ("realised expansion MRR", Rationale.money(report.realised.realisedExpansionMRR, currency))]
+        if let u = report.uplift {
+            outcome += [("treated accounts", String(u.treatedAccounts)), ("holdout accounts", String(u.holdoutAccounts)),
+                        ("expansion rate, treated", String(format: "%.1f %%", u.treatedExpansionRate * 100)),
+                        ("expansion rate, holdout", String(format: "%.1f %%", u.holdoutExpansionRate * 100)),
+                        ("uplift in mean Δ MRR", Rationale.money(Int(u.upliftMeanDeltaMRR.rounded()), currency))]
+        } else {
+            outcome.append(("uplift", "no holdout accounts"))
+        }
+        let data: [String: Any] = [
+            "asOf": report.asOf, "from": report.from,
+            "summary": kv([("paying accounts", String(report.payingAccounts)), ("MRR", Rationale.money(report.mrr, currency)),
+                           ("ARPU", Rationale.money(Int(report.arpu.rounded()), currency))]),
+            "movements": kv([("new", m.new), ("expansion", m.expansion), ("reactivation", m.reactivation), ("contraction", -m.contraction),
+                             ("churn", -m.churn), ("net", m.net)].map { ($0.0, Rationale.money($0.1, currency)) }),
+            "statuses": kv(report.offersByStatus.sorted { $0.key < $1.key }.map { ($0.key, String($0.value)) }),
+            "conversion": report.conversion.map { ["kind": $0.kind, "accepted": $0.accepted, "declined": $0.declined,
+                                                    "rate": $0.rate.map { String(format: "%.1f %%", $0 * 100) } ?? "–",
+                                                    "interval": String(format: "%.1f – %.1f %%", $0.low * 100, $0.high * 100)] },
+            "outcome": kv(outcome),
+        ]
+        return env.pages.render("finance", title: "Finance", identity: identity, data: data)
+    }
+
+    @Sendable func users(_ request: Request, context: AppContext) async throws -> Response {
+        let identity = try context.require(.admin)
+        return try await usersPage(identity, error: nil, notice: request.uri.queryParameters.get("notice"))
+    }
+
+    func usersPage(_ identity: Identity, error: String?, notice: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let users = try await env.db { try AccessStore.users($0) }
+        var data: [String: Any] = ["users": users.map { ["name": $0.name, "role": $0.role.rawValue] }, "csrf": identity.csrfToken ?? ""]
+        if let error { data["error"] = error }
+        if let notice { data["notice"] = notice }
+        return env.pages.render("users", title: "Users", identity: identity, data: data, status: status)
+    }
+
+    @Sendable func addUser(_ request: Request, context: AppContext) async throws -> Response {
+        let identity = try context.require(.admin)
+        let form = try await formFields(request)
+        guard form["csrf"] == identity.csrfToken, identity.csrfToken != nil else { throw AccessError.badCSRF }
+        guard let name = form["name"]?.trimmingCharacters(in: .whitespaces), !name.isEmpty, name.count <= 64,
+              let role = form["role"].flatMap(Role.init(rawValue:)), let password = form["password"], password.count >= 8 else {
+            return try await usersPage(identity, error: "Give a name, a role and a password of at least 8 characters.", notice: nil, status: .unprocessableContent)
+        }
+        let hash = try await env.pool.threads.runIfActive { PasswordHashing.hash(password) }
+        do {
+            try await env.db { try AccessStore.addUser($0, name: name, role: role, passwordHash: hash) }
+        } catch let error as StoreError {
+            return try await usersPage(identity, error: error.description, notice: nil, status: .conflict)
+        }
+        return Response(status: .seeOther, headers: [.location: "/users?notice=added"])
+    }
+}
+
+/// A queue or account table row.
+func offerRow(_ o: OfferRecord, name: String?, currency: String) -> [String: Any] {
+    var change = o.fromTier == o.toTier ? o.toTier : "\(o.fromTier) → \(o.toTier)"
+    if !o.add.isEmpty { change += " + " + o.add.map { "\($0.quantity) × \($0.addon)" }.joined(separator: ", ") }
+    if !o.remove.isEmpty { change += " − " + o.remove.map { "\($0.quantity) × \($0.addon)" }.joined(separator: ", ") }
+    return ["id": o.id, "accountPath": o.accountID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? o.accountID,
+            "accountName": name ?? o.accountID, "kind": o.kind, "change": change, "status": o.status,
+            "delta": Rationale.money(o.deltaMRR, currency), "probability": String(format: "%.2f", o.acceptanceProbability),
+            "expected": Rationale.money(Int(o.expectedDeltaMRR.rounded()), currency), "reasons": o.reasons]
+}
+
+func accountNames(_ db: Connection, _ ids: [String]) throws -> [String: String] {
+    guard !ids.isEmpty else { return [:] }
+    var names: [String: String] = [:]
+    for row in try db.query("SELECT account_id, name FROM accounts WHERE account_id = ANY($1::text[])", [PostgresArray(ids)]).rows {
+        names[try row.decode(0)] = try row.decode(1)
+    }
+    return names
+}
+
+func currencyOf(_ db: Connection) throws -> String {
+    try db.query("SELECT currency FROM catalog").first?.decode(0) ?? "USD"
+}
+
+/// The as_of of the latest run, else today (UTC).
+func latestAsOf(_ db: Connection) throws -> Day {
+    if let text = try db.query("SELECT max(as_of)::text FROM runs").first?.decodeIfPresent(0, as: String.self), let day = Day(iso: text) {
+        return day
+    }
+    return Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000)).day
+}
+
+func projectForecast(_ db: Connection, asOf: Day, months: Int, churn: Double?) throws -> Forecast {
+    let catalog = try CatalogStore.read(db)
+    let inputs = try ForecastStore.inputs(db, asOf: asOf, churn: churn, policy: catalog.policy)
+    return Forecaster.project(inputs.groups[0].1, asOf: asOf, months: months)
+}
+
+/// Everything the offer page shows: the offer, its evidence, storage series, history.
+struct OfferDetail: Sendable {
+    var offer: OfferRecord
+    var accountName: String
+    var currency: String
+    var evidence: [String: JSONValue]
+    var series: [(day: Day, bytes: Int64)]
+    var events: [OfferEventRecord]
+    var featureNames: [String: String]
+
+    static func load(_ db: Connection, id: String) throws -> OfferDetail? {
+        guard let offer = try OfferStore.get(db, id: id) else { return nil }
+        let evidence = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(try OfferStore.evidence(db, id: id).utf8))) ?? [:]
+        let asOf = Day(iso: offer.asOf) ?? Day(daysSinceEpoch: 0)
+        let series = try AccountStore.storageSeries(db, id: offer.accountID, from: Watcher.windowStart(asOf: asOf), to: asOf)
+        var names: [String: String] = [:]
+        for row in try db.query("SELECT key, name FROM features").rows { names[try row.decode(0)] = try row.decode(1) }
+        return OfferDetail(offer: offer, accountName: try accountNames(db, [offer.accountID])[offer.accountID] ?? offer.accountID,
+                           currency: try currencyOf(db), evidence: evidence, series: series,
+                           events: try OfferStore.events(db, offerID: id), featureNames: names)
+    }
+
+    func featureRow(_ key: String, included: Set<String>, adopted: Set<String>) -> [String: Any] {
+        let days: Int = evidence["feature_days"]?.object?[key]?.int ?? 0
+        let isIncluded = included.contains(key)
+        let state: String = adopted.contains(key) ? "yes" : (isIncluded ? "no" : "demanded")
+        return ["name": featureNames[key] ?? key, "included": isIncluded ? "yes" : "no", "days": days, "adopted": state]
+    }
+
+    func pageData() -> [String: Any] {
+        let o = offer
+        let asOf = Day(iso: o.asOf) ?? Day(daysSinceEpoch: 0)
+        let limit = evidence["storage_limit_bytes"]?.int ?? 0
+        let used = evidence["storage_used_bytes"]?.int
+        let included = Set(evidence["included_features"]?.strings ?? [])
+        let adopted = Set(evidence["adopted_features"]?.strings ?? [])
+        let demanded: [String] = evidence["demanded_features"]?.strings ?? []
+        let allFeatures: [String] = included.union(demanded).sorted()
+        // Days used per feature are not in the signals JSON; read them from the rationale's source when present.
+        let storageText = used.map { "\(Rationale.gigabytes(Int64($0))) used of \(Rationale.gigabytes(Int64(limit)))" } ?? "No storage samples."
+        let seatText = "\(evidence["active_users"]?.int ?? 0) active users in the last 28 days on \(evidence["seat_limit"]?.int ?? 0) seats."
+        var row = offerRow(o, name: accountName, currency: currency)
+        row.merge([
+            "accountName": accountName, "asOf": o.asOf, "version": o.version, "rationale": o.rationale,
+            "fromTier": o.fromTier, "toTier": o.toTier,
+            "add": o.add.map { "\($0.quantity) × \($0.addon)" }.joined(separator: ", "),
+            "remove": o.remove.map { "\($0.quantity) × \($0.addon)" }.joined(separator: ", "),
+            "currentMRR": Rationale.money(o.currentMRR, currency), "newMRR": Rationale.money(o.newMRR, currency),
+            "oneTime": Rationale.money(o.oneTime, currency),
+            "storageChart": Charts.storage(series, limit: Int64(limit), from: Watcher.windowStart(asOf: asOf), to: asOf),
+            "storageText": storageText, "seatText": seatText,
+            "features": allFeatures.map { featureRow($0, included: included, adopted: adopted) },
+            "events": events.map { ["at": $0.at, "from": $0.fromStatus ?? "–", "to": $0.toStatus, "actor": $0.actor, "reason": $0.reason ?? ""] },
+        ]) { $1 }
+        return row
+    }
+}
+
+/// A JSON value, for reading the evidence stored with an offer.
+enum JSONValue: Decodable, Sendable {
+    case number(Double), string(String), bool(Bool), array([JSONValue]), object([String: JSONValue]), null
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    var int: Int? { if case .number(let n) = self { return Int(n) } else { return nil } }
+    var strings: [String]? { if case .array(let a) = self { return a.compactMap { if case .string(let s) = $0 { return s } else { return nil } } } else { return nil } }
+    var object: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
+}

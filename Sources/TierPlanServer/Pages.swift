@@ -1,0 +1,216 @@
+import Foundation
+import Hummingbird
+import Mustache
+import TierPlanCore
+
+/// The HTML templates (Mustache, every `{{value}}` HTML-escaped) and the page layout.
+/// Everything a page needs is served by tierplan itself: inline CSS, inline SVG, no scripts.
+public struct Pages: Sendable {
+    let library: MustacheLibrary
+
+    init() throws {
+        var library = MustacheLibrary()
+        for (name, text) in Self.templates { try library.register(text, named: name) }
+        self.library = library
+    }
+
+    /// Renders `template` with `data` inside the layout.
+    func render(_ template: String, title: String, identity: Identity?, data: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
+        let body = library.render(data, withTemplate: template) ?? ""
+        var layout: [String: Any] = ["title": title, "body": body]
+        if let identity {
+            layout["user"] = ["name": identity.name, "role": identity.role.rawValue, "csrf": identity.csrfToken ?? "",
+                              "admin": identity.role == .admin]
+        }
+        let html = library.render(layout, withTemplate: "layout") ?? ""
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static let templates: [String: String] = [
+        "layout": """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · tierplan</title>
+        <style>
+        body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
+        header{background:#1d2733;color:#fff;padding:.6em 1.2em;display:flex;gap:1.2em;align-items:center}
+        header a{color:#cfe3ff;text-decoration:none}header .who{margin-left:auto;color:#aab}
+        main{padding:1em 1.4em;max-width:1200px}
+        table{border-collapse:collapse;background:#fff;width:100%}th,td{padding:.35em .6em;border-bottom:1px solid #e3e6ea;text-align:left;vertical-align:top}
+        th{background:#eef1f5;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+        .card{background:#fff;border:1px solid #e3e6ea;border-radius:6px;padding:1em;margin:0 0 1em}
+        .error{background:#fdecea;border:1px solid #f5c2c0;color:#8a1c17;padding:.6em 1em;border-radius:6px;margin-bottom:1em}
+        .notice{background:#e8f5e9;border:1px solid #b9dfbc;padding:.6em 1em;border-radius:6px;margin-bottom:1em}
+        .tag{display:inline-block;background:#eef1f5;border-radius:3px;padding:0 .4em;margin:0 .2em .2em 0;font-size:12px}
+        form.inline{display:inline-block;margin-right:1em}button{cursor:pointer}
+        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1em}
+        </style></head>
+        <body><header><strong>tierplan</strong>
+        {{#user}}<a href="/queue">Queue</a><a href="/forecast">Forecast</a><a href="/finance">Finance</a>{{#admin}}<a href="/users">Users</a>{{/admin}}
+        <span class="who">{{name}} ({{role}})</span>
+        <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form>{{/user}}
+        </header><main>{{{body}}}</main></body></html>
+        """,
+        "login": """
+        <h1>Sign in</h1>
+        {{#error}}<div class="error">{{error}}</div>{{/error}}
+        <form method="post" action="/login" class="card" style="max-width:360px">
+        <input type="hidden" name="next" value="{{next}}">
+        <p><label>Name<br><input name="name" id="name" autocomplete="username" required></label></p>
+        <p><label>Password<br><input name="password" id="password" type="password" autocomplete="current-password" required></label></p>
+        <p><button id="sign-in">Sign in</button></p></form>
+        """,
+        "queue": """
+        <h1>Review queue</h1>
+        {{#notice}}<div class="notice">{{notice}}</div>{{/notice}}
+        <form method="get" action="/queue" class="card">
+        <label>Kind <select name="kind"><option value="">any</option>{{#kinds}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/kinds}}</select></label>
+        <label>Reason <select name="reason"><option value="">any</option>{{#reasons}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/reasons}}</select></label>
+        <label>Owner <select name="owner"><option value="">any</option>{{#owners}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/owners}}</select></label>
+        <label>Segment <select name="segment"><option value="">any</option>{{#segments}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/segments}}</select></label>
+        <button>Filter</button></form>
+        <p>{{total}} proposed offer(s){{#pages}}, page {{page}} of {{pages}}{{/pages}}.</p>
+        <table id="queue"><tr><th>Account</th><th>Kind</th><th>Change</th><th class="num">Δ MRR</th><th class="num">p</th><th class="num">E[Δ]</th><th>Reasons</th><th></th></tr>
+        {{#offers}}<tr class="offer" data-id="{{id}}"><td><a href="/accounts/{{accountPath}}">{{accountName}}</a></td><td>{{kind}}</td><td>{{change}}</td>
+        <td class="num">{{delta}}</td><td class="num">{{probability}}</td><td class="num">{{expected}}</td>
+        <td>{{#reasons}}<span class="tag">{{.}}</span>{{/reasons}}</td><td><a class="open" href="/offers/{{id}}">Review</a></td></tr>{{/offers}}
+        </table>
+        <p>{{#previous}}<a href="{{previous}}">← previous</a> {{/previous}}{{#next}}<a href="{{next}}">next →</a>{{/next}}</p>
+        """,
+        "offer": """
+        <h1>Offer for <a href="/accounts/{{accountPath}}">{{accountName}}</a></h1>
+        {{#error}}<div class="error" id="error">{{error}}</div>{{/error}}
+        {{#notice}}<div class="notice">{{notice}}</div>{{/notice}}
+        <div class="card"><p><strong>{{kind}}</strong> · status <strong id="status">{{status}}</strong> · version {{version}} · as of {{asOf}}</p>
+        <p id="rationale">{{rationale}}</p>
+        <table><tr><th>From</th><th>To</th><th>Add</th><th>Remove</th><th class="num">MRR before</th><th class="num">MRR after</th><th class="num">Δ MRR</th><th class="num">One-time</th><th class="num">p</th><th class="num">E[Δ]</th></tr>
+        <tr><td>{{fromTier}}</td><td>{{toTier}}</td><td>{{add}}</td><td>{{remove}}</td><td class="num">{{currentMRR}}</td><td class="num">{{newMRR}}</td>
+        <td class="num">{{delta}}</td><td class="num">{{oneTime}}</td><td class="num">{{probability}}</td><td class="num">{{expected}}</td></tr></table></div>
+        {{#canDecide}}<div class="card" id="decide">
+        <form class="inline" method="post" action="/offers/{{id}}/approve"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{version}}"><button id="approve">Approve</button></form>
+        <form class="inline" method="post" action="/offers/{{id}}/reject"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{version}}"><input name="reason" id="reject-reason" placeholder="reason (required)"> <button id="reject">Reject</button></form>
+        <form class="inline" method="post" action="/offers/{{id}}/snooze"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{version}}"><input type="date" name="until" id="snooze-until" required> <button id="snooze">Snooze</button></form>
+        </div>{{/canDecide}}
+        <div class="grid">
+        <div class="card"><h3>Storage</h3>{{{storageChart}}}<p>{{storageText}}</p></div>
+        <div class="card"><h3>Adoption</h3><table><tr><th>Feature</th><th>Included</th><th class="num">Days used (of 28)</th><th>Adopted</th></tr>
+        {{#features}}<tr><td>{{name}}</td><td>{{included}}</td><td class="num">{{days}}</td><td>{{adopted}}</td></tr>{{/features}}</table></div>
+        <div class="card"><h3>Seats</h3><p>{{seatText}}</p></div>
+        </div>
+        <div class="card"><h3>Decision history</h3><table><tr><th>When</th><th>From</th><th>To</th><th>Who</th><th>Why</th></tr>
+        {{#events}}<tr><td>{{at}}</td><td>{{from}}</td><td>{{to}}</td><td>{{actor}}</td><td>{{reason}}</td></tr>{{/events}}</table></div>
+        """,
+        "account": """
+        <h1 id="account-name">{{name}}</h1>
+        <div class="card"><p>{{id}} · tier <strong>{{tier}}</strong> · {{status}} · add-ons {{addons}} · discount {{discount}} · segment {{segment}} · owner {{owner}}</p>
+        <p>MRR <strong>{{mrr}}</strong> · customer since {{created}}</p></div>
+        <div class="card"><h3>Offers</h3><table><tr><th>Kind</th><th>Change</th><th>Status</th><th class="num">Δ MRR</th><th class="num">E[Δ]</th><th></th></tr>
+        {{#offers}}<tr><td>{{kind}}</td><td>{{change}}</td><td>{{status}}</td><td class="num">{{delta}}</td><td class="num">{{expected}}</td><td><a href="/offers/{{id}}">open</a></td></tr>{{/offers}}</table></div>
+        <div class="card"><h3>Billing history</h3><table><tr><th>From</th><th>Tier</th><th>Add-ons</th><th>Status</th><th class="num">MRR</th></tr>
+        {{#history}}<tr><td>{{day}}</td><td>{{tier}}</td><td>{{addons}}</td><td>{{status}}</td><td class="num">{{mrr}}</td></tr>{{/history}}</table></div>
+        """,
+        "forecast": """
+        <h1>ARPU forecast</h1>
+        <form method="get" action="/forecast" class="card"><label>As of <input type="date" name="as_of" value="{{asOf}}"></label>
+        <label>Months <input type="number" name="months" min="1" max="120" value="{{months}}"></label> <button>Project</button>
+        <a id="csv" href="/forecast.csv?as_of={{asOf}}&amp;months={{months}}">CSV</a></form>
+        <div class="card"><p>{{paying}} paying accounts · MRR {{mrr}} · ARPU {{arpu}} · monthly churn {{churn}} · {{openOffers}} open offers counted, expected Δ MRR {{expectedDelta}}</p>
+        <figure id="forecast-chart">{{{chart}}}</figure></div>
+        <table id="forecast-table"><tr><th>Month</th><th class="num">Active</th><th class="num">MRR baseline</th><th class="num">MRR expected</th><th class="num">ARPU baseline</th><th class="num">ARPU expected</th><th class="num">P10</th><th class="num">P50</th><th class="num">P90</th></tr>
+        {{#rows}}<tr><td>{{month}}</td><td class="num">{{active}}</td><td class="num">{{mrrBaseline}}</td><td class="num">{{mrrExpected}}</td><td class="num">{{arpuBaseline}}</td><td class="num">{{arpuExpected}}</td><td class="num">{{p10}}</td><td class="num">{{p50}}</td><td class="num">{{p90}}</td></tr>{{/rows}}</table>
+        """,
+        "finance": """
+        <h1>Revenue and offers</h1>
+        <form method="get" action="/finance" class="card"><label>From <input type="date" name="from" value="{{from}}"></label>
+        <label>As of <input type="date" name="as_of" value="{{asOf}}"></label> <button>Show</button></form>
+        <div class="grid">
+        <div class="card"><h3>Today</h3><table>{{#summary}}<tr><th>{{key}}</th><td class="num">{{value}}</td></tr>{{/summary}}</table></div>
+        <div class="card"><h3>MRR movements {{from}} → {{asOf}}</h3><table>{{#movements}}<tr><th>{{key}}</th><td class="num">{{value}}</td></tr>{{/movements}}</table></div>
+        <div class="card"><h3>Offers by status</h3><table>{{#statuses}}<tr><th>{{key}}</th><td class="num">{{value}}</td></tr>{{/statuses}}</table></div>
+        <div class="card"><h3>Conversion</h3><table><tr><th>Kind</th><th class="num">Accepted</th><th class="num">Declined</th><th class="num">Rate</th><th>95 % interval</th></tr>
+        {{#conversion}}<tr><td>{{kind}}</td><td class="num">{{accepted}}</td><td class="num">{{declined}}</td><td class="num">{{rate}}</td><td>{{interval}}</td></tr>{{/conversion}}</table></div>
+        <div class="card"><h3>Realised expansion and uplift</h3><table>{{#outcome}}<tr><th>{{key}}</th><td class="num">{{value}}</td></tr>{{/outcome}}</table></div>
+        </div>
+        """,
+        "users": """
+        <h1>Users</h1>
+        {{#error}}<div class="error">{{error}}</div>{{/error}}{{#notice}}<div class="notice">{{notice}}</div>{{/notice}}
+        <table><tr><th>Name</th><th>Role</th></tr>{{#users}}<tr><td>{{name}}</td><td>{{role}}</td></tr>{{/users}}</table>
+        <form method="post" action="/users" class="card"><input type="hidden" name="csrf" value="{{csrf}}">
+        <label>Name <input name="name" required></label> <label>Role <select name="role"><option>viewer</option><option>reviewer</option><option>admin</option></select></label>
+        <label>Password <input name="password" type="password" required minlength="8"></label> <button>Add user</button></form>
+        """,
+        "message": """
+        <h1>{{heading}}</h1><div class="{{style}}">{{message}}</div><p><a href="/queue">Back to the queue</a></p>
+        """,
+    ]
+}
+
+/// HTML-escapes text placed in SVG built by hand.
+func escapeHTML(_ text: String) -> String {
+    var out = ""
+    for c in text {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(c)
+        }
+    }
+    return out
+}
+
+/// Inline SVG charts.
+enum Charts {
+    /// Daily storage over the window with the limit as a dashed line.
+    static func storage(_ points: [(day: Day, bytes: Int64)], limit: Int64, from: Day, to: Day) -> String {
+        let width = 420.0, height = 180.0, pad = 36.0
+        let top = Double(max(limit, points.map(\.bytes).max() ?? 0)) * 1.1
+        guard top > 0 else { return "<p>No storage samples.</p>" }
+        let span = Double(max(to.days(since: from), 1))
+        func x(_ d: Day) -> Double { pad + Double(d.days(since: from)) / span * (width - pad - 8) }
+        func y(_ b: Double) -> Double { height - pad + 8 - b / top * (height - pad) }
+        let line = points.map { String(format: "%.1f,%.1f", x($0.day), y(Double($0.bytes))) }.joined(separator: " ")
+        let limitY = y(Double(limit))
+        return """
+        <svg id="storage-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(Int(width)) \(Int(height))" width="100%" role="img" aria-label="storage used against the limit">
+        <line x1="\(pad)" y1="\(height - pad + 8)" x2="\(width - 8)" y2="\(height - pad + 8)" stroke="#999"/>
+        <line x1="\(pad)" y1="\(String(format: "%.1f", limitY))" x2="\(width - 8)" y2="\(String(format: "%.1f", limitY))" stroke="#c0392b" stroke-dasharray="6 4"/>
+        <text x="\(pad + 4)" y="\(String(format: "%.1f", limitY - 4))" font-size="11" fill="#c0392b">limit \(escapeHTML(Rationale.gigabytes(limit)))</text>
+        <polyline fill="none" stroke="#2e86de" stroke-width="2" points="\(line)"/>
+        <text x="\(pad)" y="\(height - 6)" font-size="11">\(from.iso)</text><text x="\(width - 80)" y="\(height - 6)" font-size="11">\(to.iso)</text>
+        </svg>
+        """
+    }
+
+    /// Baseline and expected ARPU per month with the P10–P90 band.
+    static func forecast(_ f: Forecast, currency: String) -> String {
+        guard !f.months.isEmpty else { return "<p>Nothing to project.</p>" }
+        let width = 640.0, height = 240.0, left = 80.0, bottom = 30.0, right = 12.0, topPad = 12.0
+        let values = f.months.flatMap { [$0.arpuP10, $0.arpuP90, $0.arpuBaseline, $0.arpuExpected] }
+        let lo = (values.min() ?? 0) * 0.98, hi = max((values.max() ?? 1) * 1.02, lo + 1)
+        let n = Double(max(f.months.count - 1, 1))
+        func x(_ i: Int) -> Double { left + Double(i) / n * (width - left - right) }
+        func y(_ v: Double) -> Double { topPad + (hi - v) / (hi - lo) * (height - topPad - bottom) }
+        func pts(_ key: (ForecastMonth) -> Double) -> [String] {
+            f.months.enumerated().map { String(format: "%.1f,%.1f", x($0.offset), y(key($0.element))) }
+        }
+        let band = (pts(\.arpuP90) + pts(\.arpuP10).reversed()).joined(separator: " ")
+        return """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(Int(width)) \(Int(height))" width="100%" role="img" aria-label="ARPU forecast">
+        <polygon id="band" points="\(band)" fill="#2e86de" fill-opacity="0.15" stroke="none"><title>P10–P90</title></polygon>
+        <polyline id="baseline" fill="none" stroke="#7f8c8d" stroke-width="2" points="\(pts(\.arpuBaseline).joined(separator: " "))"><title>baseline</title></polyline>
+        <polyline id="expected" fill="none" stroke="#2e86de" stroke-width="2.5" points="\(pts(\.arpuExpected).joined(separator: " "))"><title>expected</title></polyline>
+        <text x="4" y="\(String(format: "%.1f", y(hi) + 10))" font-size="11">\(escapeHTML(Rationale.money(Int(hi.rounded()), currency)))</text>
+        <text x="4" y="\(String(format: "%.1f", y(lo)))" font-size="11">\(escapeHTML(Rationale.money(Int(lo.rounded()), currency)))</text>
+        <text x="\(left)" y="\(height - 8)" font-size="11">\(f.months.first!.month)</text>
+        <text x="\(width - 60)" y="\(height - 8)" font-size="11">\(f.months.last!.month)</text>
+        <text x="\(left + 90)" y="\(height - 8)" font-size="11" fill="#7f8c8d">— baseline</text>
+        <text x="\(left + 170)" y="\(height - 8)" font-size="11" fill="#2e86de">— expected, band P10–P90</text>
+        </svg>
+        """
+    }
+}
