@@ -179,3 +179,9 @@ enum OpenAPI {
         return result
     }
 }
+
+/// The API's routes as registered and as documented, so a test can keep them in step.
+public enum APIDocumentation {
+    public static var documented: [(method: String, path: String)] { OpenAPI.operations }
+    public static var routed: [(method: String, path: String)] { APIRoutes.routes }
+}

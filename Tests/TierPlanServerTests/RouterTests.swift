@@ -1,0 +1,294 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Postgres
+import TestSupport
+import TierPlanCore
+import TierPlanServer
+import TierPlanStore
+import XCTest
+
+/// Every route, role and error code of the review page and API, on a real database.
+final class RouterTests: XCTestCase {
+    var url: String!
+    var db: Connection!
+    var tokens: [Role: String] = [:]
+    let hostile = "<script>alert('x')</script> & \"Co\""
+
+    override func setUp() async throws {
+        url = try TestCluster.freshDatabase()
+        db = try Connection(url)
+        let examples = repositoryRoot.appendingPathComponent("examples").path
+        for args in [["catalog", "load", examples + "/catalog.yaml"], ["accounts", "import", examples + "/accounts.csv"],
+                     ["usage", "ingest", examples + "/usage.ndjson"]] {
+            let result = try CLI.run(args, databaseURL: url)
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        // A hostile name on an account that gets offers.
+        try db.execute("UPDATE accounts SET name = $1 WHERE account_id = 'acme'", [hostile])
+        XCTAssertEqual(try CLI.run(["run", "--as-of", "2026-11-01"], databaseURL: url).status, 0)
+        for (name, role) in [("vera", Role.viewer), ("rick", .reviewer), ("ada", .admin)] {
+            try AccessStore.addUser(db, name: name, role: role, passwordHash: PasswordHashing.hash("password-\(name)"))
+            tokens[role] = try AccessStore.createToken(db, name: "job-\(name)", role: role)
+        }
+    }
+
+    func withApp(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let env = try ServerEnvironment(pool: DatabasePool(conninfo: url, size: 4))
+        let app = Application(router: buildRouter(env))
+        try await app.test(.router) { client in try await body(client) }
+        try await env.pool.shutdown()
+    }
+
+    func offerID(_ account: String = "acme") throws -> String {
+        try db.query("SELECT offer_id::text FROM offers WHERE account_id = $1 AND status = 'proposed' ORDER BY rank LIMIT 1", [account])
+            .first!.decode(0)
+    }
+
+    // MARK: Helpers
+
+    struct Session: Sendable {
+        let cookie: String
+        let csrf: String
+    }
+
+    static func login(_ client: any TestClientProtocol, _ name: String, _ password: String) async throws -> Session {
+        let response = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                body: ByteBuffer(string: "name=\(name)&password=\(password)&next=%2Fqueue"))
+        XCTAssertEqual(response.status, .seeOther)
+        let setCookie = try XCTUnwrap(response.headers[.setCookie])
+        XCTAssertTrue(setCookie.contains("HttpOnly"), setCookie)
+        XCTAssertTrue(setCookie.contains("SameSite=Lax"), setCookie)
+        let cookie = String(setCookie.split(separator: ";")[0])
+        let page = try await client.execute(uri: "/queue", method: .get, headers: [.cookie: cookie])
+        let html = String(buffer: page.body)
+        let csrf = try XCTUnwrap(html.range(of: #"name="csrf" value="([0-9a-f]+)""#, options: .regularExpression).map {
+            String(html[$0].split(separator: "\"")[3])
+        })
+        return Session(cookie: cookie, csrf: csrf)
+    }
+
+    static func form(_ client: any TestClientProtocol, _ uri: String, _ session: Session, _ fields: String) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .post,
+                                 headers: [.cookie: session.cookie, .contentType: "application/x-www-form-urlencoded"],
+                                 body: ByteBuffer(string: fields))
+    }
+
+    static func get(_ client: any TestClientProtocol, _ uri: String, _ session: Session? = nil, token: String? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let session { headers[.cookie] = session.cookie }
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await client.execute(uri: uri, method: .get, headers: headers)
+    }
+
+    static func postJSON(_ client: any TestClientProtocol, _ uri: String, token: String?, _ body: String, extra: HTTPFields = [:]) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        for field in extra { headers.append(field) }
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    static func expect(_ response: @autoclosure () async throws -> TestResponse, _ status: HTTPResponse.Status, _ message: String = "",
+                       file: StaticString = #filePath, line: UInt = #line) async throws {
+        let r = try await response()
+        XCTAssertEqual(r.status, status, message + " " + String(buffer: r.body).prefix(300), file: file, line: line)
+    }
+
+    // MARK: Tests
+
+    func testPublicRoutes() async throws {
+        try await withApp { client in
+            let health = try await Self.get(client, "/healthz")
+            XCTAssertEqual(health.status, .ok)
+            let spec = try await Self.get(client, "/api/openapi.yaml")
+            XCTAssertEqual(spec.status, .ok)
+            XCTAssertTrue(String(buffer: spec.body).hasPrefix("openapi: 3.1.0"))
+            _ = try await Self.get(client, "/queue")
+            let metrics = try await Self.get(client, "/metrics")
+            XCTAssertEqual(metrics.status, .ok)
+            XCTAssertTrue(String(buffer: metrics.body).contains("tierplan_http_requests_total"))
+            let login = try await Self.get(client, "/login")
+            XCTAssertEqual(login.status, .ok)
+        }
+    }
+
+    func testOpenAPIDocumentListsExactlyTheAPIRoutes() async throws {
+        let documented = Set(APIDocumentation.documented.map { "\($0.method) \($0.path)" })
+        let routed = Set(APIDocumentation.routed.map { "\($0.method) \($0.path)" })
+        XCTAssertEqual(documented, routed)
+        XCTAssertEqual(routed.count, 7)
+        // And each listed route answers (401 without credentials, never 404).
+        try await withApp { client in
+            for route in APIDocumentation.routed {
+                let uri = route.path.replacingOccurrences(of: "{id}", with: "x")
+                let response = try await client.execute(uri: uri, method: route.method == "GET" ? .get : .post)
+                XCTAssertEqual(response.status, .unauthorized, "\(route)")
+            }
+        }
+    }
+
+    func testNobodySignedIn() async throws {
+        try await withApp { client in
+            let page = try await Self.get(client, "/offers/abc?x=1")
+            XCTAssertEqual(page.status, .seeOther)
+            XCTAssertTrue(page.headers[.location]?.hasPrefix("/login?next=") ?? false)
+            let api = try await Self.get(client, "/api/v1/offers")
+            XCTAssertEqual(api.status, .unauthorized)
+            XCTAssertEqual(api.headers[.wwwAuthenticate], "Bearer")
+            let badToken = try await Self.get(client, "/api/v1/offers", token: "tp_nope")
+            XCTAssertEqual(badToken.status, .unauthorized)
+            let wrong = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                 body: ByteBuffer(string: "name=rick&password=wrong"))
+            XCTAssertEqual(wrong.status, .unauthorized)
+            XCTAssertTrue(String(buffer: wrong.body).contains("Wrong name or password"))
+            let unknown = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                   body: ByteBuffer(string: "name=nobody&password=x"))
+            XCTAssertEqual(unknown.status, .unauthorized)
+        }
+    }
+
+    func testViewerReadsEverythingAndDecidesNothing() async throws {
+        let id = try offerID()
+        try await withApp { client in
+            let s = try await Self.login(client, "vera", "password-vera")
+            for uri in ["/queue", "/queue?kind=tier_upgrade&reason=storage_over_limit&owner=alice&segment=smb&page=1", "/offers/\(id)",
+                        "/accounts/acme", "/forecast", "/forecast?as_of=2026-11-01&months=3", "/finance", "/finance?from=2026-10-01&as_of=2026-11-01"] {
+                let response = try await Self.get(client, uri, s)
+                XCTAssertEqual(response.status, .ok, uri)
+            }
+            let offer = String(buffer: try await Self.get(client, "/offers/\(id)", s).body)
+            XCTAssertFalse(offer.contains("id=\"approve\""), "viewers get no decision forms")
+            XCTAssertTrue(offer.contains("<svg id=\"storage-chart\""))
+            let csv = try await Self.get(client, "/forecast.csv?as_of=2026-11-01&months=2", s)
+            XCTAssertEqual(csv.headers[.contentType], "text/csv; charset=utf-8")
+            XCTAssertTrue(String(buffer: csv.body).hasPrefix("month,active_accounts,"))
+            try await Self.expect(try await Self.get(client, "/users", s), .forbidden)
+            try await Self.expect(try await Self.form(client, "/offers/\(id)/approve", s, "csrf=\(s.csrf)&version=1"), .forbidden)
+            try await Self.expect(try await Self.get(client, "/offers/00000000-0000-0000-0000-000000000000", s), .notFound)
+            try await Self.expect(try await Self.get(client, "/accounts/nobody", s), .notFound)
+        }
+    }
+
+    func testReviewerDecidesWithCSRFAndVersion() async throws {
+        let id = try offerID(), other = try offerID("globex"), third = try offerID("umbrella")
+        try await withApp { client in
+            let s = try await Self.login(client, "rick", "password-rick")
+            // No or wrong CSRF token: refused, nothing changes.
+            try await Self.expect(try await Self.form(client, "/offers/\(id)/approve", s, "version=1"), .forbidden)
+            try await Self.expect(try await Self.form(client, "/offers/\(id)/approve", s, "csrf=bad&version=1"), .forbidden)
+            // Reject without a reason: the page says so.
+            let noReason = try await Self.form(client, "/offers/\(id)/reject", s, "csrf=\(s.csrf)&version=1&reason=")
+            XCTAssertEqual(noReason.status, .unprocessableContent)
+            XCTAssertTrue(String(buffer: noReason.body).contains("A rejection needs a reason."))
+            // Approve.
+            let ok = try await Self.form(client, "/offers/\(id)/approve", s, "csrf=\(s.csrf)&version=1")
+            XCTAssertEqual(ok.status, .seeOther)
+            // Someone decides on the stale version: 409, says who decided first.
+            let stale = try await Self.form(client, "/offers/\(id)/reject", s, "csrf=\(s.csrf)&version=1&reason=late")
+            XCTAssertEqual(stale.status, .conflict)
+            XCTAssertTrue(String(buffer: stale.body).contains("approved by rick"), String(buffer: stale.body))
+            // Snooze needs a date.
+            try await Self.expect(try await Self.form(client, "/offers/\(other)/snooze", s, "csrf=\(s.csrf)&version=1&until=soon"), .unprocessableContent)
+            try await Self.expect(try await Self.form(client, "/offers/\(other)/snooze", s, "csrf=\(s.csrf)&version=1&until=2026-12-01"), .seeOther)
+            try await Self.expect(try await Self.form(client, "/offers/\(third)/reject", s, "csrf=\(s.csrf)&version=1&reason=budget"), .seeOther)
+            try await Self.expect(try await Self.form(client, "/offers/\(id)/frobnicate", s, "csrf=\(s.csrf)"), .notFound)
+            // Reviewers do not manage users.
+            try await Self.expect(try await Self.get(client, "/users", s), .forbidden)
+            // Sign out ends the session.
+            try await Self.expect(try await Self.form(client, "/logout", s, "csrf=\(s.csrf)"), .seeOther)
+            try await Self.expect(try await Self.get(client, "/queue", s), .seeOther)
+        }
+        XCTAssertEqual(try db.query("SELECT status FROM offers WHERE offer_id = $1::uuid", [id]).first?.decode(0, as: String.self), "approved")
+        XCTAssertEqual(try db.query("SELECT status FROM offers WHERE offer_id = $1::uuid", [other]).first?.decode(0, as: String.self), "snoozed")
+        XCTAssertEqual(try db.query("SELECT reason FROM offer_events WHERE offer_id = $1::uuid AND to_status = 'rejected'", [third]).first?.decode(0, as: String.self), "budget")
+    }
+
+    func testAdminManagesUsers() async throws {
+        try await withApp { client in
+            let s = try await Self.login(client, "ada", "password-ada")
+            try await Self.expect(try await Self.get(client, "/users", s), .ok)
+            try await Self.expect(try await Self.form(client, "/users", s, "name=newbie&role=viewer&password=longenough"), .forbidden, "no CSRF")
+            try await Self.expect(try await Self.form(client, "/users", s, "csrf=\(s.csrf)&name=newbie&role=viewer&password=short"), .unprocessableContent)
+            try await Self.expect(try await Self.form(client, "/users", s, "csrf=\(s.csrf)&name=newbie&role=viewer&password=longenough"), .seeOther)
+            try await Self.expect(try await Self.form(client, "/users", s, "csrf=\(s.csrf)&name=newbie&role=viewer&password=longenough"), .conflict)
+            _ = try await Self.login(client, "newbie", "longenough")
+        }
+    }
+
+    func testAPIWithTokens() async throws {
+        let id = try offerID(), other = try offerID("globex")
+        let viewer = tokens[.viewer]!, reviewer = tokens[.reviewer]!
+        try await withApp { client in
+            let list = try await Self.get(client, "/api/v1/offers?status=proposed&limit=2", token: viewer)
+            XCTAssertEqual(list.status, .ok)
+            let page = try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [String: Any]
+            XCTAssertEqual((page?["offers"] as? [Any])?.count, 2)
+            XCTAssertGreaterThan(page?["total"] as? Int ?? 0, 2)
+            try await Self.expect(try await Self.get(client, "/api/v1/offers?status=bogus", token: viewer), .badRequest)
+            try await Self.expect(try await Self.get(client, "/api/v1/offers/\(id)", token: viewer), .ok)
+            try await Self.expect(try await Self.get(client, "/api/v1/offers/nope", token: viewer), .notFound)
+            // Viewers cannot decide.
+            try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(id)/decision", token: viewer, #"{"decision":"approve"}"#), .forbidden)
+            // Reviewers can; errors have their codes.
+            try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(id)/decision", token: reviewer, #"{"nope":1}"#), .badRequest)
+            try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(id)/decision", token: reviewer, #"{"decision":"reject"}"#), .unprocessableContent)
+            let approved = try await Self.postJSON(client, "/api/v1/offers/\(id)/decision", token: reviewer, #"{"decision":"approve","version":1}"#)
+            XCTAssertEqual(approved.status, .ok)
+            let offer = try JSONSerialization.jsonObject(with: Data(buffer: approved.body)) as? [String: Any]
+            XCTAssertEqual(offer?["status"] as? String, "approved")
+            XCTAssertEqual(offer?["version"] as? Int, 2)
+            let stale = try await Self.postJSON(client, "/api/v1/offers/\(id)/decision", token: reviewer, #"{"decision":"reject","reason":"x","version":1}"#)
+            XCTAssertEqual(stale.status, .conflict)
+            XCTAssertTrue(String(buffer: stale.body).contains("by job-rick"), String(buffer: stale.body))
+            let illegal = try await Self.postJSON(client, "/api/v1/offers/\(id)/decision", token: reviewer, #"{"decision":"approve"}"#)
+            XCTAssertEqual(illegal.status, .unprocessableContent)
+            try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/00000000-0000-0000-0000-000000000000/decision", token: reviewer, #"{"decision":"approve"}"#), .notFound)
+            try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(id)/outcome", token: reviewer, #"{"outcome":"maybe"}"#), .badRequest)
+            try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(other)/outcome", token: reviewer, #"{"outcome":"accepted"}"#), .unprocessableContent, "not approved yet")
+            try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(id)/outcome", token: reviewer, #"{"outcome":"accepted"}"#), .ok)
+            // Signals, forecast, metrics.
+            let signals = try await Self.get(client, "/api/v1/accounts/acme/signals?as_of=2026-11-01", token: viewer)
+            XCTAssertEqual(signals.status, .ok)
+            XCTAssertTrue(String(buffer: signals.body).contains("\"storage_limit_bytes\":100000000000"))
+            try await Self.expect(try await Self.get(client, "/api/v1/accounts/nobody/signals", token: viewer), .notFound)
+            try await Self.expect(try await Self.get(client, "/api/v1/accounts/acme/signals?as_of=yesterday", token: viewer), .badRequest)
+            let forecast = try await Self.get(client, "/api/v1/forecast?as_of=2026-11-01&months=3", token: viewer)
+            XCTAssertEqual(forecast.status, .ok)
+            let f = try JSONSerialization.jsonObject(with: Data(buffer: forecast.body)) as? [String: Any]
+            XCTAssertEqual((f?["months"] as? [Any])?.count, 3)
+            XCTAssertNotNil(f?["arpu"])
+            try await Self.expect(try await Self.get(client, "/api/v1/forecast?months=0", token: viewer), .badRequest)
+            try await Self.expect(try await Self.get(client, "/api/v1/forecast?churn=2", token: viewer), .badRequest)
+            try await Self.expect(try await Self.get(client, "/api/v1/metrics?as_of=2026-11-01", token: viewer), .ok)
+            try await Self.expect(try await Self.get(client, "/api/v1/metrics?from=never", token: viewer), .badRequest)
+        }
+    }
+
+    func testAPIWithASessionNeedsTheCSRFHeader() async throws {
+        let id = try offerID()
+        try await withApp { client in
+            let s = try await Self.login(client, "rick", "password-rick")
+            let without = try await client.execute(uri: "/api/v1/offers/\(id)/decision", method: .post,
+                                                   headers: [.cookie: s.cookie, .contentType: "application/json"],
+                                                   body: ByteBuffer(string: #"{"decision":"approve"}"#))
+            XCTAssertEqual(without.status, .forbidden)
+            let with = try await client.execute(uri: "/api/v1/offers/\(id)/decision", method: .post,
+                                                headers: [.cookie: s.cookie, .contentType: "application/json", HTTPField.Name("X-CSRF-Token")!: s.csrf],
+                                                body: ByteBuffer(string: #"{"decision":"approve"}"#))
+            XCTAssertEqual(with.status, .ok)
+        }
+    }
+
+    func testHostileAccountNameIsEscaped() async throws {
+        let id = try offerID()
+        try await withApp { client in
+            let s = try await Self.login(client, "vera", "password-vera")
+            for uri in ["/queue", "/offers/\(id)", "/accounts/acme"] {
+                let html = String(buffer: try await Self.get(client, uri, s).body)
+                XCTAssertFalse(html.contains("<script>"), uri)
+                XCTAssertTrue(html.contains("&lt;script&gt;"), uri)
+            }
+        }
+    }
+}
