@@ -195,22 +195,29 @@ public final class CopyWriter {
     /// Appends one row in COPY text format, escaping each field; nil is NULL (`\N`).
     public func writeRow(_ fields: [String?]) throws {
         for (index, field) in fields.enumerated() {
-            if index > 0 { buffer.append(UInt8(ascii: "\t")) }
-            guard let field else {
-                buffer.append(UInt8(ascii: "\\")); buffer.append(UInt8(ascii: "N"))
+            if index > 0 { buffer.append(9) }
+            guard var field else {
+                buffer.append(92); buffer.append(78)
                 continue
             }
-            for byte in field.utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): buffer.append(contentsOf: [92, 92])
-                case UInt8(ascii: "\t"): buffer.append(contentsOf: [92, UInt8(ascii: "t")])
-                case UInt8(ascii: "\n"): buffer.append(contentsOf: [92, UInt8(ascii: "n")])
-                case UInt8(ascii: "\r"): buffer.append(contentsOf: [92, UInt8(ascii: "r")])
-                default: buffer.append(byte)
+            field.withUTF8 { bytes in
+                // Most fields need no escaping: append them whole.
+                if !bytes.contains(where: { $0 == 92 || $0 == 9 || $0 == 10 || $0 == 13 }) {
+                    buffer.append(contentsOf: bytes)
+                    return
+                }
+                for byte in bytes {
+                    switch byte {
+                    case 92: buffer.append(contentsOf: [92, 92])
+                    case 9: buffer.append(contentsOf: [92, 116])
+                    case 10: buffer.append(contentsOf: [92, 110])
+                    case 13: buffer.append(contentsOf: [92, 114])
+                    default: buffer.append(byte)
+                    }
                 }
             }
         }
-        buffer.append(UInt8(ascii: "\n"))
+        buffer.append(10)
         if buffer.count >= chunkSize { try flush() }
     }
 

@@ -131,7 +131,7 @@ enum FlatJSON {
 
         mutating func object(into fields: inout UsageFields) throws(FlatJSONError) {
             try expect(123, "'{'")
-            var seen = Set<Int>()
+            var seen: UInt8 = 0   // one bit per known key
             skipSpace()
             if i < bytes.endIndex, bytes[i] == 125 { i += 1 } else {
                 while true {
@@ -141,7 +141,8 @@ enum FlatJSON {
                     skipSpace()
                     let value = try scalar(for: key)
                     if let slot = UsageFields.slot(of: keyBytes) {
-                        if !seen.insert(slot).inserted { throw FlatJSONError("key \"\(key)\" given twice") }
+                        if seen & (1 << slot) != 0 { throw FlatJSONError("key \"\(key)\" given twice") }
+                        seen |= 1 << slot
                         fields.values[slot] = value
                     }
                     skipSpace()

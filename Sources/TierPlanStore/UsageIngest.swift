@@ -145,8 +145,11 @@ public struct UsageIngest {
         var errors: [InputError] = []
         var rejects: [(line: Int, reason: String, input: String)] = []
         var lastReport = Date()
+        var storageRows = 0, featureRows = 0
 
         let summary: IngestSummary = try db.transaction { db in
+            // One ingest at a time: rollup upserts never deadlock and the no-duplicate fast path stays safe.
+            try db.execute("SELECT pg_advisory_xact_lock(hashtext('tierplan.ingest'))")
             try db.execute("""
                 CREATE TEMP TABLE staging_usage (
                     line bigint, type text, account_id text, id text, user_id text, feature_key text,
@@ -167,8 +170,10 @@ public struct UsageIngest {
                         let line = String(number)
                         switch event {
                         case let .storage(id, account, at, value):
+                            storageRows += 1
                             try copy.writeRow([line, "storage", account, id, nil, nil, at.iso, String(value), nil])
                         case let .feature(id, account, user, feature, at, count):
+                            featureRows += 1
                             try copy.writeRow([line, "feature", account, id, user, feature, at.iso, nil, String(count)])
                         }
                     case .failure(let error):
@@ -183,6 +188,9 @@ public struct UsageIngest {
                 }
             }
             if !errors.isEmpty, onError == .abort { throw InputErrors(errors) }
+            // The planner must know the staging table's size, and the group-bys must not spill to disk.
+            try db.execute("ANALYZE staging_usage")
+            try db.execute("SET LOCAL work_mem = '256MB'")
             progress(IngestProgress(phase: "checking accounts and features", lines: reader.lineNumber, seconds: Date().timeIntervalSince(started)))
 
             // Lines whose account or feature tierplan does not know.
@@ -217,48 +225,78 @@ public struct UsageIngest {
 
             progress(IngestProgress(phase: "inserting", lines: reader.lineNumber, seconds: Date().timeIntervalSince(started)))
             var summary = IngestSummary(file: file, format: format.rawValue, lines: reader.lineNumber)
-            let storage = try db.query("""
-                WITH new_samples AS (
-                    INSERT INTO storage_samples (account_id, id, at, bytes)
-                    SELECT account_id, id, at, bytes FROM staging_usage WHERE type = 'storage'
-                    ON CONFLICT (account_id, id) DO NOTHING
-                    RETURNING account_id, at, bytes
-                ), rolled AS (
-                    INSERT INTO daily_storage AS d (account_id, day, max_bytes, last_at, last_bytes, samples)
-                    SELECT account_id, (at AT TIME ZONE 'UTC')::date, max(bytes), max(at),
-                           (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
-                    FROM new_samples GROUP BY account_id, (at AT TIME ZONE 'UTC')::date
-                    ON CONFLICT (account_id, day) DO UPDATE SET
-                        max_bytes = greatest(d.max_bytes, excluded.max_bytes),
-                        last_bytes = CASE WHEN (excluded.last_at, excluded.last_bytes) > (d.last_at, d.last_bytes)
-                                          THEN excluded.last_bytes ELSE d.last_bytes END,
-                        last_at = greatest(d.last_at, excluded.last_at),
-                        samples = d.samples + excluded.samples
-                )
-                SELECT (SELECT count(*) FROM new_samples), (SELECT count(*) FROM staging_usage WHERE type = 'storage')
-                """).first!
-            summary.storageNew = try storage.decode(0)
-            summary.storageDuplicates = try storage.decode(1, as: Int.self) - summary.storageNew
-            let features = try db.query("""
-                WITH new_events AS (
-                    INSERT INTO feature_events (account_id, id, user_id, feature_key, at, count)
-                    SELECT account_id, id, user_id, feature_key, at, count FROM staging_usage WHERE type = 'feature'
-                    ON CONFLICT (account_id, id) DO NOTHING
-                    RETURNING account_id, user_id, feature_key, (at AT TIME ZONE 'UTC')::date AS day, count
-                ), by_feature AS (
-                    INSERT INTO daily_feature_usage AS d (account_id, day, feature_key, events, uses)
-                    SELECT account_id, day, feature_key, count(*), sum(count) FROM new_events GROUP BY account_id, day, feature_key
-                    ON CONFLICT (account_id, day, feature_key) DO UPDATE SET
-                        events = d.events + excluded.events, uses = d.uses + excluded.uses
-                ), by_user AS (
-                    INSERT INTO daily_active_users AS d (account_id, day, user_id, events)
-                    SELECT account_id, day, user_id, count(*) FROM new_events GROUP BY account_id, day, user_id
-                    ON CONFLICT (account_id, day, user_id) DO UPDATE SET events = d.events + excluded.events
-                )
-                SELECT (SELECT count(*) FROM new_events), (SELECT count(*) FROM staging_usage WHERE type = 'feature')
-                """).first!
-            summary.featureNew = try features.decode(0)
-            summary.featureDuplicates = try features.decode(1, as: Int.self) - summary.featureNew
+            if storageRows > 0 {
+                let storage = try db.query("""
+                    WITH new_samples AS (
+                        INSERT INTO storage_samples (account_id, id, at, bytes)
+                        SELECT account_id, id, at, bytes FROM staging_usage WHERE type = 'storage'
+                        ON CONFLICT (account_id, id) DO NOTHING
+                        RETURNING account_id, at, bytes
+                    ), rolled AS (
+                        INSERT INTO daily_storage AS d (account_id, day, max_bytes, last_at, last_bytes, samples)
+                        SELECT account_id, (at AT TIME ZONE 'UTC')::date, max(bytes), max(at),
+                               (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
+                        FROM new_samples GROUP BY account_id, (at AT TIME ZONE 'UTC')::date
+                        ON CONFLICT (account_id, day) DO UPDATE SET
+                            max_bytes = greatest(d.max_bytes, excluded.max_bytes),
+                            last_bytes = CASE WHEN (excluded.last_at, excluded.last_bytes) > (d.last_at, d.last_bytes)
+                                              THEN excluded.last_bytes ELSE d.last_bytes END,
+                            last_at = greatest(d.last_at, excluded.last_at),
+                            samples = d.samples + excluded.samples
+                    )
+                    SELECT (SELECT count(*) FROM new_samples), (SELECT count(*) FROM staging_usage WHERE type = 'storage')
+                    """).first!
+                summary.storageNew = try storage.decode(0)
+                summary.storageDuplicates = try storage.decode(1, as: Int.self) - summary.storageNew
+            }
+            if featureRows > 0 {
+                let duplicates = try db.query("""
+                    SELECT EXISTS (SELECT 1 FROM staging_usage s JOIN feature_events f ON f.account_id = s.account_id AND f.id = s.id
+                                   WHERE s.type = 'feature')
+                        OR EXISTS (SELECT 1 FROM staging_usage WHERE type = 'feature' GROUP BY account_id, id HAVING count(*) > 1)
+                    """).first!.decode(0, as: Bool.self)
+                if duplicates {
+                    let features = try db.query("""
+                        WITH new_events AS (
+                            INSERT INTO feature_events (account_id, id, user_id, feature_key, at, count)
+                            SELECT account_id, id, user_id, feature_key, at, count FROM staging_usage WHERE type = 'feature'
+                            ON CONFLICT (account_id, id) DO NOTHING
+                            RETURNING account_id, user_id, feature_key, (at AT TIME ZONE 'UTC')::date AS day, count
+                        ), by_feature AS (
+                            INSERT INTO daily_feature_usage AS d (account_id, day, feature_key, events, uses)
+                            SELECT account_id, day, feature_key, count(*), sum(count) FROM new_events GROUP BY account_id, day, feature_key
+                            ON CONFLICT (account_id, day, feature_key) DO UPDATE SET
+                                events = d.events + excluded.events, uses = d.uses + excluded.uses
+                        ), by_user AS (
+                            INSERT INTO daily_active_users AS d (account_id, day, user_id, events)
+                            SELECT account_id, day, user_id, count(*) FROM new_events GROUP BY account_id, day, user_id
+                            ON CONFLICT (account_id, day, user_id) DO UPDATE SET events = d.events + excluded.events
+                        )
+                        SELECT (SELECT count(*) FROM new_events), (SELECT count(*) FROM staging_usage WHERE type = 'feature')
+                        """).first!
+                    summary.featureNew = try features.decode(0)
+                    summary.featureDuplicates = try features.decode(1, as: Int.self) - summary.featureNew
+                } else {
+                    // Nothing is a duplicate: a plain insert, and the rollups straight from staging.
+                    summary.featureNew = try db.execute("""
+                        INSERT INTO feature_events (account_id, id, user_id, feature_key, at, count)
+                        SELECT account_id, id, user_id, feature_key, at, count FROM staging_usage WHERE type = 'feature'
+                        """)
+                    try db.execute("""
+                        INSERT INTO daily_feature_usage AS d (account_id, day, feature_key, events, uses)
+                        SELECT account_id, (at AT TIME ZONE 'UTC')::date, feature_key, count(*), sum(count)
+                        FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
+                        ON CONFLICT (account_id, day, feature_key) DO UPDATE SET
+                            events = d.events + excluded.events, uses = d.uses + excluded.uses
+                        """)
+                    try db.execute("""
+                        INSERT INTO daily_active_users AS d (account_id, day, user_id, events)
+                        SELECT account_id, (at AT TIME ZONE 'UTC')::date, user_id, count(*)
+                        FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
+                        ON CONFLICT (account_id, day, user_id) DO UPDATE SET events = d.events + excluded.events
+                        """)
+                }
+            }
             summary.rejected = rejects.count
             return summary
         }

@@ -179,6 +179,23 @@ final class LoadingTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT count(*) FROM daily_active_users WHERE account_id = 'acme' AND day = '2026-10-10'").first?.decode(0, as: Int.self), 2)
     }
 
+    func testDuplicatesWithinOneFileAndAgainstEarlierIngests() throws {
+        try loadExamples()
+        let first = #"{"type":"feature","id":"f-1","account":"acme","user":"u1","feature":"reports","at":"2026-10-01T07:00:00Z"}"#
+        let twice = [first, first, #"{"type":"feature","id":"f-2","account":"acme","user":"u2","feature":"reports","at":"2026-10-01T08:00:00Z"}"#]
+        let result = try tierplan("usage", "ingest", "-", "--json", stdin: twice.joined(separator: "\n") + "\n")
+        XCTAssertEqual(result.json?["new"] as? Int, 2, result.stderr)
+        XCTAssertEqual(result.json?["duplicates"] as? Int, 1)
+        // A later file mixing old and new ids takes only the new ones.
+        let mixed = [first, #"{"type":"feature","id":"f-3","account":"acme","user":"u3","feature":"reports","at":"2026-10-01T09:00:00Z"}"#]
+        let again = try tierplan("usage", "ingest", "-", "--json", stdin: mixed.joined(separator: "\n") + "\n")
+        XCTAssertEqual(again.json?["new"] as? Int, 1, again.stderr)
+        XCTAssertEqual(again.json?["duplicates"] as? Int, 1)
+        let day = try XCTUnwrap(db.query("SELECT events FROM daily_feature_usage WHERE account_id = 'acme' AND day = '2026-10-01'").first)
+        XCTAssertEqual(try day.decode(0, as: Int.self), 3)
+        XCTAssertEqual(try db.query("SELECT count(*) FROM daily_active_users WHERE account_id = 'acme' AND day = '2026-10-01'").first?.decode(0, as: Int.self), 3)
+    }
+
     func testStdinAndCSV() throws {
         try loadExamples()
         let result = try tierplan("usage", "ingest", "-", "--json", stdin: """
