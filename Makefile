@@ -21,9 +21,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## demo: the main job on the embedded cluster (started under .tierplan/ if needed).
+## demo: a generated data set (5,000 accounts) on the embedded cluster, the nightly job, the results.
 demo: build
-	./scripts/demo.sh $(BIN)
+	$(BIN) demo
 
 ## test: every test, against a throwaway PostgreSQL cluster the tests start themselves.
 test: deps

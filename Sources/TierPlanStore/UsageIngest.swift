@@ -138,10 +138,38 @@ public struct UsageIngest {
 
     public init() {}
 
+    /// Ingests a file or stdin (`-`), NDJSON or CSV.
     public func run(_ reader: LineReader, file: String, format explicitFormat: UsageFormat? = nil, into db: Connection) throws -> IngestSummary {
-        let started = Date()
         let format = try explicitFormat ?? UsageFormat.detect(fileName: file == "-" ? nil : file, firstBytes: reader.peek())
         let parser = UsageLineParser(file: file, format: format)
+        return try ingest(file: file, format: format.rawValue, lines: { reader.lineNumber }, into: db) { emit, fail in
+            try reader.forEachLine { bytes, number in
+                if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return }
+                if number == 1 && parser.isHeader(bytes) { return }
+                switch parser.parse(bytes, number: number) {
+                case .success(let event): try emit(event, number)
+                case .failure(let error): fail(error, String(decoding: bytes, as: UTF8.self))
+                }
+            }
+        }
+    }
+
+    /// Ingests events made in memory (the demo's generator) through the same checks and SQL.
+    public func run(events label: String, into db: Connection, _ produce: ((UsageEvent) throws -> Void) throws -> Void) throws -> IngestSummary {
+        var count = 0
+        return try ingest(file: label, format: "events", lines: { count }, into: db) { emit, _ in
+            try withoutActuallyEscaping(emit) { emit in
+                try produce { event in
+                    count += 1
+                    try emit(event, count)
+                }
+            }
+        }
+    }
+
+    private func ingest(file: String, format: String, lines: () -> Int, into db: Connection,
+                        source: (_ emit: (UsageEvent, Int) throws -> Void, _ fail: (InputError, String) -> Void) throws -> Void) throws -> IngestSummary {
+        let started = Date()
         var errors: [InputError] = []
         var rejects: [(line: Int, reason: String, input: String)] = []
         var lastReport = Date()
@@ -157,41 +185,38 @@ public struct UsageIngest {
                 ) ON COMMIT DROP
                 """)
             try db.copyIn("COPY staging_usage FROM STDIN") { copy in
-                try reader.forEachLine { bytes, number in
+                func emit(_ event: UsageEvent, _ number: Int) throws {
                     if number & 0x3FFF == 0, Date().timeIntervalSince(lastReport) >= 0.5 {
                         lastReport = Date()
                         progress(IngestProgress(phase: "reading", lines: number, seconds: lastReport.timeIntervalSince(started)))
                     }
-                    if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return }
-                    if number == 1 && parser.isHeader(bytes) { return }
-                    switch parser.parse(bytes, number: number) {
-                    case .success(let event):
-                        guard errors.isEmpty || onError == .skip else { return }
-                        let line = String(number)
-                        switch event {
-                        case let .storage(id, account, at, value):
-                            storageRows += 1
-                            try copy.writeRow([line, "storage", account, id, nil, nil, at.iso, String(value), nil])
-                        case let .feature(id, account, user, feature, at, count):
-                            featureRows += 1
-                            try copy.writeRow([line, "feature", account, id, user, feature, at.iso, nil, String(count)])
-                        }
-                    case .failure(let error):
-                        if onError == .skip {
-                            rejects.append((number, error.description, String(decoding: bytes, as: UTF8.self)))
-                        } else if errors.count < maxListedErrors {
-                            errors.append(error)
-                        } else if errors.count == maxListedErrors {
-                            errors.append(InputError(file: file, line: number, reason: "more errors not listed"))
-                        }
+                    guard errors.isEmpty || onError == .skip else { return }
+                    let line = String(number)
+                    switch event {
+                    case let .storage(id, account, at, value):
+                        storageRows += 1
+                        try copy.writeRow([line, "storage", account, id, nil, nil, at.iso, String(value), nil])
+                    case let .feature(id, account, user, feature, at, count):
+                        featureRows += 1
+                        try copy.writeRow([line, "feature", account, id, user, feature, at.iso, nil, String(count)])
                     }
                 }
+                func fail(_ error: InputError, _ input: String) {
+                    if onError == .skip {
+                        rejects.append((error.line, error.description, input))
+                    } else if errors.count < maxListedErrors {
+                        errors.append(error)
+                    } else if errors.count == maxListedErrors {
+                        errors.append(InputError(file: file, line: error.line, reason: "more errors not listed"))
+                    }
+                }
+                try source(emit, fail)
             }
             if !errors.isEmpty, onError == .abort { throw InputErrors(errors) }
             // The planner must know the staging table's size, and the group-bys must not spill to disk.
             try db.execute("ANALYZE staging_usage")
             try db.execute("SET LOCAL work_mem = '256MB'")
-            progress(IngestProgress(phase: "checking accounts and features", lines: reader.lineNumber, seconds: Date().timeIntervalSince(started)))
+            progress(IngestProgress(phase: "checking accounts and features", lines: lines(), seconds: Date().timeIntervalSince(started)))
 
             // Lines whose account or feature tierplan does not know.
             let unknownSQL = """
@@ -223,8 +248,8 @@ public struct UsageIngest {
                     """)
             }
 
-            progress(IngestProgress(phase: "inserting", lines: reader.lineNumber, seconds: Date().timeIntervalSince(started)))
-            var summary = IngestSummary(file: file, format: format.rawValue, lines: reader.lineNumber)
+            progress(IngestProgress(phase: "inserting", lines: lines(), seconds: Date().timeIntervalSince(started)))
+            var summary = IngestSummary(file: file, format: format, lines: lines())
             if storageRows > 0 {
                 let storage = try db.query("""
                     WITH new_samples AS (

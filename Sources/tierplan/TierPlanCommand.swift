@@ -12,6 +12,6 @@ struct TierPlanCommand: AsyncParsableCommand {
             """,
         subcommands: [DBCommand.self, CatalogCommand.self, AccountsCommand.self, UsageCommand.self,
                       SignalsCommand.self, PlanCommand.self, RunCommand.self, OffersCommand.self, ForecastCommand.self, MetricsCommand.self,
-                      ServeCommand.self, UsersCommand.self, TokensCommand.self]
+                      ServeCommand.self, UsersCommand.self, TokensCommand.self, DemoCommand.self]
     )
 }

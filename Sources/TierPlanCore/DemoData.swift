@@ -1,0 +1,209 @@
+import Foundation
+
+/// A realistic generated SaaS data set for `tierplan demo`: the catalog, accounts with distinct
+/// behaviours, their changes over time and 90 days of usage. The same seed gives the same data.
+public struct DemoData: Sendable {
+    /// How an account behaves, so the planner has something of every kind to find.
+    public enum Behaviour: String, CaseIterable, Sendable {
+        case growing, flat, overLimit = "over_limit", seatsCrowding = "seats_crowding", featureDemand = "feature_demand"
+        case lowAdoption = "low_adoption", trial, pastDue = "past_due", churned, returned
+    }
+
+    /// One account's generated profile.
+    public struct Profile: Sendable {
+        public var account: Account
+        public var behaviour: Behaviour
+        var storageStart: Double      // bytes at the first day
+        var storageGrowth: Double     // bytes per day
+        var users: Int
+        var features: [(key: String, dailyProbability: Double)]
+    }
+
+    public let asOf: Day
+    public let seed: UInt64
+    public let catalog: Catalog
+    public let profiles: [Profile]
+    public static let days = 90
+
+    public static let owners = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+
+    /// The demo catalog: four tiers, storage and seat packs, a feature add-on and onboarding.
+    public static func catalog(holdoutPercent: Double = 10) -> Catalog {
+        var policy = Policy()
+        policy.holdoutPercent = holdoutPercent
+        return Catalog(
+            currency: "USD",
+            features: [Feature(key: "reports", name: "Reports"), Feature(key: "sharing", name: "Sharing"),
+                       Feature(key: "automation", name: "Automation"), Feature(key: "sso", name: "Single sign-on")],
+            tiers: [
+                Tier(code: "starter", name: "Starter", rank: 0, priceMonthly: 2900, storageGB: 100, seats: 5, features: ["reports"]),
+                Tier(code: "team", name: "Team", rank: 1, priceMonthly: 7900, storageGB: 500, seats: 20, features: ["reports", "sharing"]),
+                Tier(code: "business", name: "Business", rank: 2, priceMonthly: 19900, storageGB: 2000, seats: 50,
+                     features: ["reports", "sharing", "automation"]),
+                Tier(code: "enterprise", name: "Enterprise", rank: 3, priceMonthly: 49900, storageGB: 10000, seats: 200,
+                     features: ["reports", "sharing", "automation", "sso"]),
+            ],
+            addons: [
+                Addon(code: "storage_100", name: "Extra 100 GB", kind: .storage, storageGB: 100, priceMonthly: 1000, availableOn: ["starter", "team"]),
+                Addon(code: "storage_1000", name: "Extra 1 TB", kind: .storage, storageGB: 1000, priceMonthly: 6000, availableOn: ["team", "business", "enterprise"]),
+                Addon(code: "seats_5", name: "5 more seats", kind: .seats, seats: 5, priceMonthly: 1500),
+                Addon(code: "automation", name: "Automation", kind: .feature, feature: "automation", priceMonthly: 2000, availableOn: ["team"]),
+                Addon(code: "onboarding", name: "Guided onboarding", kind: .service, priceOnce: 49900),
+            ],
+            policy: policy)
+    }
+
+    public init(accounts count: Int, seed: UInt64, asOf: Day) {
+        self.asOf = asOf
+        self.seed = seed
+        let catalog = Self.catalog()
+        self.catalog = catalog
+        var rng = SplitMix64(seed: seed)
+        let first = asOf.adding(days: -(Self.days - 1))
+        var profiles: [Profile] = []
+        profiles.reserveCapacity(count)
+        let behaviours: [(Behaviour, Double)] = [(.growing, 15), (.flat, 28), (.overLimit, 5), (.seatsCrowding, 10), (.featureDemand, 10),
+                                                 (.lowAdoption, 10), (.trial, 7), (.pastDue, 5), (.churned, 6), (.returned, 4)]
+        for i in 0..<count {
+            let behaviour = Self.pick(behaviours, &rng)
+            var tierIndex = Self.pick([(0, 45.0), (1, 30), (2, 18), (3, 7)], &rng)
+            if behaviour == .seatsCrowding { tierIndex = min(tierIndex, 1) }          // crowding where seats are few
+            if behaviour == .featureDemand { tierIndex = min(tierIndex, 2) }          // a higher tier must exist
+            let tier = catalog.tiers[tierIndex]
+            var addons: [AddonQuantity] = []
+            if tierIndex <= 1, rng.nextUnit() < 0.15 { addons.append(AddonQuantity(addon: "storage_100", quantity: 1 + Int(rng.nextUnit() * 2))) }
+            if tierIndex == 1, rng.nextUnit() < 0.1 { addons.append(AddonQuantity(addon: "automation", quantity: 1)) }
+            if rng.nextUnit() < 0.08 { addons.append(AddonQuantity(addon: "seats_5", quantity: 1)) }
+            let segment = ["smb", tierIndex == 0 ? "smb" : "mid", "mid", "enterprise"][tierIndex == 1 ? (rng.nextUnit() < 0.5 ? 0 : 1) : min(tierIndex + 1, 3)]
+            let ageDays: Int
+            switch behaviour {
+            case .trial: ageDays = 3 + Int(rng.nextUnit() * 20)
+            case .lowAdoption: ageDays = 60 + Int(rng.nextUnit() * 500)
+            default: ageDays = 30 + Int(rng.nextUnit() * 900)
+            }
+            let status: AccountStatus
+            switch behaviour {
+            case .trial: status = .trialing
+            case .pastDue: status = .pastDue
+            case .churned: status = .canceled
+            default: status = .active
+            }
+            let discount = rng.nextUnit() < 0.2 ? Discount(basisPoints: [500, 1000, 1250, 1500, 2000][Int(rng.nextUnit() * 5)]) : .none
+            let id = String(format: "acct-%05d", i + 1)
+            let account = Account(
+                id: id, name: Self.companyName(&rng) + (i % 97 == 0 ? " & Co. <Ltd>" : ""), tier: tier.code, status: status,
+                createdAt: asOf.adding(days: -ageDays).start, addons: addons, discount: discount, segment: segment,
+                owner: Self.owners[Int(rng.nextUnit() * Double(Self.owners.count))],
+                canceledAt: behaviour == .churned || behaviour == .returned ? asOf.adding(days: -(25 + Int(rng.nextUnit() * 50))).start : nil)
+            var limitGB = Double(tier.storageGB)
+            for item in addons where item.addon == "storage_100" { limitGB += 100 * Double(item.quantity) }
+            let limit = limitGB * 1e9
+            let n = Double(Self.days - 1)
+            var start: Double, growth: Double
+            switch behaviour {
+            case .growing:
+                let end = 0.78 + rng.nextUnit() * 0.17
+                start = limit * (end - 0.25 - rng.nextUnit() * 0.1)
+                growth = (limit * end - start) / n
+            case .overLimit:
+                let end = 1.02 + rng.nextUnit() * 0.15
+                start = limit * (end - 0.2)
+                growth = (limit * end - start) / n
+            default:
+                start = limit * (0.1 + rng.nextUnit() * 0.45)
+                growth = limit * (rng.nextUnit() * 0.001 - 0.0003)
+            }
+            let seats = tier.seats + addons.filter { $0.addon == "seats_5" }.reduce(0) { $0 + 5 * $1.quantity }
+            let users: Int
+            switch behaviour {
+            case .seatsCrowding: users = max(1, Int((Double(seats) * (0.92 + rng.nextUnit() * 0.08)).rounded(.up)))
+            case .lowAdoption: users = 1 + Int(rng.nextUnit() * 2)
+            default: users = max(1, min(25, Int(Double(seats) * (0.25 + rng.nextUnit() * 0.4))))
+            }
+            var features: [(String, Double)] = []
+            var included = tier.features
+            if addons.contains(where: { $0.addon == "automation" }) { included.append("automation") }
+            switch behaviour {
+            case .lowAdoption:
+                for key in included { features.append((key, 0.04)) }
+            case .seatsCrowding:
+                // Every user must show up in the window: busy accounts use each feature most days.
+                for key in included { features.append((key, 0.9)) }
+            default:
+                for key in included { features.append((key, 0.25 + rng.nextUnit() * 0.45)) }
+            }
+            if behaviour == .featureDemand {
+                let wanted = catalog.tiers[tierIndex + 1].features.first { !included.contains($0) } ?? "sso"
+                features.append((wanted, 0.08 + rng.nextUnit() * 0.1))
+            }
+            profiles.append(Profile(account: account, behaviour: behaviour, storageStart: start, storageGrowth: growth, users: users,
+                                    features: features))
+            _ = first
+        }
+        self.profiles = profiles
+    }
+
+    /// The accounts as they were `daysBefore` as_of: returned accounts were canceled in between,
+    /// churned ones still active before their cancellation.
+    public func accounts(on day: Day) -> [Account] {
+        profiles.compactMap { p in
+            var a = p.account
+            if a.createdAt.day > day { return nil }
+            switch p.behaviour {
+            case .churned:
+                if let canceled = a.canceledAt?.day, day < canceled { a.status = .active; a.canceledAt = nil }
+            case .returned:
+                if let canceled = a.canceledAt?.day {
+                    if day < canceled { a.canceledAt = nil } else if day < canceled.adding(days: 14) { a.status = .canceled }
+                }
+            default: break
+            }
+            return a
+        }
+    }
+
+    /// The usage events: one storage sample a day per account, and on each day each feature the
+    /// account uses is used by one or two of its users. Canceled accounts stop when they cancel.
+    public func usage(_ emit: (UsageEvent) throws -> Void) throws {
+        var rng = SplitMix64(seed: seed ^ 0x5553_4147_4500_0000)
+        let first = asOf.adding(days: -(Self.days - 1))
+        var counter = 0
+        for p in profiles {
+            let id = p.account.id
+            for d in 0..<Self.days {
+                let day = first.adding(days: d)
+                if day < p.account.createdAt.day { continue }
+                if p.behaviour == .churned, let canceled = p.account.canceledAt?.day, day >= canceled { break }
+                let bytes = max(0, Int64(p.storageStart + p.storageGrowth * Double(d) + (rng.nextUnit() - 0.5) * 2e8))
+                try emit(.storage(id: "s-\(d)", account: id, at: Timestamp(microseconds: day.start.microseconds + 5 * 3_600_000_000), bytes: bytes))
+                for (feature, probability) in p.features where rng.nextUnit() < probability {
+                    for _ in 0..<(rng.nextUnit() < 0.3 ? 2 : 1) {
+                        counter += 1
+                        let minute = Int64(rng.nextUnit() * 600) + 8 * 60
+                        try emit(.feature(id: "f-\(counter)", account: id, user: "u\(Int(rng.nextUnit() * Double(p.users)))", feature: feature,
+                                          at: Timestamp(microseconds: day.start.microseconds + minute * 60_000_000),
+                                          count: 1 + Int64(rng.nextUnit() * 3)))
+                    }
+                }
+            }
+        }
+    }
+
+    static func pick<T>(_ weighted: [(T, Double)], _ rng: inout SplitMix64) -> T {
+        let total = weighted.reduce(0) { $0 + $1.1 }
+        var x = rng.nextUnit() * total
+        for (value, weight) in weighted {
+            if x < weight { return value }
+            x -= weight
+        }
+        return weighted.last!.0
+    }
+
+    static let prefixes = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Wonka", "Stark", "Wayne", "Tyrell",
+                           "Cyberdyne", "Soylent", "Aperture", "Black Mesa", "Oscorp", "Gringotts", "Monarch", "Nakatomi", "Dunder", "Pied Piper"]
+    static let suffixes = ["Labs", "Systems", "Analytics", "Foods", "Logistics", "Studio", "Health", "Energy", "Media", "Partners"]
+
+    static func companyName(_ rng: inout SplitMix64) -> String {
+        "\(prefixes[Int(rng.nextUnit() * Double(prefixes.count))]) \(suffixes[Int(rng.nextUnit() * Double(suffixes.count))])"
+    }
+}

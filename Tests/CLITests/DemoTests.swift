@@ -1,0 +1,37 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `tierplan demo` end to end at a small size, on the test cluster.
+final class DemoTests: XCTestCase {
+    func demo(_ seed: Int) throws -> [String: Any] {
+        _ = try TestCluster.freshDatabase(migrated: false)   // makes sure the cluster runs
+        let home = try XCTUnwrap(TestCluster.home)
+        let result = try CLI.run(["demo", "--accounts", "300", "--seed", String(seed), "--json"], databaseURL: nil,
+                                 environment: ["TIERPLAN_HOME": home])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return try XCTUnwrap(result.json)
+    }
+
+    func testDemoProducesEveryKindOfOfferSuppressionsAndAForecast() throws {
+        let first = try demo(7)
+        XCTAssertEqual(first["accounts"] as? Int, 300)
+        let kinds = try XCTUnwrap(first["offers_by_kind"] as? [String: Int])
+        for kind in ["tier_upgrade", "addon", "adoption"] { XCTAssertGreaterThan(kinds[kind] ?? 0, 0, kind) }
+        XCTAssertGreaterThan(first["held_out"] as? Int ?? 0, 0)
+        let suppressed = try XCTUnwrap(first["suppressed_by_reason"] as? [String: Int])
+        XCTAssertGreaterThanOrEqual(suppressed.count, 3, "\(suppressed)")
+        let forecast = try XCTUnwrap(first["forecast"] as? [String: Any])
+        XCTAssertEqual((forecast["months"] as? [Any])?.count, 12)
+        XCTAssertGreaterThan(forecast["open_offers"] as? Int ?? 0, 0)
+        let statuses = try XCTUnwrap(first["accounts_by_status"] as? [String: Int])
+        XCTAssertEqual(Set(statuses.keys), ["active", "trialing", "past_due", "canceled"])
+
+        // The same seed gives the same data; another seed other data. Re-running is safe.
+        let again = try demo(7)
+        XCTAssertEqual(again["data_fingerprint"] as? String, first["data_fingerprint"] as? String)
+        XCTAssertEqual(again["offers_by_kind"] as? [String: Int], kinds)
+        let other = try demo(8)
+        XCTAssertNotEqual(other["data_fingerprint"] as? String, first["data_fingerprint"] as? String)
+    }
+}
