@@ -26,7 +26,7 @@ demo: build
 	$(BIN) demo
 
 ## test: every test, against a throwaway PostgreSQL cluster the tests start themselves.
-test: deps
+test: deps compose-check
 	$(SWIFT) build
 	./scripts/test.sh
 
@@ -35,9 +35,12 @@ bench: deps
 	$(SWIFT) build -c release
 	./scripts/bench.sh $(RELEASE)
 
+## compose-check: docker-compose.yml (and its job, cli and citus profiles) validates.
 compose-check:
 	@command -v docker-compose >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq docker-compose; }
 	docker-compose config -q
+	docker-compose --profile job --profile cli --profile citus config -q
+	@echo "docker-compose.yml: valid"
 
 clean:
 	-$(BIN) db down --destroy

@@ -1,0 +1,50 @@
+import Foundation
+import Postgres
+import TestSupport
+import TierPlanStore
+import XCTest
+
+/// schema.sql: safe to repeat, versioned, and distributable by account_id as citus.sql says.
+final class SchemaTests: XCTestCase {
+    func testMigrateTwiceChangesNothing() throws {
+        let (db, _) = try TestCluster.freshConnection()
+        let before = try tablesAndColumns(db)
+        XCTAssertEqual(try Schema.migrate(db), Schema.version)
+        XCTAssertEqual(try tablesAndColumns(db), before)
+        XCTAssertEqual(try Schema.installedVersion(db), Schema.version)
+    }
+
+    func tablesAndColumns(_ db: Connection) throws -> [String] {
+        try db.query("""
+            SELECT table_name || '.' || column_name || ':' || data_type FROM information_schema.columns
+            WHERE table_schema = 'public' ORDER BY 1
+            """).rows.map { try $0.decode(0) }
+    }
+
+    func testCitusScriptCoversEveryTableAndKeysStartWithAccountID() throws {
+        let (db, _) = try TestCluster.freshConnection()
+        let script = try String(contentsOf: repositoryRoot.appendingPathComponent("citus.sql"), encoding: .utf8)
+        func named(_ function: String) -> Set<String> {
+            Set(script.split(separator: "\n").filter { $0.hasPrefix("SELECT \(function)('") }.map {
+                String($0.split(separator: "'")[1])
+            })
+        }
+        let distributed = named("create_distributed_table"), reference = named("create_reference_table")
+        let tables = Set(try db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").rows.map { try $0.decode(0, as: String.self) })
+        XCTAssertEqual(distributed.union(reference), tables, "citus.sql must place every table")
+        XCTAssertTrue(distributed.isDisjoint(with: reference))
+        // Citus needs the distribution column in every primary key and unique index.
+        for table in distributed {
+            let keys = try db.query("""
+                SELECT i.indexrelid::regclass::text, a.attname
+                FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                WHERE i.indrelid = $1::regclass AND (i.indisunique OR i.indisprimary)
+                """, [table]).rows
+            XCTAssertFalse(keys.isEmpty, "\(table) has a primary key")
+            for key in keys {
+                let index: String = try key.decode(0)
+                XCTAssertEqual(try key.decode(1, as: String.self), "account_id", "\(table): \(index) must start with account_id")
+            }
+        }
+    }
+}
