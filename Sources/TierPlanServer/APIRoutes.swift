@@ -34,20 +34,9 @@ struct APIRoutes {
     @Sendable func listOffers(_ request: Request, context: AppContext) async throws -> Response {
         _ = try context.require(.viewer)
         let q = request.uri.queryParameters
-        var filter = OfferStore.Filter()
-        if let text = q.get("status") {
-            guard let status = OfferStatus(rawValue: text) else { return apiError(.badRequest, "unknown status '\(text)'") }
-            filter.status = status
-        } else {
-            filter.status = nil
-        }
-        if let text = q.get("kind") {
-            guard let kind = OfferKind(rawValue: text) else { return apiError(.badRequest, "unknown kind '\(text)'") }
-            filter.kind = kind
-        }
-        filter.reason = q.get("reason")
-        filter.owner = q.get("owner")
-        filter.segment = q.get("segment")
+        var (filter, problem) = offerFilter { q.get($0) }
+        if let problem { return apiError(.badRequest, problem) }
+        if q.get("status") == nil { filter.status = nil }
         filter.accountID = q.get("account")
         filter.limit = min(1000, max(1, Int(q.get("limit") ?? "100") ?? 100))
         filter.offset = max(0, Int(q.get("offset") ?? "0") ?? 0)
@@ -166,9 +155,9 @@ struct APIRoutes {
             churn = value
         }
         let captured = churn
-        let document = try await env.db { db -> ForecastDocument in
+        let document = try await env.db { db -> ForecastReport in
             let asOf = try q.get("as_of").flatMap { Day(iso: $0) } ?? latestAsOf(db)
-            return ForecastDocument(try projectForecast(db, asOf: asOf, months: months, churn: captured), asOf: asOf, currency: try currencyOf(db))
+            return ForecastReport(try projectForecast(db, asOf: asOf, months: months, churn: captured), asOf: asOf, currency: try currencyOf(db))
         }
         return try json(document)
     }
@@ -194,6 +183,26 @@ struct APIRoutes {
 
 let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
+/// The queue's filters from query parameters (status, kind, reason, owner, segment), with the first
+/// value that is not a known status, kind or reason.
+func offerFilter(_ value: (String) -> String?) -> (OfferStore.Filter, problem: String?) {
+    var filter = OfferStore.Filter()
+    var problem: String?
+    func nonEmpty(_ key: String) -> String? { value(key).flatMap { $0.isEmpty ? nil : $0 } }
+    if let text = nonEmpty("status") {
+        if let status = OfferStatus(rawValue: text) { filter.status = status } else { problem = "unknown status '\(text)'" }
+    }
+    if let text = nonEmpty("kind") {
+        if let kind = OfferKind(rawValue: text) { filter.kind = kind } else { problem = problem ?? "unknown kind '\(text)'" }
+    }
+    if let text = nonEmpty("reason") {
+        if SignalFlag(rawValue: text) != nil { filter.reason = text } else { problem = problem ?? "unknown reason '\(text)'" }
+    }
+    filter.owner = nonEmpty("owner")
+    filter.segment = nonEmpty("segment")
+    return (filter, problem)
+}
+
 struct OfferPage: Encodable {
     var offers: [OfferRecord]
     var total: Int
@@ -210,32 +219,6 @@ struct AccountSignalsDocument: Encodable {
     var asOf: String
     var account: SignalsRecord
     enum CodingKeys: String, CodingKey { case asOf = "as_of", account }
-}
-
-/// The forecast as the contract's JSON.
-struct ForecastDocument: Encodable, Sendable {
-    struct Month: Encodable, Sendable {
-        var month: String
-        var active_accounts, mrr_baseline, arpu_baseline, mrr_expected, arpu_expected, arpu_p10, arpu_p50, arpu_p90: Double
-    }
-    var as_of: String
-    var currency: String
-    var paying_accounts: Int
-    var mrr: Int
-    var arpu: Double
-    var monthly_churn: Double
-    var open_offers: Int
-    var expected_delta_mrr: Double
-    var months: [Month]
-
-    init(_ f: Forecast, asOf: Day, currency: String) {
-        func r(_ x: Double) -> Double { (x * 100).rounded() / 100 }
-        as_of = asOf.iso; self.currency = currency; paying_accounts = f.payingAccounts; mrr = f.mrr; arpu = r(f.arpu)
-        monthly_churn = (f.monthlyChurn * 1_000_000).rounded() / 1_000_000; open_offers = f.openOffers; expected_delta_mrr = r(f.expectedDeltaMRR)
-        months = f.months.map { Month(month: $0.month, active_accounts: r($0.activeAccounts), mrr_baseline: r($0.mrrBaseline),
-                                      arpu_baseline: r($0.arpuBaseline), mrr_expected: r($0.mrrExpected), arpu_expected: r($0.arpuExpected),
-                                      arpu_p10: r($0.arpuP10), arpu_p50: r($0.arpuP50), arpu_p90: r($0.arpuP90)) }
-    }
 }
 
 func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {

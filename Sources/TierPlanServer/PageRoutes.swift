@@ -119,11 +119,9 @@ struct PageRoutes {
     @Sendable func queue(_ request: Request, context: AppContext) async throws -> Response {
         let identity = try context.require(.viewer)
         let q = request.uri.queryParameters
-        var filter = OfferStore.Filter()
-        filter.kind = q.get("kind").flatMap(OfferKind.init(rawValue:))
-        filter.reason = q.get("reason").flatMap { SignalFlag(rawValue: $0)?.rawValue }
-        filter.owner = q.get("owner").flatMap { $0.isEmpty ? nil : $0 }
-        filter.segment = q.get("segment").flatMap { $0.isEmpty ? nil : $0 }
+        // The queue is the proposed offers; unknown filter values are ignored.
+        var (filter, _) = offerFilter { $0 == "status" ? nil : q.get($0) }
+        filter.status = .proposed
         let page = max(1, Int(q.get("page") ?? "1") ?? 1)
         filter.offset = (page - 1) * filter.limit
         let captured = filter
@@ -252,12 +250,7 @@ struct PageRoutes {
         _ = try context.require(.viewer)
         let (asOf, months) = try await forecastParameters(request)
         let f = try await env.db { try projectForecast($0, asOf: asOf, months: months, churn: nil) }
-        var lines = ["month,active_accounts,mrr_baseline,arpu_baseline,mrr_expected,arpu_expected,arpu_p10,arpu_p50,arpu_p90"]
-        for m in f.months {
-            lines.append(([m.month] + [m.activeAccounts, m.mrrBaseline, m.arpuBaseline, m.mrrExpected, m.arpuExpected, m.arpuP10, m.arpuP50, m.arpuP90]
-                .map { String(format: "%.2f", $0) }).joined(separator: ","))
-        }
-        var response = textResponse(lines.joined(separator: "\n") + "\n", contentType: "text/csv; charset=utf-8")
+        var response = textResponse(ForecastCSV.text([(group: "", forecast: f)], grouped: false), contentType: "text/csv; charset=utf-8")
         response.headers[.contentDisposition] = "attachment; filename=\"forecast-\(asOf.iso).csv\""
         return response
     }

@@ -48,3 +48,82 @@ public enum ForecastStore {
         return (c, groups)
     }
 }
+
+/// The forecast as the contract's JSON (`forecast --json`, the API, the demo).
+public struct ForecastReport: Encodable, Sendable {
+    public struct Month: Encodable, Sendable {
+        var month: String
+        var activeAccounts, mrrBaseline, arpuBaseline, mrrExpected, arpuExpected, arpuP10, arpuP50, arpuP90: Double
+        enum CodingKeys: String, CodingKey {
+            case month, activeAccounts = "active_accounts", mrrBaseline = "mrr_baseline", arpuBaseline = "arpu_baseline"
+            case mrrExpected = "mrr_expected", arpuExpected = "arpu_expected", arpuP10 = "arpu_p10", arpuP50 = "arpu_p50", arpuP90 = "arpu_p90"
+        }
+        init(_ m: ForecastMonth) {
+            month = m.month
+            activeAccounts = rounded(m.activeAccounts, 2); mrrBaseline = rounded(m.mrrBaseline, 2); arpuBaseline = rounded(m.arpuBaseline, 2)
+            mrrExpected = rounded(m.mrrExpected, 2); arpuExpected = rounded(m.arpuExpected, 2)
+            arpuP10 = rounded(m.arpuP10, 2); arpuP50 = rounded(m.arpuP50, 2); arpuP90 = rounded(m.arpuP90, 2)
+        }
+    }
+
+    var group: String?
+    var asOf: String
+    var currency: String
+    var payingAccounts: Int
+    var mrr: Int
+    var arpu: Double
+    var monthlyChurn: Double
+    var openOffers: Int
+    var expectedDeltaMRR: Double
+    var quantiles: String
+    var months: [Month]
+
+    enum CodingKeys: String, CodingKey {
+        case group, asOf = "as_of", currency, payingAccounts = "paying_accounts", mrr, arpu, monthlyChurn = "monthly_churn"
+        case openOffers = "open_offers", expectedDeltaMRR = "expected_delta_mrr", quantiles, months
+    }
+
+    public init(_ f: Forecast, asOf: Day, currency: String, group: String? = nil) {
+        self.group = group
+        self.asOf = asOf.iso; self.currency = currency; payingAccounts = f.payingAccounts; mrr = f.mrr; arpu = rounded(f.arpu, 2)
+        monthlyChurn = rounded(f.monthlyChurn, 6); openOffers = f.openOffers
+        expectedDeltaMRR = rounded(f.expectedDeltaMRR, 2)
+        quantiles = f.exactQuantiles ? "exact" : "\(UpliftDistribution.draws) seeded draws"
+        months = f.months.map(Month.init)
+    }
+}
+
+/// `forecast --by tier|segment --json`: the same projection per group.
+public struct GroupedForecastReport: Encodable, Sendable {
+    var asOf: String
+    var currency: String
+    var by: String
+    var monthlyChurn: Double
+    var groups: [ForecastReport]
+    enum CodingKeys: String, CodingKey { case asOf = "as_of", currency, by, monthlyChurn = "monthly_churn", groups }
+
+    public init(asOf: String, currency: String, by: String, monthlyChurn: Double, groups: [ForecastReport]) {
+        self.asOf = asOf; self.currency = currency; self.by = by; self.monthlyChurn = monthlyChurn; self.groups = groups
+    }
+}
+
+/// The forecast's months as CSV, one row each, with the contract's column names.
+public enum ForecastCSV {
+    public static let columns = ["month", "active_accounts", "mrr_baseline", "arpu_baseline", "mrr_expected", "arpu_expected", "arpu_p10", "arpu_p50", "arpu_p90"]
+
+    public static func text(_ forecasts: [(group: String, forecast: Forecast)], grouped: Bool) -> String {
+        var lines = [(grouped ? ["group"] : []) + columns]
+        for (group, forecast) in forecasts {
+            for m in forecast.months {
+                let values = [m.activeAccounts, m.mrrBaseline, m.arpuBaseline, m.mrrExpected, m.arpuExpected, m.arpuP10, m.arpuP50, m.arpuP90]
+                    .map { String(format: "%.2f", $0) }
+                lines.append((grouped ? [field(group)] : []) + [m.month] + values)
+            }
+        }
+        return lines.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+
+    static func field(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+}

@@ -184,7 +184,7 @@ struct DemoSummary: Encodable {
     var offersByKind: [String: Int]
     var heldOut: Int
     var suppressedByReason: [String: Int]
-    var forecast: ForecastJSON
+    var forecast: ForecastReport
     /// A checksum of the generated accounts and usage: the same seed gives the same value.
     var dataFingerprint: String
     var seconds: Double
@@ -201,7 +201,7 @@ struct DemoSummary: Encodable {
         heldOut = result.offers.filter { $0.status == "held_out" }.count
         suppressedByReason = [:]
         for s in result.suppressed { suppressedByReason[s.reason, default: 0] += 1 }
-        self.forecast = ForecastJSON(forecast, asOf: asOf, currency: "USD", group: nil)
+        self.forecast = ForecastReport(forecast, asOf: asOf, currency: "USD")
         dataFingerprint = try db.query("""
             SELECT md5(
                 (SELECT string_agg(account_id || name || tier_code || status || mrr || segment || owner, ',' ORDER BY account_id) FROM accounts)

@@ -37,14 +37,14 @@ struct ForecastCommand: ParsableCommand {
             let forecasts = inputs.groups.map { ($0.0, Forecaster.project($0.1, asOf: day.asOf, months: months)) }
             if output.json {
                 if let by {
-                    try Console.json(GroupedForecastJSON(asOf: day.asOf.iso, currency: catalog.currency, by: by.rawValue,
+                    try Console.json(GroupedForecastReport(asOf: day.asOf.iso, currency: catalog.currency, by: by.rawValue,
                                                          monthlyChurn: inputs.churn,
-                                                         groups: forecasts.map { ForecastJSON($0.1, asOf: day.asOf, currency: catalog.currency, group: $0.0) }))
+                                                         groups: forecasts.map { ForecastReport($0.1, asOf: day.asOf, currency: catalog.currency, group: $0.0) }))
                 } else {
-                    try Console.json(ForecastJSON(forecasts[0].1, asOf: day.asOf, currency: catalog.currency, group: nil))
+                    try Console.json(ForecastReport(forecasts[0].1, asOf: day.asOf, currency: catalog.currency, group: nil))
                 }
             } else if csv {
-                Console.write(ForecastCSV.text(forecasts, grouped: by != nil))
+                Console.write(ForecastCSV.text(forecasts.map { (group: $0.0, forecast: $0.1) }, grouped: by != nil))
             } else {
                 for (group, forecast) in forecasts {
                     if by != nil { Console.out("\n== \(by!.rawValue) \(group.isEmpty ? "(none)" : group)") }
@@ -52,71 +52,6 @@ struct ForecastCommand: ParsableCommand {
                 }
             }
         }
-    }
-}
-
-struct ForecastMonthJSON: Encodable {
-    var month: String
-    var activeAccounts, mrrBaseline, arpuBaseline, mrrExpected, arpuExpected, arpuP10, arpuP50, arpuP90: Double
-
-    init(_ m: ForecastMonth) {
-        month = m.month
-        activeAccounts = round2(m.activeAccounts); mrrBaseline = round2(m.mrrBaseline); arpuBaseline = round2(m.arpuBaseline)
-        mrrExpected = round2(m.mrrExpected); arpuExpected = round2(m.arpuExpected)
-        arpuP10 = round2(m.arpuP10); arpuP50 = round2(m.arpuP50); arpuP90 = round2(m.arpuP90)
-    }
-}
-
-struct ForecastJSON: Encodable {
-    var group: String?
-    var asOf: String
-    var currency: String
-    var payingAccounts: Int
-    var mrr: Int
-    var arpu: Double
-    var monthlyChurn: Double
-    var openOffers: Int
-    var expectedDeltaMrr: Double
-    var quantiles: String
-    var months: [ForecastMonthJSON]
-
-    init(_ f: Forecast, asOf: Day, currency: String, group: String?) {
-        self.group = group
-        self.asOf = asOf.iso; self.currency = currency; payingAccounts = f.payingAccounts; mrr = f.mrr; arpu = round2(f.arpu)
-        monthlyChurn = (f.monthlyChurn * 1_000_000).rounded() / 1_000_000; openOffers = f.openOffers
-        expectedDeltaMrr = round2(f.expectedDeltaMRR)
-        quantiles = f.exactQuantiles ? "exact" : "\(UpliftDistribution.draws) seeded draws"
-        months = f.months.map(ForecastMonthJSON.init)
-    }
-}
-
-struct GroupedForecastJSON: Encodable {
-    var asOf: String
-    var currency: String
-    var by: String
-    var monthlyChurn: Double
-    var groups: [ForecastJSON]
-}
-
-func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
-
-enum ForecastCSV {
-    static let columns = ["month", "active_accounts", "mrr_baseline", "arpu_baseline", "mrr_expected", "arpu_expected", "arpu_p10", "arpu_p50", "arpu_p90"]
-
-    static func text(_ forecasts: [(String, Forecast)], grouped: Bool) -> String {
-        var lines = [(grouped ? ["group"] : []) + columns]
-        for (group, forecast) in forecasts {
-            for m in forecast.months {
-                let values = [m.activeAccounts, m.mrrBaseline, m.arpuBaseline, m.mrrExpected, m.arpuExpected, m.arpuP10, m.arpuP50, m.arpuP90]
-                    .map { String(format: "%.2f", $0) }
-                lines.append((grouped ? [csvField(group)] : []) + [m.month] + values)
-            }
-        }
-        return lines.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
-    }
-
-    static func csvField(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 }
 

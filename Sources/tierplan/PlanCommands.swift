@@ -75,13 +75,7 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try runReportingErrors {
-            let result = try PlanRun.execute(try connection.connect(), asOf: day.asOf, dryRun: dryRun, command: "plan") { n in
-                Console.progress("planning: \(Console.grouped(n)) accounts")
-            }
-            Console.endProgress()
-            try PlanOutput.print(result, json: output.json)
-        }
+        try PlanOutput.execute(command: "plan", asOf: day.asOf, dryRun: dryRun, connection: connection, json: output.json)
     }
 }
 
@@ -96,17 +90,22 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        try runReportingErrors {
-            let result = try PlanRun.execute(try connection.connect(), asOf: day.asOf, dryRun: false, command: "run") { n in
-                Console.progress("run: \(Console.grouped(n)) accounts")
-            }
-            Console.endProgress()
-            try PlanOutput.print(result, json: output.json)
-        }
+        try PlanOutput.execute(command: "run", asOf: day.asOf, dryRun: false, connection: connection, json: output.json)
     }
 }
 
 enum PlanOutput {
+    /// Plans (or runs the nightly job) with a progress line, and prints the result.
+    static func execute(command: String, asOf: Day, dryRun: Bool, connection: ConnectionOptions, json: Bool) throws {
+        try runReportingErrors {
+            let result = try PlanRun.execute(try connection.connect(), asOf: asOf, dryRun: dryRun, command: command) { n in
+                Console.progress("\(command): \(Console.grouped(n)) accounts")
+            }
+            Console.endProgress()
+            try print(result, json: json)
+        }
+    }
+
     static func print(_ result: PlanResult, json: Bool) throws {
         if json { try Console.json(result); return }
         Console.out("as of \(result.asOf)\(result.dryRun ? " (dry run: nothing written)" : ""), run \(result.runID)")
