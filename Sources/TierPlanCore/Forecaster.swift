@@ -89,6 +89,14 @@ public struct UpliftDistribution: Sendable {
 
     /// Exact distribution by dynamic programming over sums; nil when the support grows too large.
     static func enumerate(_ offers: [ForecastOffer]) -> [(value: Int, probability: Double)]? {
+        // Distinct sums are at most Π (offers with that delta + 1): a cheap bound before any work.
+        var perDelta: [Int: Int] = [:]
+        for offer in offers { perDelta[offer.deltaMRR, default: 0] += 1 }
+        var bound = 1
+        for count in perDelta.values {
+            bound *= count + 1
+            if bound > maxExactSupport { return nil }
+        }
         var distribution: [Int: Double] = [0: 1]
         for offer in offers {
             var next: [Int: Double] = [:]
