@@ -34,8 +34,8 @@ public enum DatabaseTarget: Sendable, Equatable {
         }
     }
 
-    /// Connects; the embedded cluster is started and migrated first. External databases must be
-    /// migrated explicitly (`tierplan db migrate`) and are checked here unless `checkSchema` is false.
+    /// Connects; the embedded cluster is started and migrated first. An external database without
+    /// tierplan's schema gets it; one with an older version is refused until `tierplan db migrate`.
     public func connect(checkSchema: Bool = true, log: (String) -> Void = { _ in }) throws -> Connection {
         if case .embedded(let cluster) = self {
             if try cluster.up() { log("started the embedded PostgreSQL cluster at \(cluster.home)") }
@@ -46,7 +46,14 @@ public enum DatabaseTarget: Sendable, Equatable {
         }
         let db = try Connection(conninfo)
         try db.execute("SET TIME ZONE 'UTC'")
-        if checkSchema { try Schema.check(db) }
+        if checkSchema {
+            // An empty database gets the schema; an older one must be upgraded on purpose (`db migrate`).
+            if try Schema.installedVersion(db) == nil {
+                try Schema.migrate(db)
+                log("applied tierplan's schema (version \(Schema.version)) to an empty database")
+            }
+            try Schema.check(db)
+        }
         return db
     }
 }

@@ -72,7 +72,11 @@ struct DBCommand: AsyncParsableCommand {
 
     struct URLCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "url", abstract: "Print the local cluster's connection string.")
-        func run() throws { Console.out(EmbeddedCluster.forCurrentDirectory().url) }
+        @OptionGroup var output: OutputOptions
+        func run() throws {
+            let url = EmbeddedCluster.forCurrentDirectory().url
+            if output.json { try Console.json(["url": url]) } else { Console.out(url) }
+        }
     }
 
     struct Migrate: ParsableCommand {

@@ -332,15 +332,22 @@ final class LoadingTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("no catalog loaded"), result.stderr)
     }
 
-    func testUnmigratedDatabaseIsAClearError() throws {
+    func testEmptyDatabaseGetsTheSchemaAndAnOlderOneIsRefused() throws {
         let bare = try TestCluster.freshDatabase(migrated: false)
-        let result = try CLI.run(["catalog", "show"], databaseURL: bare)
-        XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.stderr.contains("tierplan db migrate"), result.stderr)
+        let first = try CLI.run(["catalog", "show"], databaseURL: bare)
+        XCTAssertTrue(first.stderr.contains("applied tierplan's schema"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("no catalog loaded"), first.stderr)
+        let old = try Connection(bare)
+        try old.execute("DELETE FROM schema_version")
+        try old.execute("INSERT INTO schema_version (version) VALUES (1)")
+        let refused = try CLI.run(["catalog", "show"], databaseURL: bare)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("tierplan db migrate"), refused.stderr)
         let migrate = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
         XCTAssertEqual(migrate.status, 0, migrate.stderr)
         let again = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
         XCTAssertEqual(again.json?["version"] as? Int, 2)
         XCTAssertEqual(again.json?["version_before"] as? Int, 2)
+        XCTAssertEqual(try CLI.run(["catalog", "show"], databaseURL: bare).stderr.contains("tierplan db migrate"), false)
     }
 }

@@ -1,0 +1,220 @@
+"""The review page in a real browser: headless Chromium driven by Selenium.
+
+Run through Tests/browser/run.sh, which starts a throwaway cluster and
+`tierplan serve`, then sets:
+
+  TIERPLAN_URL        base URL of the running server (http://127.0.0.1:PORT)
+  TIERPLAN_USER       a reviewer's name
+  TIERPLAN_PASSWORD   that reviewer's password
+  SCREENSHOT_DIR      where the screenshots go (default .build/screenshots)
+  CHROMIUM, CHROMEDRIVER  the browser and driver (default /usr/bin/...)
+  CHROMEDRIVER_LOG    the driver's log (default .build/browser/chromedriver.log)
+
+The tests run in file order against one signed-in browser: sign in, approve
+an offer and see it leave the queue, reject one without a reason and see the
+error, open the forecast and find its chart.
+"""
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE_URL = os.environ.get("TIERPLAN_URL", "http://127.0.0.1:8080").rstrip("/")
+USER = os.environ.get("TIERPLAN_USER", "rita")
+PASSWORD = os.environ.get("TIERPLAN_PASSWORD", "browser-pass-1")
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ".build/screenshots"))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+WAIT = 15  # seconds for a page to arrive
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = Options()
+    # The Debian browser, never one Selenium Manager would fetch.
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                "--window-size=1280,900", "--lang=en-US", "--hide-scrollbars"):
+        options.add_argument(arg)
+    # An explicit driver path: Selenium skips Selenium Manager (no download).
+    log = Path(os.environ.get("CHROMEDRIVER_LOG", SCREENSHOTS.parent / "browser" / "chromedriver.log"))
+    log.parent.mkdir(parents=True, exist_ok=True)
+    service = Service(executable_path=CHROMEDRIVER, log_output=str(log))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser):
+    """The browser after signing in (done once; the first test checks it)."""
+    if not getattr(browser, "_tierplan_signed_in", False):
+        sign_in(browser)
+    return browser
+
+
+def sign_in(driver, screenshot=None):
+    driver.get(BASE_URL + "/login")
+    wait(driver).until(EC.presence_of_element_located((By.ID, "sign-in")))
+    driver.find_element(By.ID, "name").send_keys(USER)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    if screenshot:
+        shoot(driver, screenshot)
+    driver.find_element(By.ID, "sign-in").click()
+    wait(driver).until(lambda d: urlparse(d.current_url).path == "/queue")
+    wait(driver).until(EC.presence_of_element_located((By.ID, "queue")))
+    driver._tierplan_signed_in = True
+
+
+def wait(driver, seconds=WAIT):
+    return WebDriverWait(driver, seconds)
+
+
+def shoot(driver, name):
+    """A screenshot of the whole page (the window grows to the page's height)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page, viewport = driver.execute_script(
+        "return [Math.max(document.body.scrollHeight, document.documentElement.scrollHeight),"
+        " window.innerHeight]")
+    window = driver.get_window_size()["height"]
+    # The window's height includes the (headless) browser's frame.
+    driver.set_window_size(1280, min(int(page) + (window - int(viewport)), 5000))
+    path = SCREENSHOTS / name
+    assert driver.save_screenshot(str(path)), f"could not save {path}"
+    driver.set_window_size(1280, 900)
+    return path
+
+
+def response_status(driver):
+    """The HTTP status of the page now shown (Navigation Timing), or None."""
+    status = driver.execute_script(
+        "const n = performance.getEntriesByType('navigation')[0];"
+        "return n && n.responseStatus ? n.responseStatus : null;")
+    return status
+
+
+def queue_ids(driver):
+    return [row.get_attribute("data-id")
+            for row in driver.find_elements(By.CSS_SELECTOR, "#queue tr.offer[data-id]")]
+
+
+def proposed_count(driver):
+    """The 'N proposed offer(s)' count the queue page states."""
+    match = re.search(r"(\d+) proposed offer", driver.find_element(By.TAG_NAME, "main").text)
+    assert match, "the queue page does not say how many offers are proposed"
+    return int(match.group(1))
+
+
+def open_offer(driver, offer_id):
+    """Follows the queue row's Review link to the offer page."""
+    driver.get(BASE_URL + "/queue")
+    link = wait(driver).until(EC.element_to_be_clickable(
+        (By.CSS_SELECTOR, f'#queue tr.offer[data-id="{offer_id}"] a.open')))
+    assert urlparse(link.get_attribute("href")).path == f"/offers/{offer_id}"
+    link.click()
+    wait(driver).until(lambda d: urlparse(d.current_url).path == f"/offers/{offer_id}")
+    wait(driver).until(EC.presence_of_element_located((By.ID, "status")))
+
+
+def test_sign_in_lands_on_the_queue(browser):
+    sign_in(browser, screenshot="01-login.png")
+    assert urlparse(browser.current_url).path == "/queue"
+    assert USER in browser.find_element(By.CSS_SELECTOR, "header .who").text
+    ids = queue_ids(browser)
+    assert len(ids) >= 2, f"expected the nightly run's proposed offers in the queue, got {ids}"
+    assert proposed_count(browser) == len(ids)
+    for row in browser.find_elements(By.CSS_SELECTOR, "#queue tr.offer"):
+        assert row.find_element(By.CSS_SELECTOR, "a.open").is_displayed()
+    shoot(browser, "02-queue.png")
+
+
+def test_approve_takes_the_offer_out_of_the_queue(signed_in):
+    driver = signed_in
+    driver.get(BASE_URL + "/queue")
+    before = queue_ids(driver)
+    count_before = proposed_count(driver)
+    offer_id = before[0]
+
+    open_offer(driver, offer_id)
+    assert driver.find_element(By.ID, "status").text == "proposed"
+    assert driver.find_element(By.ID, "rationale").text.strip(), "the offer has no rationale"
+    decide = driver.find_element(By.ID, "decide")
+    for button in ("approve", "reject", "snooze"):
+        assert decide.find_element(By.ID, button).is_displayed()
+    assert not driver.find_elements(By.ID, "error")
+    shoot(driver, "03-offer.png")
+
+    decide.find_element(By.ID, "approve").click()
+    wait(driver).until(lambda d: urlparse(d.current_url).path == "/queue")
+    notice = wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "main .notice")))
+    assert "approved" in notice.text, notice.text
+    after = queue_ids(driver)
+    assert offer_id not in after, "the approved offer is still in the queue"
+    assert sorted(after) == sorted(i for i in before if i != offer_id)
+    assert proposed_count(driver) == count_before - 1
+    shoot(driver, "04-after-approve.png")
+
+    # The offer page now says approved and offers no decision.
+    driver.get(f"{BASE_URL}/offers/{offer_id}")
+    assert wait(driver).until(EC.presence_of_element_located((By.ID, "status"))).text == "approved"
+    assert not driver.find_elements(By.ID, "decide")
+
+
+def test_reject_without_a_reason_shows_the_error(signed_in):
+    driver = signed_in
+    driver.get(BASE_URL + "/queue")
+    before = queue_ids(driver)
+    assert before, "no proposed offer left to reject"
+    offer_id = before[0]
+
+    open_offer(driver, offer_id)
+    reason = driver.find_element(By.ID, "reject-reason")
+    reason.clear()
+    driver.find_element(By.ID, "reject").click()
+    error = wait(driver).until(EC.visibility_of_element_located((By.ID, "error")))
+    assert error.text.strip() == "A rejection needs a reason."
+    assert urlparse(driver.current_url).path == f"/offers/{offer_id}/reject"
+    status = response_status(driver)
+    assert status == 422, f"the refusal came with HTTP {status}, not 422"
+    # Nothing was decided: still proposed, the decision box still there.
+    assert driver.find_element(By.ID, "status").text == "proposed"
+    assert driver.find_element(By.ID, "decide").is_displayed()
+    shoot(driver, "05-reject-error.png")
+
+    driver.get(BASE_URL + "/queue")
+    wait(driver).until(EC.presence_of_element_located((By.ID, "queue")))
+    assert offer_id in queue_ids(driver), "the offer left the queue though the rejection was refused"
+
+
+def test_forecast_page_shows_the_chart(signed_in):
+    driver = signed_in
+    driver.get(BASE_URL + "/forecast?as_of=2026-11-01&months=6")
+    figure = wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "figure#forecast-chart")))
+    svg = figure.find_element(By.TAG_NAME, "svg")
+    assert svg.size["width"] > 200 and svg.size["height"] > 50, f"the chart is drawn at {svg.size}"
+    months = driver.find_elements(By.CSS_SELECTOR, "table#forecast-table tr td:first-child")
+    assert len(months) == 6, f"expected 6 forecast months, got {len(months)}"
+    assert months[0].text.startswith("2026-"), months[0].text
+
+    for selector in ("polyline#baseline", "polyline#expected", "polygon#band"):
+        shape = svg.find_element(By.CSS_SELECTOR, selector)
+        points = shape.get_attribute("points").split()
+        want = 12 if selector == "polygon#band" else 6  # P90 there, P10 back
+        assert len(points) == want, f"{selector} has {len(points)} points, expected {want}"
+        for point in points:
+            x, y = (float(v) for v in point.split(","))
+            assert 0 <= x <= 640 and 0 <= y <= 240, f"{selector} point {point} outside the chart"
+    assert svg.find_element(By.CSS_SELECTOR, "polyline#expected").is_displayed()
+    shoot(driver, "06-forecast.png")
