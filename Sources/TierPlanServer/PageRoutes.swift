@@ -125,9 +125,9 @@ struct PageRoutes {
         let page = max(1, Int(q.get("page") ?? "1") ?? 1)
         filter.offset = (page - 1) * filter.limit
         let captured = filter
-        let (result, facets, names, currency) = try await env.db { db in
+        let (result, facets, names, labels) = try await env.db { db in
             let result = try OfferStore.page(db, captured)
-            return (result, try OfferStore.facets(db), try accountNames(db, result.offers.map(\.accountID)), try currencyOf(db))
+            return (result, try OfferStore.facets(db), try accountNames(db, result.offers.map(\.accountID)), try Labels.load(db))
         }
         let pages = max(1, (result.total + filter.limit - 1) / filter.limit)
         func link(_ p: Int) -> String {
@@ -143,7 +143,7 @@ struct PageRoutes {
             "kinds": options(OfferKind.allCases.map(\.rawValue), filter.kind?.rawValue),
             "reasons": options(SignalFlag.allCases.map(\.rawValue), filter.reason),
             "owners": options(facets.owners, filter.owner), "segments": options(facets.segments, filter.segment),
-            "offers": result.offers.map { offerRow($0, name: names[$0.accountID], currency: currency) },
+            "offers": result.offers.map { offerRow($0, name: names[$0.accountID], labels: labels) },
         ]
         if page > 1 { data["previous"] = link(page - 1) }
         if page < pages { data["next"] = link(page + 1) }
@@ -197,7 +197,8 @@ struct PageRoutes {
         do {
             let offer = try await env.db { try OfferStore.decide($0, offerID: id, decision: decision, by: identity.name,
                                                                    reason: reason?.isEmpty == false ? reason : nil, at: nil, expectedVersion: version) }
-            let notice = "Offer for \(offer.accountID) \(offer.status)."
+            let name = try await env.db { try accountNames($0, [offer.accountID])[offer.accountID] } ?? offer.accountID
+            let notice = "Offer for \(name) \(offer.status)."
             return Response(status: .seeOther, headers: [.location: "/queue?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")])
         } catch let error as OfferDecisionError {
             let status: HTTPResponse.Status = error.kind == .stale ? .conflict : (error.kind == .notFound ? .notFound : .unprocessableContent)
@@ -208,24 +209,24 @@ struct PageRoutes {
     @Sendable func account(_ request: Request, context: AppContext) async throws -> Response {
         let identity = try context.require(.viewer)
         let id = context.parameters.get("id") ?? ""
-        let loaded = try await env.db { db -> (Account, Int, [OfferRecord], [(day: String, tier: String, addons: String, status: String, mrr: Int)], String)? in
+        let loaded = try await env.db { db -> (Account, Int, [OfferRecord], [(day: String, tier: String, addons: String, status: String, mrr: Int)], Labels)? in
             guard let (account, mrr) = try AccountStore.account(db, id: id) else { return nil }
             var filter = OfferStore.Filter()
             filter.status = nil
             filter.accountID = id
             filter.limit = 200
-            return (account, mrr, try OfferStore.page(db, filter).offers, try AccountStore.history(db, id: id), try currencyOf(db))
+            return (account, mrr, try OfferStore.page(db, filter).offers, try AccountStore.history(db, id: id), try Labels.load(db))
         }
-        guard let (account, mrr, offers, history, currency) = loaded else {
+        guard let (account, mrr, offers, history, labels) = loaded else {
             return env.pages.render("message", title: "Not found", identity: identity,
                                     data: ["heading": "No such account", "style": "error", "message": "There is no account \(id)."], status: .notFound)
         }
         let data: [String: Any] = [
             "id": account.id, "name": account.name, "tier": account.tier, "status": account.status.rawValue,
             "addons": account.addonsText.isEmpty ? "none" : account.addonsText, "discount": account.discount.description,
-            "segment": account.segment, "owner": account.owner, "mrr": Rationale.money(mrr, currency), "created": account.createdAt.day.iso,
-            "offers": offers.map { offerRow($0, name: account.name, currency: currency) },
-            "history": history.map { ["day": $0.day, "tier": $0.tier, "addons": $0.addons, "status": $0.status, "mrr": Rationale.money($0.mrr, currency)] },
+            "segment": account.segment, "owner": account.owner, "mrr": Rationale.money(mrr, labels.currency), "created": account.createdAt.day.iso,
+            "offers": offers.map { offerRow($0, name: account.name, labels: labels) },
+            "history": history.map { ["day": $0.day, "tier": $0.tier, "addons": $0.addons, "status": $0.status, "mrr": Rationale.money($0.mrr, labels.currency)] },
         ]
         return env.pages.render("account", title: account.name, identity: identity, data: data)
     }
@@ -332,10 +333,27 @@ struct PageRoutes {
 }
 
 /// A queue or account table row.
-func offerRow(_ o: OfferRecord, name: String?, currency: String) -> [String: Any] {
+/// What pages show instead of codes: the currency and the add-ons' names.
+struct Labels: Sendable {
+    var currency: String
+    var addonNames: [String: String]
+
+    static func load(_ db: Connection) throws -> Labels {
+        var names: [String: String] = [:]
+        for row in try db.query("SELECT code, name FROM addons").rows { names[try row.decode(0)] = try row.decode(1) }
+        return Labels(currency: try currencyOf(db), addonNames: names)
+    }
+
+    func items(_ items: [AddonQuantity]) -> String {
+        items.map { ($0.quantity == 1 ? "" : "\($0.quantity) × ") + (addonNames[$0.addon] ?? $0.addon) }.joined(separator: ", ")
+    }
+}
+
+func offerRow(_ o: OfferRecord, name: String?, labels: Labels) -> [String: Any] {
+    let currency = labels.currency
     var change = o.fromTier == o.toTier ? o.toTier : "\(o.fromTier) → \(o.toTier)"
-    if !o.add.isEmpty { change += " + " + o.add.map { "\($0.quantity) × \($0.addon)" }.joined(separator: ", ") }
-    if !o.remove.isEmpty { change += " − " + o.remove.map { "\($0.quantity) × \($0.addon)" }.joined(separator: ", ") }
+    if !o.add.isEmpty { change += " + " + labels.items(o.add) }
+    if !o.remove.isEmpty { change += " − " + labels.items(o.remove) }
     return ["id": o.id, "accountPath": o.accountID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? o.accountID,
             "accountName": name ?? o.accountID, "kind": o.kind, "change": change, "status": o.status,
             "delta": Rationale.money(o.deltaMRR, currency), "probability": String(format: "%.2f", o.acceptanceProbability),
@@ -373,7 +391,7 @@ func projectForecast(_ db: Connection, asOf: Day, months: Int, churn: Double?) t
 struct OfferDetail: Sendable {
     var offer: OfferRecord
     var accountName: String
-    var currency: String
+    var labels: Labels
     var evidence: [String: JSONValue]
     var series: [(day: Day, bytes: Int64)]
     var events: [OfferEventRecord]
@@ -387,7 +405,7 @@ struct OfferDetail: Sendable {
         var names: [String: String] = [:]
         for row in try db.query("SELECT key, name FROM features").rows { names[try row.decode(0)] = try row.decode(1) }
         return OfferDetail(offer: offer, accountName: try accountNames(db, [offer.accountID])[offer.accountID] ?? offer.accountID,
-                           currency: try currencyOf(db), evidence: evidence, series: series,
+                           labels: try Labels.load(db), evidence: evidence, series: series,
                            events: try OfferStore.events(db, offerID: id), featureNames: names)
     }
 
@@ -410,12 +428,12 @@ struct OfferDetail: Sendable {
         // Days used per feature are not in the signals JSON; read them from the rationale's source when present.
         let storageText = used.map { "\(Rationale.gigabytes(Int64($0))) used of \(Rationale.gigabytes(Int64(limit)))" } ?? "No storage samples."
         let seatText = "\(evidence["active_users"]?.int ?? 0) active users in the last 28 days on \(evidence["seat_limit"]?.int ?? 0) seats."
-        var row = offerRow(o, name: accountName, currency: currency)
+        let currency = labels.currency
+        var row = offerRow(o, name: accountName, labels: labels)
         row.merge([
             "accountName": accountName, "asOf": o.asOf, "version": o.version, "rationale": o.rationale,
             "fromTier": o.fromTier, "toTier": o.toTier,
-            "add": o.add.map { "\($0.quantity) × \($0.addon)" }.joined(separator: ", "),
-            "remove": o.remove.map { "\($0.quantity) × \($0.addon)" }.joined(separator: ", "),
+            "add": labels.items(o.add), "remove": labels.items(o.remove),
             "currentMRR": Rationale.money(o.currentMRR, currency), "newMRR": Rationale.money(o.newMRR, currency),
             "oneTime": Rationale.money(o.oneTime, currency),
             "storageChart": Charts.storage(series, limit: Int64(limit), from: Watcher.windowStart(asOf: asOf), to: asOf),

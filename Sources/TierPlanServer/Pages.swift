@@ -186,31 +186,58 @@ enum Charts {
         """
     }
 
-    /// Baseline and expected ARPU per month with the P10–P90 band.
+    /// Baseline and expected ARPU per month with the P10–P90 band, then the same for MRR.
     static func forecast(_ f: Forecast, currency: String) -> String {
         guard !f.months.isEmpty else { return "<p>Nothing to project.</p>" }
-        let width = 640.0, height = 240.0, left = 80.0, bottom = 30.0, right = 12.0, topPad = 12.0
-        let values = f.months.flatMap { [$0.arpuP10, $0.arpuP90, $0.arpuBaseline, $0.arpuExpected] }
-        let lo = (values.min() ?? 0) * 0.98, hi = max((values.max() ?? 1) * 1.02, lo + 1)
-        let n = Double(max(f.months.count - 1, 1))
+        let months = f.months.map(\.month)
+        let arpu = lineChart(id: "arpu", title: "ARPU per month", months: months, currency: currency,
+                             band: (f.months.map(\.arpuP10), f.months.map(\.arpuP90)),
+                             lines: [("baseline", "baseline", "#7f8c8d", f.months.map(\.arpuBaseline)),
+                                     ("expected", "expected with offers", "#2e86de", f.months.map(\.arpuExpected))])
+        let mrr = lineChart(id: "mrr", title: "MRR per month", months: months, currency: currency,
+                            band: (f.months.map(\.mrrP10), f.months.map(\.mrrP90)),
+                            lines: [("mrr-baseline", "baseline", "#7f8c8d", f.months.map(\.mrrBaseline)),
+                                    ("mrr-expected", "expected with offers", "#2e86de", f.months.map(\.mrrExpected))])
+        return arpu + mrr
+    }
+
+    /// A small line chart with a shaded band, four y gridlines with money labels and month labels.
+    static func lineChart(id: String, title: String, months: [String], currency: String, band: ([Double], [Double]),
+                          lines: [(id: String, label: String, color: String, values: [Double])]) -> String {
+        let width = 680.0, height = 230.0, left = 78.0, right = 36.0, top = 28.0, bottom = 36.0
+        let all = band.0 + band.1 + lines.flatMap(\.values)
+        var lo = all.min() ?? 0, hi = all.max() ?? 1
+        let pad = max((hi - lo) * 0.1, max(abs(hi) * 0.01, 1))
+        lo -= pad; hi += pad
+        let n = Double(max(months.count - 1, 1))
         func x(_ i: Int) -> Double { left + Double(i) / n * (width - left - right) }
-        func y(_ v: Double) -> Double { topPad + (hi - v) / (hi - lo) * (height - topPad - bottom) }
-        func pts(_ key: (ForecastMonth) -> Double) -> [String] {
-            f.months.enumerated().map { String(format: "%.1f,%.1f", x($0.offset), y(key($0.element))) }
-        }
-        let band = (pts(\.arpuP90) + pts(\.arpuP10).reversed()).joined(separator: " ")
-        return """
-        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(Int(width)) \(Int(height))" width="100%" role="img" aria-label="ARPU forecast">
-        <polygon id="band" points="\(band)" fill="#2e86de" fill-opacity="0.15" stroke="none"><title>P10–P90</title></polygon>
-        <polyline id="baseline" fill="none" stroke="#7f8c8d" stroke-width="2" points="\(pts(\.arpuBaseline).joined(separator: " "))"><title>baseline</title></polyline>
-        <polyline id="expected" fill="none" stroke="#2e86de" stroke-width="2.5" points="\(pts(\.arpuExpected).joined(separator: " "))"><title>expected</title></polyline>
-        <text x="4" y="\(String(format: "%.1f", y(hi) + 10))" font-size="11">\(escapeHTML(Rationale.money(Int(hi.rounded()), currency)))</text>
-        <text x="4" y="\(String(format: "%.1f", y(lo)))" font-size="11">\(escapeHTML(Rationale.money(Int(lo.rounded()), currency)))</text>
-        <text x="\(left)" y="\(height - 8)" font-size="11">\(f.months.first!.month)</text>
-        <text x="\(width - 60)" y="\(height - 8)" font-size="11">\(f.months.last!.month)</text>
-        <text x="\(left + 90)" y="\(height - 8)" font-size="11" fill="#7f8c8d">— baseline</text>
-        <text x="\(left + 170)" y="\(height - 8)" font-size="11" fill="#2e86de">— expected, band P10–P90</text>
-        </svg>
+        func y(_ v: Double) -> Double { top + (hi - v) / (hi - lo) * (height - top - bottom) }
+        func points(_ values: [Double]) -> [String] { values.enumerated().map { String(format: "%.1f,%.1f", x($0.offset), y($0.element)) } }
+        func money(_ v: Double) -> String { escapeHTML(Rationale.money(Int(v.rounded()), currency)) }
+        var svg = """
+        <svg id="\(id)-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(Int(width)) \(Int(height))" style="max-width:\(Int(width))px;width:100%;font-size:12px" role="img" aria-label="\(escapeHTML(title))">
+        <text x="\(left)" y="16" font-weight="600">\(escapeHTML(title))</text>
         """
+        for i in 0...3 {
+            let v = lo + (hi - lo) * Double(i) / 3
+            svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(String(format: "%.1f", y(v)))\" y2=\"\(String(format: "%.1f", y(v)))\" stroke=\"#e3e6ea\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(String(format: "%.1f", y(v) + 4))\" text-anchor=\"end\" fill=\"#555\">\(money(v))</text>"
+        }
+        let step = max(1, months.count / 6)
+        for (i, month) in months.enumerated() where i % step == 0 || i == months.count - 1 {
+            svg += "<text x=\"\(String(format: "%.1f", x(i)))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" fill=\"#555\">\(escapeHTML(month))</text>"
+        }
+        let bandID = id == "arpu" ? "band" : "\(id)-band"
+        svg += "<polygon id=\"\(bandID)\" points=\"\((points(band.1) + points(band.0).reversed()).joined(separator: " "))\" fill=\"#2e86de\" fill-opacity=\"0.15\"><title>P10–P90</title></polygon>"
+        for line in lines {
+            svg += "<polyline id=\"\(line.id)\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2.5\" points=\"\(points(line.values).joined(separator: " "))\"><title>\(escapeHTML(line.label))</title></polyline>"
+        }
+        var legendX = left
+        for line in lines {
+            svg += "<rect x=\"\(legendX)\" y=\"\(height - 12)\" width=\"14\" height=\"3\" fill=\"\(line.color)\"/><text x=\"\(legendX + 18)\" y=\"\(height - 8)\">\(escapeHTML(line.label))</text>"
+            legendX += 170
+        }
+        svg += "<rect x=\"\(legendX)\" y=\"\(height - 16)\" width=\"14\" height=\"10\" fill=\"#2e86de\" fill-opacity=\"0.15\"/><text x=\"\(legendX + 18)\" y=\"\(height - 8)\">P10–P90</text>"
+        return svg + "</svg>"
     }
 }

@@ -5,8 +5,13 @@ import TierPlanCore
 /// The watcher's numbers for one account as the contract prints them (rounded, lists sorted).
 public struct SignalsRecord: Encodable, Sendable {
     public let signals: AccountSignals
+    /// Offers keep their evidence with the days each feature was used (for the offer page).
+    let withFeatureDays: Bool
 
-    public init(_ signals: AccountSignals) { self.signals = signals }
+    public init(_ signals: AccountSignals, withFeatureDays: Bool = false) {
+        self.signals = signals
+        self.withFeatureDays = withFeatureDays
+    }
 
     enum Keys: String, CodingKey {
         case accountID = "account_id", tier, status
@@ -14,7 +19,7 @@ public struct SignalsRecord: Encodable, Sendable {
         case storageGrowthBytesPerDay = "storage_growth_bytes_per_day", storageDaysToFull = "storage_days_to_full"
         case includedFeatures = "included_features", adoptedFeatures = "adopted_features", adoptionRatio = "adoption_ratio"
         case activeUsers = "active_users", seatLimit = "seat_limit", seatUtilization = "seat_utilization"
-        case demandedFeatures = "demanded_features", flags
+        case demandedFeatures = "demanded_features", flags, featureDays = "feature_days"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -36,6 +41,7 @@ public struct SignalsRecord: Encodable, Sendable {
         try c.encode(s.seatUtilization.map { rounded($0, 4) }, forKey: .seatUtilization)
         try c.encode(s.demandedFeatures, forKey: .demandedFeatures)
         try c.encode(s.flags.map(\.rawValue), forKey: .flags)
+        if withFeatureDays { try c.encode(s.featureDays, forKey: .featureDays) }
     }
 }
 
@@ -133,7 +139,7 @@ public enum PlanRun {
                 let plan = planner.plan(account: account, signals: signals, history: histories[account.id] ?? OfferHistory())
                 if !plan.offers.isEmpty {
                     planned += plan.offers
-                    evidence[account.id] = String(decoding: try encoder.encode(SignalsRecord(signals)), as: UTF8.self)
+                    evidence[account.id] = String(decoding: try encoder.encode(SignalsRecord(signals, withFeatureDays: true)), as: UTF8.self)
                 }
                 var seen = Set<String>()
                 for s in plan.suppressed where seen.insert(s.reason.rawValue + (s.kind?.rawValue ?? "")).inserted {

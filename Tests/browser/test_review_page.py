@@ -208,6 +208,8 @@ def test_forecast_page_shows_the_chart(signed_in):
     assert len(months) == 6, f"expected 6 forecast months, got {len(months)}"
     assert months[0].text.startswith("2026-"), months[0].text
 
+    view_box = driver.execute_script("return arguments[0].getAttribute('viewBox')", svg)
+    _, _, view_width, view_height = (float(v) for v in view_box.split())
     for selector in ("polyline#baseline", "polyline#expected", "polygon#band"):
         shape = svg.find_element(By.CSS_SELECTOR, selector)
         points = shape.get_attribute("points").split()
@@ -215,6 +217,6 @@ def test_forecast_page_shows_the_chart(signed_in):
         assert len(points) == want, f"{selector} has {len(points)} points, expected {want}"
         for point in points:
             x, y = (float(v) for v in point.split(","))
-            assert 0 <= x <= 640 and 0 <= y <= 240, f"{selector} point {point} outside the chart"
+            assert 0 <= x <= view_width and 0 <= y <= view_height, f"{selector} point {point} outside the chart"
     assert svg.find_element(By.CSS_SELECTOR, "polyline#expected").is_displayed()
     shoot(driver, "06-forecast.png")
