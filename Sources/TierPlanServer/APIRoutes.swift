@@ -42,7 +42,8 @@ struct APIRoutes {
         filter.offset = max(0, Int(q.get("offset") ?? "0") ?? 0)
         let captured = filter
         let page = try await env.db { try OfferStore.page($0, captured) }
-        return try json(OfferPage(offers: page.offers, total: page.total, limit: filter.limit, offset: filter.offset))
+        return try json(OfferPage(offers: page.offers, total: page.total, totalIsLowerBound: page.total > OfferStore.Filter.countLimit,
+                                  limit: filter.limit, offset: filter.offset))
     }
 
     @Sendable func getOffer(_ request: Request, context: AppContext) async throws -> Response {
@@ -203,11 +204,14 @@ func offerFilter(_ value: (String) -> String?) -> (OfferStore.Filter, problem: S
     return (filter, problem)
 }
 
+/// A page of offers; `total` counts matching offers up to 10,001 (`total_is_lower_bound` beyond).
 struct OfferPage: Encodable {
     var offers: [OfferRecord]
     var total: Int
+    var totalIsLowerBound: Bool
     var limit: Int
     var offset: Int
+    enum CodingKeys: String, CodingKey { case offers, total, totalIsLowerBound = "total_is_lower_bound", limit, offset }
 }
 
 struct OfferWithHistory: Encodable {

@@ -38,6 +38,8 @@ public struct ServerEnvironment: Sendable {
     public let pages: Pages
     public let registry: PrometheusCollectorRegistry
     public let secureCookies: Bool
+    /// The queue's owner and segment menus, read at most once a minute.
+    let facets = FacetCache()
 
     public init(pool: DatabasePool, secureCookies: Bool = false) throws {
         self.pool = pool
@@ -72,4 +74,18 @@ public func buildRouter(_ env: ServerEnvironment) -> Router<AppContext> {
     PageRoutes(env: env).register(on: router)
     APIRoutes(env: env).register(on: router)
     return router
+}
+
+/// Owners and segments for the queue's filter menus: two whole-table reads, so kept for a minute.
+final class FacetCache: @unchecked Sendable {   // `value` and `loaded` are guarded by `lock`
+    private let lock = NSLock()
+    private var value: (owners: [String], segments: [String])?
+    private var loaded = ContinuousClock.now
+
+    func get(_ load: () throws -> (owners: [String], segments: [String])) rethrows -> (owners: [String], segments: [String]) {
+        if let cached = lock.withLock({ value.flatMap { ContinuousClock.now - loaded < .seconds(60) ? $0 : nil } }) { return cached }
+        let fresh = try load()
+        lock.withLock { value = fresh; loaded = ContinuousClock.now }
+        return fresh
+    }
 }

@@ -23,19 +23,23 @@ struct PublicRoutes {
         router.get("/api/openapi.yaml") { _, _ -> Response in
             textResponse(OpenAPI.document, contentType: "application/yaml; charset=utf-8")
         }
-        router.get("/login") { request, context -> Response in
-            env.pages.render("login", title: "Sign in", identity: nil, data: ["next": safeNext(request.uri.queryParameters.get("next"))])
+        router.get("/login") { request, _ -> Response in
+            loginPage(next: safeNext(request.uri.queryParameters.get("next")), error: nil)
         }
         router.post("/login") { request, _ -> Response in
             let form = try await formFields(request)
             let next = safeNext(form["next"])
+            // Login CSRF: the form's token must match the cookie set with the form (double submit).
+            guard let token = form["csrf"], !token.isEmpty, request.cookies[loginCSRFCookie]?.value == token else {
+                return loginPage(next: next, error: "The sign-in form expired. Please try again.", status: .forbidden)
+            }
             guard let name = form["name"], let password = form["password"], !name.isEmpty,
                   let session = try await SignIn.check(env, name: name, password: password) else {
-                return env.pages.render("login", title: "Sign in", identity: nil,
-                                        data: ["error": "Wrong name or password.", "next": next], status: .unauthorized)
+                return loginPage(next: next, error: "Wrong name or password.", status: .unauthorized)
             }
             var response = Response(status: .seeOther, headers: [.location: next])
             response.setCookie(SignIn.cookie(session.cookie, secure: env.secureCookies))
+            response.setCookie(Cookie(name: loginCSRFCookie, value: "", maxAge: 0, path: "/login", secure: env.secureCookies, httpOnly: true, sameSite: .strict))
             return response
         }
         router.post("/logout") { request, context -> Response in
@@ -52,6 +56,21 @@ struct PublicRoutes {
         }
     }
 }
+
+extension PublicRoutes {
+    /// The sign-in form with a fresh CSRF token, also set as a cookie scoped to /login.
+    func loginPage(next: String, error: String?, status: HTTPResponse.Status = .ok) -> Response {
+        let token = Secret.make()
+        var data: [String: Any] = ["next": next, "csrf": token]
+        if let error { data["error"] = error }
+        var response = env.pages.render("login", title: "Sign in", identity: nil, data: data, status: status)
+        response.setCookie(Cookie(name: loginCSRFCookie, value: token, maxAge: 3600, path: "/login", secure: env.secureCookies,
+                                  httpOnly: true, sameSite: .strict))
+        return response
+    }
+}
+
+let loginCSRFCookie = "tierplan_login_csrf"
 
 /// Only same-site paths after sign-in (no open redirect).
 func safeNext(_ next: String?) -> String {
@@ -127,9 +146,10 @@ struct PageRoutes {
         let captured = filter
         let (result, facets, names, labels) = try await env.db { db in
             let result = try OfferStore.page(db, captured)
-            return (result, try OfferStore.facets(db), try accountNames(db, result.offers.map(\.accountID)), try Labels.load(db))
+            return (result, try env.facets.get { try OfferStore.facets(db) }, try accountNames(db, result.offers.map(\.accountID)), try Labels.load(db))
         }
-        let pages = max(1, (result.total + filter.limit - 1) / filter.limit)
+        let capped = result.total > OfferStore.Filter.countLimit
+        let pages = max(1, (min(result.total, OfferStore.Filter.countLimit) + filter.limit - 1) / filter.limit)
         func link(_ p: Int) -> String {
             var items = ["page=\(p)"]
             for (key, value) in [("kind", filter.kind?.rawValue), ("reason", filter.reason), ("owner", filter.owner), ("segment", filter.segment)] {
@@ -139,14 +159,15 @@ struct PageRoutes {
         }
         func options(_ values: [String], _ selected: String?) -> [[String: Any]] { values.map { ["value": $0, "selected": $0 == selected] } }
         var data: [String: Any] = [
-            "total": result.total, "page": page, "pages": pages,
+            "total": capped ? "More than 10,000" : String(result.total), "page": page,
+            "pages": capped ? "more than \(pages)" : String(pages),
             "kinds": options(OfferKind.allCases.map(\.rawValue), filter.kind?.rawValue),
             "reasons": options(SignalFlag.allCases.map(\.rawValue), filter.reason),
             "owners": options(facets.owners, filter.owner), "segments": options(facets.segments, filter.segment),
             "offers": result.offers.map { offerRow($0, name: names[$0.accountID], labels: labels) },
         ]
         if page > 1 { data["previous"] = link(page - 1) }
-        if page < pages { data["next"] = link(page + 1) }
+        if page < pages || (capped && result.offers.count == filter.limit) { data["next"] = link(page + 1) }
         if let notice = q.get("notice") { data["notice"] = notice }
         return env.pages.render("queue", title: "Queue", identity: identity, data: data)
     }

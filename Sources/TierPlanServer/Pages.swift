@@ -56,7 +56,7 @@ public struct Pages: Sendable {
         <h1>Sign in</h1>
         {{#error}}<div class="error">{{error}}</div>{{/error}}
         <form method="post" action="/login" class="card" style="max-width:360px">
-        <input type="hidden" name="next" value="{{next}}">
+        <input type="hidden" name="next" value="{{next}}"><input type="hidden" name="csrf" value="{{csrf}}">
         <p><label>Name<br><input name="name" id="name" autocomplete="username" required></label></p>
         <p><label>Password<br><input name="password" id="password" type="password" autocomplete="current-password" required></label></p>
         <p><button id="sign-in">Sign in</button></p></form>

@@ -45,6 +45,8 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
         try c.encode(asOf, forKey: .asOf); try c.encode(snoozedUntil, forKey: .snoozedUntil); try c.encode(version, forKey: .version)
     }
 
+    nonisolated(unsafe) static let decoder = JSONDecoder()   // stateless once configured; shared to save an allocation per row
+
     static let columns = """
         o.offer_id::text, o.account_id, o.kind, o.rank, o.from_tier, o.to_tier, o.add_items::text, o.remove_items::text,
         o.current_mrr, o.new_mrr, o.delta_mrr, o.one_time, o.acceptance_probability, o.expected_delta_mrr,
@@ -52,7 +54,7 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
         """
 
     init(row: Row) throws {
-        let decoder = JSONDecoder()
+        let decoder = Self.decoder
         id = try row.decode(0); accountID = try row.decode(1); kind = try row.decode(2); rank = try row.decode(3)
         fromTier = try row.decode(4); toTier = try row.decode(5)
         add = try decoder.decode([AddonQuantity].self, from: Data(try row.decode(6, as: String.self).utf8))
@@ -114,6 +116,9 @@ public enum OfferStore {
         public var limit = 50
         public var offset = 0
         public init() {}
+
+        /// Totals above this are reported as countLimit + 1 ("more than 10,000").
+        public static let countLimit = 10_000
     }
 
     /// One page of offers matching `filter`, highest expected delta first, and how many match in all.
@@ -131,8 +136,13 @@ public enum OfferStore {
         if let segment = filter.segment { add("a.segment = $?", segment) }
         if let account = filter.accountID { add("o.account_id = $?", account) }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        let total = try db.query("SELECT count(*) FROM offers o JOIN accounts a USING (account_id)" + whereClause, parameters)
-            .first!.decode(0, as: Int.self)
+        // Counting stops at countLimit + 1 (a queue page says "10,000+"), and joins accounts only
+        // when filtering on them: every offer has its account.
+        let needsAccounts = filter.owner != nil || filter.segment != nil
+        let total = try db.query("""
+            SELECT count(*) FROM (SELECT 1 FROM offers o\(needsAccounts ? " JOIN accounts a USING (account_id)" : "")\(whereClause)
+            LIMIT \(Filter.countLimit + 1)) matching
+            """, parameters).first!.decode(0, as: Int.self)
         let limitIndex = parameters.count + 1
         let offers = try db.query("""
             SELECT \(OfferRecord.columns) FROM offers o JOIN accounts a USING (account_id)\(whereClause)

@@ -53,9 +53,26 @@ final class RouterTests: XCTestCase {
         let csrf: String
     }
 
+    /// The sign-in form's CSRF token and its cookie.
+    static func loginForm(_ client: any TestClientProtocol) async throws -> (token: String, cookie: String) {
+        let page = try await client.execute(uri: "/login", method: .get)
+        let cookie = String(try XCTUnwrap(page.headers[.setCookie]).split(separator: ";")[0])
+        let html = String(buffer: page.body)
+        let token = try XCTUnwrap(html.range(of: #"name="csrf" value="([0-9a-f]+)""#, options: .regularExpression).map {
+            String(html[$0].split(separator: "\"")[3])
+        })
+        return (token, cookie)
+    }
+
+    static func postLogin(_ client: any TestClientProtocol, _ fields: String, csrf: Bool = true) async throws -> TestResponse {
+        let form = try await loginForm(client)
+        return try await client.execute(uri: "/login", method: .post,
+                                        headers: [.contentType: "application/x-www-form-urlencoded", .cookie: form.cookie],
+                                        body: ByteBuffer(string: fields + (csrf ? "&csrf=\(form.token)" : "")))
+    }
+
     static func login(_ client: any TestClientProtocol, _ name: String, _ password: String) async throws -> Session {
-        let response = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                body: ByteBuffer(string: "name=\(name)&password=\(password)&next=%2Fqueue"))
+        let response = try await postLogin(client, "name=\(name)&password=\(password)&next=%2Fqueue")
         XCTAssertEqual(response.status, .seeOther)
         let setCookie = try XCTUnwrap(response.headers[.setCookie])
         XCTAssertTrue(setCookie.contains("HttpOnly"), setCookie)
@@ -138,12 +155,12 @@ final class RouterTests: XCTestCase {
             XCTAssertEqual(api.headers[.wwwAuthenticate], "Bearer")
             let badToken = try await Self.get(client, "/api/v1/offers", token: "tp_nope")
             XCTAssertEqual(badToken.status, .unauthorized)
-            let wrong = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                 body: ByteBuffer(string: "name=rick&password=wrong"))
+            let noToken = try await Self.postLogin(client, "name=rick&password=password-rick", csrf: false)
+            XCTAssertEqual(noToken.status, .forbidden, "login CSRF")
+            let wrong = try await Self.postLogin(client, "name=rick&password=wrong")
             XCTAssertEqual(wrong.status, .unauthorized)
             XCTAssertTrue(String(buffer: wrong.body).contains("Wrong name or password"))
-            let unknown = try await client.execute(uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                   body: ByteBuffer(string: "name=nobody&password=x"))
+            let unknown = try await Self.postLogin(client, "name=nobody&password=x")
             XCTAssertEqual(unknown.status, .unauthorized)
         }
     }
