@@ -204,7 +204,7 @@ func offerFilter(_ value: (String) -> String?) -> (OfferStore.Filter, problem: S
     return (filter, problem)
 }
 
-/// A page of offers; `total` counts matching offers up to 10,001 (`total_is_lower_bound` beyond).
+/// A page of offers; `total` counts matching offers up to 1,001 (`total_is_lower_bound` beyond).
 struct OfferPage: Encodable {
     var offers: [OfferRecord]
     var total: Int

@@ -38,8 +38,9 @@ public struct ServerEnvironment: Sendable {
     public let pages: Pages
     public let registry: PrometheusCollectorRegistry
     public let secureCookies: Bool
-    /// The queue's owner and segment menus, read at most once a minute.
-    let facets = FacetCache()
+    /// The queue's owner and segment menus, and the currency and add-on names, read at most once a minute.
+    let facets = MinuteCache<(owners: [String], segments: [String])>()
+    let labels = MinuteCache<Labels>()
 
     public init(pool: DatabasePool, secureCookies: Bool = false) throws {
         self.pool = pool
@@ -76,13 +77,13 @@ public func buildRouter(_ env: ServerEnvironment) -> Router<AppContext> {
     return router
 }
 
-/// Owners and segments for the queue's filter menus: two whole-table reads, so kept for a minute.
-final class FacetCache: @unchecked Sendable {   // `value` and `loaded` are guarded by `lock`
+/// A value read from the database at most once a minute (the queue's menus and labels).
+final class MinuteCache<Value>: @unchecked Sendable {   // `value` and `loaded` are guarded by `lock`
     private let lock = NSLock()
-    private var value: (owners: [String], segments: [String])?
+    private var value: Value?
     private var loaded = ContinuousClock.now
 
-    func get(_ load: () throws -> (owners: [String], segments: [String])) rethrows -> (owners: [String], segments: [String]) {
+    func get(_ load: () throws -> Value) rethrows -> Value {
         if let cached = lock.withLock({ value.flatMap { ContinuousClock.now - loaded < .seconds(60) ? $0 : nil } }) { return cached }
         let fresh = try load()
         lock.withLock { value = fresh; loaded = ContinuousClock.now }

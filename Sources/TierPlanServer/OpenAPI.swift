@@ -75,7 +75,7 @@ enum OpenAPI {
                 application/json:
                   schema:
                     type: object
-                    properties: {offers: {type: array, items: {$ref: "#/components/schemas/Offer"}}, total: {type: integer, description: "matching offers, counted up to 10,001"}, total_is_lower_bound: {type: boolean}, limit: {type: integer}, offset: {type: integer}}
+                    properties: {offers: {type: array, items: {$ref: "#/components/schemas/Offer"}}, total: {type: integer, description: "matching offers, counted up to 1,001"}, total_is_lower_bound: {type: boolean}, limit: {type: integer}, offset: {type: integer}}
             "400": {description: Bad filter, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "401": {description: Not signed in}
       /api/v1/offers/{id}:

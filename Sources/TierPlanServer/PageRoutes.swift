@@ -146,7 +146,8 @@ struct PageRoutes {
         let captured = filter
         let (result, facets, names, labels) = try await env.db { db in
             let result = try OfferStore.page(db, captured)
-            return (result, try env.facets.get { try OfferStore.facets(db) }, try accountNames(db, result.offers.map(\.accountID)), try Labels.load(db))
+            return (result, try env.facets.get { try OfferStore.facets(db) }, try accountNames(db, result.offers.map(\.accountID)),
+                    try env.labels.get { try Labels.load(db) })
         }
         let capped = result.total > OfferStore.Filter.countLimit
         let pages = max(1, (min(result.total, OfferStore.Filter.countLimit) + filter.limit - 1) / filter.limit)
@@ -159,7 +160,7 @@ struct PageRoutes {
         }
         func options(_ values: [String], _ selected: String?) -> [[String: Any]] { values.map { ["value": $0, "selected": $0 == selected] } }
         var data: [String: Any] = [
-            "total": capped ? "More than 10,000" : String(result.total), "page": page,
+            "total": capped ? "More than 1,000" : String(result.total), "page": page,
             "pages": capped ? "more than \(pages)" : String(pages),
             "kinds": options(OfferKind.allCases.map(\.rawValue), filter.kind?.rawValue),
             "reasons": options(SignalFlag.allCases.map(\.rawValue), filter.reason),

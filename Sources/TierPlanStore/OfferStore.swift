@@ -117,8 +117,8 @@ public enum OfferStore {
         public var offset = 0
         public init() {}
 
-        /// Totals above this are reported as countLimit + 1 ("more than 10,000").
-        public static let countLimit = 10_000
+        /// Totals above this are reported as countLimit + 1 ("more than 1,000"): a review queue needs no more.
+        public static let countLimit = 1_000
     }
 
     /// One page of offers matching `filter`, highest expected delta first, and how many match in all.
@@ -136,7 +136,7 @@ public enum OfferStore {
         if let segment = filter.segment { add("a.segment = $?", segment) }
         if let account = filter.accountID { add("o.account_id = $?", account) }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        // Counting stops at countLimit + 1 (a queue page says "10,000+"), and joins accounts only
+        // Counting stops at countLimit + 1 (a queue page says "more than 1,000"), and joins accounts only
         // when filtering on them: every offer has its account.
         let needsAccounts = filter.owner != nil || filter.segment != nil
         let total = try db.query("""
