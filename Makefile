@@ -30,10 +30,10 @@ test: deps compose-check
 	$(SWIFT) build
 	./scripts/test.sh
 
-## bench: release build; ingest 1M events and compare with a raw COPY of the same rows.
+## bench: release build; ingest, nightly run at 25k/50k/100k accounts, forecast, serve under load; one table.
 bench: deps
 	$(SWIFT) build -c release
-	./scripts/bench.sh $(RELEASE)
+	./scripts/bench_all.sh $(RELEASE)
 
 ## compose-check: docker-compose.yml (and its job, cli and citus profiles) validates.
 compose-check:

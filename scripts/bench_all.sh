@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# make bench: every benchmark on the release build, each on its own throwaway cluster, then one
+# table of the figures the issues ask for. Benchmarks, not tests: goals are reported, not enforced.
+#   scripts/bench_all.sh .build/release/tierplan
+#   BENCH_ONLY="ingest forecast" scripts/bench_all.sh BIN     a subset (ingest run forecast serve)
+set -uo pipefail
+BIN=${1:?usage: scripts/bench_all.sh path/to/tierplan}
+cd "$(dirname "$0")/.."
+LOGS=$(mktemp -d /tmp/tpbench-logs.XXXXXX)
+ONLY=${BENCH_ONLY:-ingest run forecast serve}
+status=0
+part() {   # name script
+    [[ " $ONLY " == *" $1 "* ]] || return 0
+    echo "=== $1: $2 $BIN" >&2
+    if ! "$2" "$BIN" 2>&1 | tee "$LOGS/$1.log"; then echo "bench: $1 failed (log: $LOGS/$1.log)" >&2; status=1; fi
+}
+part ingest scripts/bench.sh
+part run scripts/bench_run.sh
+part forecast scripts/bench_forecast.sh
+part serve scripts/bench_serve.sh
+
+python3 - "$LOGS" <<'PY'
+import os, re, sys
+logs = sys.argv[1]
+def read(name):
+    path = os.path.join(logs, name + ".log")
+    return open(path).read() if os.path.exists(path) else ""
+rows = []
+ingest = read("ingest")
+m_raw = re.search(r"raw COPY \(psql.*?\s(\d+)\s+([\d.]+)\s+(\d+)", ingest)
+m_new = re.search(r"tierplan usage ingest NDJSON \(all new\)\s+(\d+)\s+([\d.]+)\s+(\d+)", ingest)
+m_dup = re.search(r"tierplan usage ingest NDJSON \(all duplicates\)\s+(\d+)\s+([\d.]+)\s+(\d+)", ingest)
+m_ratio = re.search(r"ingest ratio.*?:\s*([\d.]+)", ingest)
+if m_new and m_raw and m_ratio:
+    rows.append(("ingest 1M feature events (all new)", f"{int(m_new.group(3)):,} rows/s vs raw COPY {int(m_raw.group(3)):,} rows/s: ratio {m_ratio.group(1)}", "ratio >= 0.5"))
+if m_dup:
+    rows.append(("ingest the same 1M again (duplicates)", f"{int(m_dup.group(3)):,} rows/s ({m_dup.group(2)} s)", ""))
+run = read("run")
+for line in run.splitlines():
+    parts = line.split()
+    if len(parts) == 11 and parts[0].isdigit():
+        acc, events, gen, run_s, rerun_s, bare_s, ratio, rss, rerun_rss, scanned, offers = parts
+        rows.append((f"run --as-of, {int(acc):,} accounts ({int(events):,} events)",
+                     f"{run_s} s (bare query {bare_s} s, ratio {ratio}), peak RSS {rss} MB; rerun {rerun_s} s", "ratio <= 2, RSS <= 500 MB"))
+m_lin = re.search(r"linear: (.*?)\(", run)
+if m_lin:
+    rows.append(("run time per account, largest vs smallest", m_lin.group(1).strip(), "linear (<= 1.5x)"))
+m_fc = re.search(r"forecast over (\d+) open offers.*?best of 3 = ([\d.]+) s", read("forecast"))
+if m_fc:
+    rows.append((f"forecast over {int(m_fc.group(1)):,} open offers", f"{m_fc.group(2)} s", "< 1 s"))
+serve = read("serve")
+for label, key in (("serve: queue page, 50 clients", "/queue (session cookie)"), ("serve: offers API, 50 clients", "/api/v1/offers?status=proposed&limit=50")):
+    for line in serve.splitlines():
+        if line.startswith(key):
+            p = line[len(key):].split()
+            rows.append((label, f"p99 {p[4]} ms, {p[1]} req/s (p50 {p[2]} ms)", "p99 < 100 ms"))
+width = max((len(r[0]) for r in rows), default=10)
+print()
+print("tierplan benchmarks (release build; 2 cores shared by tierplan, PostgreSQL and the load generator)")
+print(f"{'figure':<{width}}  {'measured':<75}  goal")
+print(f"{'-' * width}  {'-' * 75}  {'-' * 26}")
+for name, value, goal in rows:
+    print(f"{name:<{width}}  {value:<75}  {goal}")
+print(f"\nfull outputs: {logs}")
+PY
+exit $status
