@@ -75,6 +75,8 @@ public final class Connection {
     /// Must run inside a transaction.
     public func forEachBatch(_ sql: String, _ parameters: [any PostgresEncodable] = [], batchSize: Int = 5_000,
                              _ body: ([Row]) throws -> Void) throws {
+        // Every row will be read: plan for the total time, not for the first rows (the cursor default).
+        try execute("SET LOCAL cursor_tuple_fraction = 1.0")
         try execute("DECLARE tierplan_batch_cursor NO SCROLL CURSOR FOR " + sql, parameters)
         defer { _ = try? execute("CLOSE tierplan_batch_cursor") }
         while true {
