@@ -48,28 +48,30 @@ public struct CatalogParser {
     // MARK: Document
 
     private mutating func catalog(_ root: SourceNode) -> Catalog? {
-        guard let top = fields(root, context: "catalog", allowed: ["currency", "features", "tiers", "addons", "policy"],
+        guard let top = fields(root, context: "the catalog", allowed: ["currency", "features", "tiers", "addons", "policy"],
                                required: ["currency", "tiers"]) else { return nil }
         var currency = "USD"
         if let node = top["currency"], let text = string(node, "currency") {
             if text.count == 3, text.allSatisfy({ $0.isLetter && $0.isUppercase }) { currency = text }
             else { fail(node, "currency", text, "must be a three-letter ISO 4217 code such as USD") }
         }
+        // References are checked against every code the file declares, even in an entry that is
+        // itself wrong, so that one mistake is reported once, at its own line.
+        let featureNodes = list(top["features"], "features"), tierNodes = list(top["tiers"], "tiers")
+        let featureKeys = Self.declared(featureNodes, "key"), tierCodes = Self.declared(tierNodes, "code")
         var features: [Feature] = []
-        var featureKeys = Set<String>()
-        for node in list(top["features"], "features") {
+        for node in featureNodes {
             guard let feature = feature(node) else { continue }
-            if !featureKeys.insert(feature.key).inserted { fail(node, "key", feature.key, "duplicate feature key"); continue }
+            if features.contains(where: { $0.key == feature.key }) { fail(node, "key", feature.key, "duplicate feature key"); continue }
             features.append(feature)
         }
         var tiers: [Tier] = []
-        for node in list(top["tiers"], "tiers") {
+        for node in tierNodes {
             guard let tier = tier(node, rank: tiers.count, features: featureKeys) else { continue }
             if tiers.contains(where: { $0.code == tier.code }) { fail(node, "code", tier.code, "duplicate tier code"); continue }
             tiers.append(tier)
         }
-        if tiers.isEmpty, let node = top["tiers"] { fail(node, "tiers", nil, "at least one tier is required") }
-        let tierCodes = Set(tiers.map(\.code))
+        if tierNodes.isEmpty, let node = top["tiers"] { fail(node, "tiers", nil, "at least one tier is required") }
         var addons: [Addon] = []
         for node in list(top["addons"], "addons") {
             guard let addon = addon(node, tiers: tierCodes, features: featureKeys) else { continue }
@@ -82,14 +84,14 @@ public struct CatalogParser {
     }
 
     private mutating func feature(_ node: SourceNode) -> Feature? {
-        guard let f = fields(node, context: "feature", allowed: ["key", "name"], required: ["key"]),
+        guard let f = fields(node, context: "a feature", allowed: ["key", "name"], required: ["key"]),
               let key = code(f["key"]!, "key") else { return nil }
         let name = f["name"].flatMap { string($0, "name") } ?? key
         return Feature(key: key, name: name)
     }
 
     private mutating func tier(_ node: SourceNode, rank: Int, features: Set<String>) -> Tier? {
-        guard let f = fields(node, context: "tier", allowed: ["code", "name", "price_monthly", "storage_gb", "seats", "features"],
+        guard let f = fields(node, context: "a tier", allowed: ["code", "name", "price_monthly", "storage_gb", "seats", "features"],
                              required: ["code", "price_monthly", "storage_gb", "seats"]) else { return nil }
         let code = code(f["code"]!, "code")
         let price = amount(f["price_monthly"]!, "price_monthly")
@@ -108,7 +110,7 @@ public struct CatalogParser {
     }
 
     private mutating func addon(_ node: SourceNode, tiers: Set<String>, features: Set<String>) -> Addon? {
-        guard let f = fields(node, context: "add-on",
+        guard let f = fields(node, context: "an add-on",
                              allowed: ["code", "name", "kind", "storage_gb", "seats", "feature", "price_monthly", "price_once", "available_on"],
                              required: ["code", "kind"]) else { return nil }
         let code = code(f["code"]!, "code")
@@ -130,7 +132,9 @@ public struct CatalogParser {
             availableOn = []
             for item in list(node, "available_on") {
                 guard let tier = string(item, "available_on") else { continue }
-                if tiers.contains(tier) { availableOn?.append(tier) } else { fail(item, "available_on", tier, "unknown tier") }
+                if !tiers.contains(tier) { fail(item, "available_on", tier, "unknown tier") }
+                else if availableOn?.contains(tier) == true { fail(item, "available_on", tier, "tier listed twice") }
+                else { availableOn?.append(tier) }
             }
         }
         guard let code, let kind else { return nil }
@@ -174,16 +178,24 @@ public struct CatalogParser {
 
     // MARK: Building blocks
 
+    /// The codes a list of entries declares under `field`, whatever else is wrong with them.
+    private static func declared(_ nodes: [SourceNode], _ field: String) -> Set<String> {
+        Set(nodes.compactMap { node in
+            guard case .map(let entries, _) = node else { return nil }
+            return entries.first { $0.key == field }?.value.scalarText
+        })
+    }
+
     private mutating func fields(_ node: SourceNode, context: String, allowed: Set<String>, required: [String]) -> [String: SourceNode]? {
         guard case .map(let entries, _) = node else {
-            fail(node, nil, node.scalarText, "expected a mapping for a \(context)")
+            fail(node, nil, node.scalarText, "expected a mapping for \(context)")
             return nil
         }
         var result: [String: SourceNode] = [:]
         var ok = true
         for (key, value) in entries {
             if !allowed.contains(key) {
-                fail(value, key, nil, "unknown key in a \(context) (allowed: \(allowed.sorted().joined(separator: ", ")))")
+                fail(value, key, nil, "unknown key in \(context) (allowed: \(allowed.sorted().joined(separator: ", ")))")
                 ok = false
             } else if result[key] != nil {
                 fail(value, key, nil, "key given twice"); ok = false
@@ -192,7 +204,7 @@ public struct CatalogParser {
             }
         }
         for key in required where result[key] == nil {
-            fail(node, key, nil, "missing in a \(context)"); ok = false
+            fail(node, key, nil, "missing in \(context)"); ok = false
         }
         return ok ? result : nil
     }

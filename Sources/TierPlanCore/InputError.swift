@@ -18,7 +18,7 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
         var text = "\(file):\(line):"
         if let field { text += " field '\(field)'" }
         if let value { text += " value '\(value.count > 80 ? String(value.prefix(77)) + "..." : value)'" }
-        return text + ": " + reason
+        return text + (field == nil && value == nil ? " " : ": ") + reason
     }
 }
 

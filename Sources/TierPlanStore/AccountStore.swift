@@ -19,7 +19,7 @@ public enum AccountStore {
     /// tier, add-ons, discount, status or MRR changed, gets a history row dated `effective`
     /// (new accounts without `effective`: their creation day; changes without it: today, UTC).
     public static func upsert(_ accounts: [Account], catalog: Catalog, effective: Day?, into db: Connection) throws -> AccountImportSummary {
-        let today = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000)).day
+        let today = Timestamp.now.day
         return try db.transaction { db in
             try db.execute("SELECT pg_advisory_xact_lock(hashtext('tierplan.accounts'))")
             try db.execute("""
@@ -96,15 +96,42 @@ public enum AccountStore {
 
     /// One account as stored, with its MRR; nil when unknown.
     public static func account(_ db: Connection, id: String) throws -> (account: Account, mrr: Int)? {
-        guard let row = try db.query("""
+        try accounts(db, id: id).first
+    }
+
+    /// Every account as stored (or the one with `id`), with its stored MRR.
+    static func accounts(_ db: Connection, id: String? = nil) throws -> [(account: Account, mrr: Int)] {
+        try db.query("""
             SELECT a.account_id, a.name, a.tier_code, a.status, a.created_at, a.discount_bp, a.segment, a.owner, a.canceled_at,
                    coalesce((SELECT string_agg(addon_code || ':' || quantity, ';' ORDER BY addon_code COLLATE "C")
                              FROM account_addons x WHERE x.account_id = a.account_id), ''),
                    a.mrr
-            FROM accounts a WHERE a.account_id = $1
-            """, [id]).first else { return nil }
-        let (account, _) = try SignalsStore.decode(row, usage: false)
-        return (account, try row.decode(10))
+            FROM accounts a WHERE $1::text IS NULL OR a.account_id = $1
+            """, [id]).rows.map { row in (try SignalsStore.decode(row, usage: false).0, try row.decode(10)) }
+    }
+
+    /// After a catalog reload that changed prices: every account's MRR is priced again by the
+    /// contract's formula, and each one that moved gets a history row dated `day`. Returns how many.
+    static func reprice(_ db: Connection, catalog: Catalog, on day: Day) throws -> Int {
+        let changed = try accounts(db).compactMap { stored -> (String, Int)? in
+            let mrr = stored.account.mrr(in: catalog)
+            return mrr == stored.mrr ? nil : (stored.account.id, mrr)
+        }
+        guard !changed.isEmpty else { return 0 }
+        let ids = PostgresArray(changed.map(\.0)), mrrs = PostgresArray(changed.map(\.1))
+        try db.execute("""
+            UPDATE accounts a SET mrr = u.mrr, updated_at = now()
+            FROM unnest($1::text[], $2::bigint[]) AS u(account_id, mrr) WHERE a.account_id = u.account_id
+            """, [ids, mrrs])
+        try db.execute("""
+            INSERT INTO account_history (account_id, effective_on, tier_code, addons, discount_bp, status, mrr)
+            SELECT DISTINCT ON (h.account_id) h.account_id, $3::date, h.tier_code, h.addons, h.discount_bp, h.status, u.mrr
+            FROM account_history h JOIN unnest($1::text[], $2::bigint[]) AS u(account_id, mrr) USING (account_id)
+            WHERE h.effective_on <= $3::date
+            ORDER BY h.account_id, h.effective_on DESC
+            ON CONFLICT (account_id, effective_on) DO UPDATE SET mrr = excluded.mrr, recorded_at = now()
+            """, [ids, mrrs, day.iso])
+        return changed.count
     }
 
     /// Each day's largest storage sample from `from` to `to`, both included.

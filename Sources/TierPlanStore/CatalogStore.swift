@@ -10,6 +10,11 @@ public enum CatalogFile {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
+            if case .duplicatedKeysInMapping(let keys, let context) = error {
+                let key = keys.sorted()[0]
+                throw InputErrors([InputError(file: file, line: secondLine(of: key, in: yaml, from: context.mark.line) ?? context.mark.line,
+                                              field: key, reason: "key given twice")])
+            }
             throw InputErrors([InputError(file: file, line: line(of: error), reason: "not valid YAML: \(summary(of: error))")])
         }
         guard let root else { throw InputErrors([InputError(file: file, line: 1, reason: "empty catalog")]) }
@@ -37,6 +42,18 @@ public enum CatalogFile {
         }
     }
 
+    /// The line where `key:` appears for the second time from line `start` on (the duplicate).
+    static func secondLine(of key: String, in yaml: String, from start: Int) -> Int? {
+        let pattern = try! NSRegularExpression(pattern: "(^|[\\s{,])" + NSRegularExpression.escapedPattern(for: key) + "\\s*:")
+        var seen = 0
+        for (index, line) in yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where index + 1 >= start {
+            let text = String(line)
+            seen += pattern.numberOfMatches(in: text, range: NSRange(text.startIndex..., in: text))
+            if seen >= 2 { return index + 1 }
+        }
+        return nil
+    }
+
     private static func line(of error: YamlError) -> Int {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
@@ -59,6 +76,8 @@ public struct CatalogLoadSummary: Codable, Sendable {
     public var tiers: Int
     public var addons: Int
     public var removed: [String]
+    /// Accounts whose MRR changed with the new prices.
+    public var accountsRepriced: Int
     public var policy: Policy
 }
 
@@ -134,8 +153,9 @@ public enum CatalogStore {
                 ON CONFLICT (id) DO UPDATE SET currency = excluded.currency, policy = excluded.policy,
                     source = excluded.source, loaded_at = excluded.loaded_at
                 """, [catalog.currency, try policyJSON(catalog.policy), source])
+            let repriced = try AccountStore.reprice(db, catalog: catalog, on: Timestamp.now.day)
             return CatalogLoadSummary(currency: catalog.currency, features: catalog.features.count, tiers: catalog.tiers.count,
-                                      addons: catalog.addons.count, removed: removed, policy: catalog.policy)
+                                      addons: catalog.addons.count, removed: removed, accountsRepriced: repriced, policy: catalog.policy)
         }
     }
 

@@ -27,6 +27,7 @@ struct CatalogCommand: AsyncParsableCommand {
                 if output.json { try Console.json(summary); return }
                 Console.out("catalog loaded from \(file): \(summary.tiers) tiers, \(summary.features) features, \(summary.addons) add-ons (\(summary.currency))")
                 if !summary.removed.isEmpty { Console.out("removed: \(summary.removed.joined(separator: ", "))") }
+                if summary.accountsRepriced > 0 { Console.out("new prices: MRR of \(summary.accountsRepriced) account(s) priced again (history dated today)") }
             }
         }
     }

@@ -122,6 +122,42 @@ final class LoadingTests: XCTestCase {
         XCTAssertEqual(try count("storage_samples"), 0)
     }
 
+    func testEveryErrorListedInOnePassAndIdsUniqueAcrossEventTypes() throws {
+        try loadExamples()
+        // A malformed line does not hide the unknown account two lines further down.
+        let bad = try write("bad.ndjson", """
+            {"type":"storage","id":"s-1","account":"acme","at":"2026-10-01T06:00:00Z","bytes":100}
+            {"type":"storage","id":"s-2","account":"acme","at":"2026-10-01T06:00:00Z","bytes":-1}
+            {"type":"storage","id":"s-3","account":"nobody","at":"2026-10-01T06:00:00Z","bytes":100}
+
+            """)
+        let refused = try tierplan("usage", "ingest", bad)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("bad.ndjson:2: field 'bytes'"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("bad.ndjson:3: field 'account' value 'nobody': unknown account"), refused.stderr)
+        XCTAssertEqual(try count("storage_samples"), 0)
+
+        // (account, id) is one key across storage and feature events: the first line wins.
+        let mixed = try write("mixed.ndjson", """
+            {"type":"storage","id":"e-1","account":"acme","at":"2026-10-01T06:00:00Z","bytes":100}
+            {"type":"feature","id":"e-1","account":"acme","user":"u1","feature":"reports","at":"2026-10-01T07:00:00Z"}
+            {"type":"feature","id":"e-2","account":"acme","user":"u1","feature":"reports","at":"2026-10-01T07:00:00Z"}
+
+            """)
+        let first = try tierplan("usage", "ingest", mixed, "--json")
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(first.json?["new"] as? Int, 2)
+        XCTAssertEqual(first.json?["duplicates"] as? Int, 1)
+        XCTAssertEqual(try count("feature_events"), 1)
+        let later = try write("later.ndjson", """
+            {"type":"storage","id":"e-2","account":"acme","at":"2026-10-02T06:00:00Z","bytes":100}
+
+            """)
+        let second = try tierplan("usage", "ingest", later, "--json")
+        XCTAssertEqual(second.json?["storage_duplicates"] as? Int, 1, second.stdout)
+        XCTAssertEqual(try count("storage_samples"), 1)
+    }
+
     func testSkipModeWritesRejectsAndKeepsGoodLines() throws {
         try loadExamples()
         let path = try write("mixed.ndjson", """
@@ -277,6 +313,22 @@ final class LoadingTests: XCTestCase {
         XCTAssertEqual(ok.json?["removed"] as? [String], ["tier starter"])
     }
 
+    func testNewPricesRepriceAccountsWithAHistoryRow() throws {
+        XCTAssertEqual(try tierplan("catalog", "load", try write("c.yaml", goodCatalog)).status, 0)
+        let accounts = try write("a.csv", "account_id,name,tier,status,created_at,addons,discount_pct,segment,owner\nacme,Acme,starter,active,2025-01-01,storage_100:1,12.5,smb,alice\n")
+        XCTAssertEqual(try tierplan("accounts", "import", accounts).status, 0)
+        XCTAssertEqual(try db.query("SELECT mrr FROM accounts").first?.decode(0, as: Int.self), 3413)   // 3900 × 0.875 = 3412.5
+        let dearer = goodCatalog.replacingOccurrences(of: "price_monthly: 2900", with: "price_monthly: 3100")
+        let result = try tierplan("catalog", "load", try write("c2.yaml", dearer), "--json")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.json?["accounts_repriced"] as? Int, 1)
+        XCTAssertEqual(try db.query("SELECT mrr FROM accounts").first?.decode(0, as: Int.self), 3588)   // 4100 × 0.875 = 3587.5
+        XCTAssertEqual(try db.query("SELECT mrr FROM account_history ORDER BY effective_on DESC LIMIT 1").first?.decode(0, as: Int.self), 3588)
+        // The same prices again change nothing.
+        XCTAssertEqual(try tierplan("catalog", "load", try write("c3.yaml", dearer), "--json").json?["accounts_repriced"] as? Int, 0)
+    }
+
+    // MARK: Accounts
     // MARK: Accounts
 
     func testAccountsImportPricesMRRAndRecordsHistory() throws {
