@@ -80,6 +80,8 @@ public final class LineReader {
             throw StoreError.refused("read failed: \(String(cString: strerror(errno)))")
         }
         buffer.removeSubrange((old + n)...)
+        // A UTF-8 byte order mark (spreadsheet exports) is not part of the first line.
+        if bytesRead == 0, buffer.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
         bytesRead += n
         if n == 0 { eof = true }
     }
@@ -114,7 +116,7 @@ public struct IngestSummary: Encodable, Sendable, Equatable {
         try c.encode(new, forKey: .new); try c.encode(duplicates, forKey: .duplicates)
         try c.encode(storageNew, forKey: .storageNew); try c.encode(storageDuplicates, forKey: .storageDuplicates)
         try c.encode(featureNew, forKey: .featureNew); try c.encode(featureDuplicates, forKey: .featureDuplicates)
-        try c.encode(rejected, forKey: .rejected); try c.encodeIfPresent(rejectsFile, forKey: .rejectsFile)
+        try c.encode(rejected, forKey: .rejected); try c.encode(rejectsFile, forKey: .rejectsFile)
         try c.encode((seconds * 1000).rounded() / 1000, forKey: .seconds)
     }
 }
@@ -147,7 +149,7 @@ public struct UsageIngest {
                 if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return }
                 if number == 1 && parser.isHeader(bytes) { return }
                 switch parser.parse(bytes, number: number) {
-                case .success(let event): try emit(event, number)
+                case .success(let event): try emit(event, number, onError == .skip ? String(decoding: bytes, as: UTF8.self) : nil)
                 case .failure(let error): fail(error, String(decoding: bytes, as: UTF8.self))
                 }
             }
@@ -161,85 +163,83 @@ public struct UsageIngest {
             try withoutActuallyEscaping(emit) { emit in
                 try produce { event in
                     count += 1
-                    try emit(event, count)
+                    try emit(event, count, nil)
                 }
             }
         }
     }
 
     private func ingest(file: String, format: String, lines: () -> Int, into db: Connection,
-                        source: (_ emit: (UsageEvent, Int) throws -> Void, _ fail: (InputError, String) -> Void) throws -> Void) throws -> IngestSummary {
+                        source: (_ emit: (UsageEvent, Int, String?) throws -> Void, _ fail: (InputError, String) -> Void) throws -> Void) throws -> IngestSummary {
         let started = Date()
         var errors: [InputError] = []
+        var errorCount = 0
         var rejects: [(line: Int, reason: String, input: String)] = []
         var lastReport = Date()
-        var storageRows = 0, featureRows = 0
+        let keepInput = onError == .skip
 
         let summary: IngestSummary = try db.transaction { db in
-            // One ingest at a time: rollup upserts never deadlock and the no-duplicate fast path stays safe.
+            // One ingest at a time: the duplicate checks below stay true until the insert.
             try db.execute("SELECT pg_advisory_xact_lock(hashtext('tierplan.ingest'))")
+            // `input` (the line as read) is kept only in skip mode, for the rejects file.
             try db.execute("""
                 CREATE TEMP TABLE staging_usage (
                     line bigint, type text, account_id text, id text, user_id text, feature_key text,
-                    at timestamptz, bytes bigint, count bigint
+                    at timestamptz, bytes bigint, count bigint, input text
                 ) ON COMMIT DROP
                 """)
             try db.copyIn("COPY staging_usage FROM STDIN") { copy in
-                func emit(_ event: UsageEvent, _ number: Int) throws {
+                func emit(_ event: UsageEvent, _ number: Int, _ input: String?) throws {
                     if number & 0x3FFF == 0, Date().timeIntervalSince(lastReport) >= 0.5 {
                         lastReport = Date()
                         progress(IngestProgress(phase: "reading", lines: number, seconds: lastReport.timeIntervalSince(started)))
                     }
-                    guard errors.isEmpty || onError == .skip else { return }
                     let line = String(number)
                     switch event {
                     case let .storage(id, account, at, value):
-                        storageRows += 1
-                        try copy.writeRow([line, "storage", account, id, nil, nil, at.iso, String(value), nil])
+                        try copy.writeRow([line, "storage", account, id, nil, nil, at.iso, String(value), nil, keepInput ? input : nil])
                     case let .feature(id, account, user, feature, at, count):
-                        featureRows += 1
-                        try copy.writeRow([line, "feature", account, id, user, feature, at.iso, nil, String(count)])
+                        try copy.writeRow([line, "feature", account, id, user, feature, at.iso, nil, String(count), keepInput ? input : nil])
                     }
                 }
                 func fail(_ error: InputError, _ input: String) {
-                    if onError == .skip {
-                        rejects.append((error.line, error.description, input))
-                    } else if errors.count < maxListedErrors {
-                        errors.append(error)
-                    } else if errors.count == maxListedErrors {
-                        errors.append(InputError(file: file, line: error.line, reason: "more errors not listed"))
-                    }
+                    errorCount += 1
+                    if onError == .skip { rejects.append((error.line, error.description, input)) }
+                    else if errors.count < maxListedErrors { errors.append(error) }
                 }
                 try source(emit, fail)
             }
-            if !errors.isEmpty, onError == .abort { throw InputErrors(errors) }
             // The planner must know the staging table's size, and the group-bys must not spill to disk.
             try db.execute("ANALYZE staging_usage")
             try db.execute("SET LOCAL work_mem = '256MB'")
             progress(IngestProgress(phase: "checking accounts and features", lines: lines(), seconds: Date().timeIntervalSince(started)))
 
-            // Lines whose account or feature tierplan does not know.
-            let unknownSQL = """
-                SELECT s.line, 'account' AS field, s.account_id AS value, s.type, s.id, s.account_id, s.user_id, s.feature_key,
-                       s.at, s.bytes, s.count
+            // Lines whose account or feature tierplan does not know (checked even when other lines
+            // are malformed, so that one pass lists every error).
+            let unknown = try db.query("""
+                SELECT s.line, 'account' AS field, s.account_id AS value, s.input
                 FROM staging_usage s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
                 UNION ALL
-                SELECT s.line, 'feature', s.feature_key, s.type, s.id, s.account_id, s.user_id, s.feature_key, s.at, s.bytes, s.count
+                SELECT s.line, 'feature', s.feature_key, s.input
                 FROM staging_usage s
                 WHERE s.type = 'feature' AND EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
                   AND NOT EXISTS (SELECT 1 FROM features f WHERE f.key = s.feature_key)
-                """
-            let limit = onError == .abort ? " ORDER BY 1 LIMIT \(maxListedErrors)" : " ORDER BY 1"
-            let unknown = try db.query(unknownSQL + limit).rows
+                ORDER BY 1
+                """ + (onError == .abort ? " LIMIT \(maxListedErrors)" : "")).rows
             for row in unknown {
                 let field: String = try row.decode(1)
-                let value: String = try row.decode(2)
-                let error = InputError(file: file, line: try row.decode(0), field: field, value: value, reason: "unknown \(field)")
-                if onError == .abort { errors.append(error) } else {
-                    rejects.append((error.line, error.description, try Self.canonicalJSON(row)))
-                }
+                let error = InputError(file: file, line: try row.decode(0), field: field, value: try row.decode(2), reason: "unknown \(field)")
+                errorCount += 1
+                if onError == .abort { errors.append(error) } else { rejects.append((error.line, error.description, try row.decodeIfPresent(3) ?? "")) }
             }
-            if !errors.isEmpty { throw InputErrors(errors) }
+            if !errors.isEmpty {
+                errors.sort { $0.line < $1.line }
+                if errors.count > maxListedErrors || errorCount > errors.count || unknown.count == maxListedErrors {
+                    errors = Array(errors.prefix(maxListedErrors))
+                    errors.append(InputError(file: file, line: errors.last!.line, reason: "more errors not listed"))
+                }
+                throw InputErrors(errors)
+            }
             if !unknown.isEmpty {
                 try db.execute("""
                     DELETE FROM staging_usage s
@@ -248,80 +248,70 @@ public struct UsageIngest {
                     """)
             }
 
+            // (account, id) is unique across both kinds of event: the first line of the input wins,
+            // and an id already stored (as either kind) is a duplicate.
             progress(IngestProgress(phase: "inserting", lines: lines(), seconds: Date().timeIntervalSince(started)))
+            let staged = try db.query("""
+                SELECT count(*) FILTER (WHERE type = 'storage'), count(*) FILTER (WHERE type = 'feature') FROM staging_usage
+                """).first!
+            let storageStaged: Int = try staged.decode(0), featureStaged: Int = try staged.decode(1)
+            let repeatsInInput = try db.query("""
+                SELECT EXISTS (SELECT 1 FROM staging_usage GROUP BY account_id, id HAVING count(*) > 1)
+                """).first!.decode(0, as: Bool.self)
+            if repeatsInInput {
+                try db.execute("""
+                    DELETE FROM staging_usage s
+                    USING (SELECT account_id, id, min(line) AS first FROM staging_usage GROUP BY account_id, id HAVING count(*) > 1) r
+                    WHERE s.account_id = r.account_id AND s.id = r.id AND s.line > r.first
+                    """)
+            }
+            try db.execute("""
+                DELETE FROM staging_usage s
+                WHERE EXISTS (SELECT 1 FROM feature_events f WHERE f.account_id = s.account_id AND f.id = s.id)
+                   OR EXISTS (SELECT 1 FROM storage_samples x WHERE x.account_id = s.account_id AND x.id = s.id)
+                """)
+
+            // What is left is new: plain inserts, and the rollups straight from staging.
             var summary = IngestSummary(file: file, format: format, lines: lines())
-            if storageRows > 0 {
-                let storage = try db.query("""
-                    WITH new_samples AS (
-                        INSERT INTO storage_samples (account_id, id, at, bytes)
-                        SELECT account_id, id, at, bytes FROM staging_usage WHERE type = 'storage'
-                        ON CONFLICT (account_id, id) DO NOTHING
-                        RETURNING account_id, at, bytes
-                    ), rolled AS (
-                        INSERT INTO daily_storage AS d (account_id, day, max_bytes, last_at, last_bytes, samples)
-                        SELECT account_id, (at AT TIME ZONE 'UTC')::date, max(bytes), max(at),
-                               (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
-                        FROM new_samples GROUP BY account_id, (at AT TIME ZONE 'UTC')::date
-                        ON CONFLICT (account_id, day) DO UPDATE SET
-                            max_bytes = greatest(d.max_bytes, excluded.max_bytes),
-                            last_bytes = CASE WHEN (excluded.last_at, excluded.last_bytes) > (d.last_at, d.last_bytes)
-                                              THEN excluded.last_bytes ELSE d.last_bytes END,
-                            last_at = greatest(d.last_at, excluded.last_at),
-                            samples = d.samples + excluded.samples
-                    )
-                    SELECT (SELECT count(*) FROM new_samples), (SELECT count(*) FROM staging_usage WHERE type = 'storage')
-                    """).first!
-                summary.storageNew = try storage.decode(0)
-                summary.storageDuplicates = try storage.decode(1, as: Int.self) - summary.storageNew
+            if storageStaged > 0 {
+                summary.storageNew = try db.execute("""
+                    INSERT INTO storage_samples (account_id, id, at, bytes)
+                    SELECT account_id, id, at, bytes FROM staging_usage WHERE type = 'storage'
+                    """)
+                try db.execute("""
+                    INSERT INTO daily_storage AS d (account_id, day, max_bytes, last_at, last_bytes, samples)
+                    SELECT account_id, (at AT TIME ZONE 'UTC')::date, max(bytes), max(at),
+                           (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
+                    FROM staging_usage WHERE type = 'storage' GROUP BY 1, 2
+                    ON CONFLICT (account_id, day) DO UPDATE SET
+                        max_bytes = greatest(d.max_bytes, excluded.max_bytes),
+                        last_bytes = CASE WHEN (excluded.last_at, excluded.last_bytes) > (d.last_at, d.last_bytes)
+                                          THEN excluded.last_bytes ELSE d.last_bytes END,
+                        last_at = greatest(d.last_at, excluded.last_at),
+                        samples = d.samples + excluded.samples
+                    """)
             }
-            if featureRows > 0 {
-                let duplicates = try db.query("""
-                    SELECT EXISTS (SELECT 1 FROM staging_usage s JOIN feature_events f ON f.account_id = s.account_id AND f.id = s.id
-                                   WHERE s.type = 'feature')
-                        OR EXISTS (SELECT 1 FROM staging_usage WHERE type = 'feature' GROUP BY account_id, id HAVING count(*) > 1)
-                    """).first!.decode(0, as: Bool.self)
-                if duplicates {
-                    let features = try db.query("""
-                        WITH new_events AS (
-                            INSERT INTO feature_events (account_id, id, user_id, feature_key, at, count)
-                            SELECT account_id, id, user_id, feature_key, at, count FROM staging_usage WHERE type = 'feature'
-                            ON CONFLICT (account_id, id) DO NOTHING
-                            RETURNING account_id, user_id, feature_key, (at AT TIME ZONE 'UTC')::date AS day, count
-                        ), by_feature AS (
-                            INSERT INTO daily_feature_usage AS d (account_id, day, feature_key, events, uses)
-                            SELECT account_id, day, feature_key, count(*), sum(count) FROM new_events GROUP BY account_id, day, feature_key
-                            ON CONFLICT (account_id, day, feature_key) DO UPDATE SET
-                                events = d.events + excluded.events, uses = d.uses + excluded.uses
-                        ), by_user AS (
-                            INSERT INTO daily_active_users AS d (account_id, day, user_id, events)
-                            SELECT account_id, day, user_id, count(*) FROM new_events GROUP BY account_id, day, user_id
-                            ON CONFLICT (account_id, day, user_id) DO UPDATE SET events = d.events + excluded.events
-                        )
-                        SELECT (SELECT count(*) FROM new_events), (SELECT count(*) FROM staging_usage WHERE type = 'feature')
-                        """).first!
-                    summary.featureNew = try features.decode(0)
-                    summary.featureDuplicates = try features.decode(1, as: Int.self) - summary.featureNew
-                } else {
-                    // Nothing is a duplicate: a plain insert, and the rollups straight from staging.
-                    summary.featureNew = try db.execute("""
-                        INSERT INTO feature_events (account_id, id, user_id, feature_key, at, count)
-                        SELECT account_id, id, user_id, feature_key, at, count FROM staging_usage WHERE type = 'feature'
-                        """)
-                    try db.execute("""
-                        INSERT INTO daily_feature_usage AS d (account_id, day, feature_key, events, uses)
-                        SELECT account_id, (at AT TIME ZONE 'UTC')::date, feature_key, count(*), sum(count)
-                        FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
-                        ON CONFLICT (account_id, day, feature_key) DO UPDATE SET
-                            events = d.events + excluded.events, uses = d.uses + excluded.uses
-                        """)
-                    try db.execute("""
-                        INSERT INTO daily_active_users AS d (account_id, day, user_id, events)
-                        SELECT account_id, (at AT TIME ZONE 'UTC')::date, user_id, count(*)
-                        FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
-                        ON CONFLICT (account_id, day, user_id) DO UPDATE SET events = d.events + excluded.events
-                        """)
-                }
+            if featureStaged > 0 {
+                summary.featureNew = try db.execute("""
+                    INSERT INTO feature_events (account_id, id, user_id, feature_key, at, count)
+                    SELECT account_id, id, user_id, feature_key, at, count FROM staging_usage WHERE type = 'feature'
+                    """)
+                try db.execute("""
+                    INSERT INTO daily_feature_usage AS d (account_id, day, feature_key, events, uses)
+                    SELECT account_id, (at AT TIME ZONE 'UTC')::date, feature_key, count(*), sum(count)
+                    FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
+                    ON CONFLICT (account_id, day, feature_key) DO UPDATE SET
+                        events = d.events + excluded.events, uses = d.uses + excluded.uses
+                    """)
+                try db.execute("""
+                    INSERT INTO daily_active_users AS d (account_id, day, user_id, events)
+                    SELECT account_id, (at AT TIME ZONE 'UTC')::date, user_id, count(*)
+                    FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
+                    ON CONFLICT (account_id, day, user_id) DO UPDATE SET events = d.events + excluded.events
+                    """)
             }
+            summary.storageDuplicates = storageStaged - summary.storageNew
+            summary.featureDuplicates = featureStaged - summary.featureNew
             summary.rejected = rejects.count
             return summary
         }
@@ -335,7 +325,7 @@ public struct UsageIngest {
         return result
     }
 
-    /// One JSON object per rejected line: its number, why, and the input (as read, or as parsed).
+    /// One JSON object per rejected line: its number, why, and the line as read.
     static func writeRejects(_ rejects: [(line: Int, reason: String, input: String)], to path: String) throws {
         var text = ""
         for reject in rejects {
@@ -348,18 +338,5 @@ public struct UsageIngest {
         try text.write(toFile: temporary, atomically: false, encoding: .utf8)
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
-    }
-
-    /// The event of a staged row as an NDJSON line (what a fixed input would carry).
-    static func canonicalJSON(_ row: Row) throws -> String {
-        var object: [String: Any] = ["type": try row.decode(3, as: String.self), "id": try row.decode(4, as: String.self),
-                                     "account": try row.decode(5, as: String.self)]
-        if let user: String = try row.decodeIfPresent(6) { object["user"] = user }
-        if let feature: String = try row.decodeIfPresent(7) { object["feature"] = feature }
-        object["at"] = try row.decode(8, as: String.self).replacingOccurrences(of: " ", with: "T").replacingOccurrences(of: "+00", with: "Z")
-        if let bytes: Int64 = try row.decodeIfPresent(9) { object["bytes"] = bytes }
-        if let count: Int64 = try row.decodeIfPresent(10) { object["count"] = count }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
     }
 }
