@@ -55,6 +55,20 @@ public enum OfferLife {
         }
     }
 
+    /// Why a decision dated `day` cannot be recorded, if it cannot: before the day the offer was
+    /// planned for, before the offer's previous decision (history is never rewritten), or a snooze
+    /// that would already be over.
+    public static func dateProblem(_ decision: OfferDecision, on day: Day, offerAsOf: Day, lastDecision: Day?) -> String? {
+        if day < offerAsOf { return "the decision day \(day.iso) is before the offer's as_of \(offerAsOf.iso)" }
+        if let lastDecision, day < lastDecision {
+            return "the decision day \(day.iso) is before the offer's previous decision on \(lastDecision.iso)"
+        }
+        if case .snooze(let until) = decision, until <= day {
+            return "--until \(until.iso) must be after the day of the snooze (\(day.iso))"
+        }
+        return nil
+    }
+
     static func allowed(from status: OfferStatus) -> [String] {
         switch status {
         case .proposed: return ["approve", "reject", "snooze"]

@@ -258,8 +258,10 @@ public struct Planner: Sendable {
     /// the storage or seat limit or losing a feature, cheapest first (ties: the lower tier).
     public func solutions(for current: Configuration, tier currentTier: Tier, needs: Needs, discount: Discount, allowUpgrade: Bool) -> [PricedSolution] {
         let limits = limitsOf(current)
-        let requiredStorage = max(needs.storageBytes ?? 0, limits.storage)
-        let requiredSeats = max(needs.seats ?? 0, limits.seats)
+        // A flagged need always asks for more than today's limit: at exactly the near-limit edge
+        // (used / 0.8 = limit) the formula alone would be met by the current configuration.
+        let requiredStorage = needs.storageBytes.map { max($0, limits.storage + 1) } ?? limits.storage
+        let requiredSeats = needs.seats.map { max($0, limits.seats + 1) } ?? limits.seats
         let requiredFeatures = limits.features.union(needs.features)
         var result: [PricedSolution] = []
         for tier in catalog.tiers where tier.rank >= currentTier.rank && (allowUpgrade || tier.rank == currentTier.rank) {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A UTC calendar day, counted from 1970-01-01.
 public struct Day: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public let daysSinceEpoch: Int
@@ -118,6 +120,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         let seconds = Int64(day.daysSinceEpoch) * 86_400 + Int64(h * 3600 + mi * 60 + s) - Int64(offsetSeconds)
         microseconds = seconds * 1_000_000 + micros
     }
+
+    /// The current instant (the machine's clock).
+    public static var now: Timestamp { Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())) }
 
     /// The UTC day this instant falls on.
     public var day: Day {

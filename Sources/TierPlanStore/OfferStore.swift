@@ -252,6 +252,13 @@ public enum OfferStore {
             do { to = try OfferLife.next(from: from, decision) } catch {
                 throw OfferDecisionError(.illegal, "offer \(offerID): \(error)" + (try lastDecisionNote(db, offerID: offerID)))
             }
+            let lastDecision = try db.query("""
+                SELECT max(at)::date::text FROM offer_events WHERE offer_id = $1::uuid AND run_id IS NULL
+                """, [offerID]).first?.decodeIfPresent(0, as: String.self).flatMap { Day(iso: $0) }
+            if let asOf = Day(iso: current.asOf),
+               let problem = OfferLife.dateProblem(decision, on: (at ?? Timestamp.now).day, offerAsOf: asOf, lastDecision: lastDecision) {
+                throw OfferDecisionError(.illegal, "offer \(offerID): \(problem); nothing was changed")
+            }
             var snoozedUntil: String?
             if case .snooze(let until) = decision { snoozedUntil = until.iso }
             let updated = try db.execute("""

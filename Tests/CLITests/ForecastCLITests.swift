@@ -91,10 +91,10 @@ final class ForecastCLITests: XCTestCase {
         // Accept acme's upgrade and make it real; decline globex's.
         let acme = try db.query("SELECT offer_id::text, to_tier FROM offers WHERE account_id = 'acme' AND rank = 1").first!
         let acmeID: String = try acme.decode(0)
-        XCTAssertEqual(try tierplan("offers", "approve", acmeID, "--by", "cs").status, 0)
+        XCTAssertEqual(try tierplan("offers", "approve", acmeID, "--by", "cs", "--at", "2026-11-01").status, 0)
         XCTAssertEqual(try tierplan("offers", "outcome", acmeID, "accepted", "--by", "cs", "--at", "2026-11-01").status, 0)
         let globex = try db.query("SELECT offer_id::text FROM offers WHERE account_id = 'globex' AND kind = 'tier_upgrade'").first!.decode(0, as: String.self)
-        XCTAssertEqual(try tierplan("offers", "approve", globex, "--by", "cs").status, 0)
+        XCTAssertEqual(try tierplan("offers", "approve", globex, "--by", "cs", "--at", "2026-11-01").status, 0)
         XCTAssertEqual(try tierplan("offers", "outcome", globex, "declined", "--by", "cs", "--at", "2026-11-01").status, 0)
         let upgrade = "account_id,name,tier,status,created_at,addons,discount_pct,segment,owner\nacme,Acme Corp,team,active,2025-03-14,,0,smb,alice\n"
         XCTAssertEqual(try CLI.run(["accounts", "import", "-", "--effective", "2026-11-01"], databaseURL: url, stdin: upgrade).status, 0)

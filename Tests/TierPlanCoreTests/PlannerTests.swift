@@ -38,6 +38,16 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(Needs(signals: shrinking, policy: Policy()).storageBytes, 112_500_000_000, "never below used / 0.8")
     }
 
+    func testExactlyAtTheNearLimitEdgeStillAsksForMoreStorage() {
+        // 80 of 100 GB, flat: 80 / 0.8 = 100 GB is today's limit, yet the account is flagged;
+        // the cheapest way to more room is one storage pack, with the tier upgrade as alternative.
+        let a = account()
+        let plan = planner().plan(account: a, signals: signals(a, used: 80 * GB))
+        XCTAssertEqual(plan.offers.map(\.kind), [.addon, .tierUpgrade])
+        XCTAssertEqual(plan.offers.first?.add, [AddonQuantity(addon: "storage_100", quantity: 1)])
+        XCTAssertEqual(plan.offers.first?.newMRR, 3900)
+    }
+
     func testCheapestSolutionIsPrimaryAndOtherKindIsAlternative() throws {
         // 85 GB used, flat: needs 106.25 GB → starter + 1 × storage_100 = 3900; team = 7900.
         let a = account()
