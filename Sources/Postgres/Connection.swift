@@ -171,9 +171,11 @@ public final class Connection {
         PostgresError(code: .connectionFailed, message: Self.trimmed(PQerrorMessage(conn)), query: query)
     }
 
+    /// libpq's message on one line (it ends with a newline and may hold several, e.g. "Is the server running…").
     static func trimmed(_ text: UnsafePointer<CChar>?) -> String {
         guard let text else { return "unknown libpq error" }
-        return String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(cString: text).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
     }
 }
 

@@ -14,10 +14,13 @@ public struct Discount: Hashable, Sendable, Comparable, CustomStringConvertible 
         let text = percentText.trimmingCharacters(in: .whitespaces)
         if text.isEmpty { self = .none; return }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = Int(parts[0]), whole >= 0, parts[0].allSatisfy(\.isNumber) else { return nil }
+        // `.5` and `12.50` are fine; a third decimal other than 0 is not (discounts are basis points).
+        guard parts.count <= 2, parts[0].allSatisfy(\.isNumber), !(parts[0].isEmpty && parts.count == 1),
+              let whole = parts[0].isEmpty ? 0 : Int(parts[0]) else { return nil }
         var fraction = 0
         if parts.count == 2 {
-            let digits = parts[1]
+            var digits = Substring(parts[1])
+            while digits.count > 2, digits.last == "0" { digits = digits.dropLast() }
             guard !digits.isEmpty, digits.count <= 2, digits.allSatisfy(\.isNumber), let value = Int(digits) else { return nil }
             fraction = digits.count == 1 ? value * 10 : value
         }

@@ -59,6 +59,12 @@ public struct MetricsReport: Encodable, Sendable {
             kind = c.kind; accepted = c.accepted; declined = c.declined; rate = c.rate.map { rounded($0, 4) }
             credibleLow = rounded(c.low, 4); credibleHigh = rounded(c.high, 4)
         }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(kind, forKey: .kind); try c.encode(accepted, forKey: .accepted); try c.encode(declined, forKey: .declined)
+            try c.encode(rate, forKey: .rate)   // null before any outcome
+            try c.encode(credibleLow, forKey: .credibleLow); try c.encode(credibleHigh, forKey: .credibleHigh)
+        }
     }
 
     struct UpliftJSON: Encodable {

@@ -52,6 +52,13 @@ public struct SuppressedRecord: Encodable, Sendable, Equatable {
     public var reason: String
 
     enum CodingKeys: String, CodingKey { case accountID = "account_id", kind, reason }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(accountID, forKey: .accountID)
+        try c.encode(kind, forKey: .kind)   // null for no_viable_offer
+        try c.encode(reason, forKey: .reason)
+    }
 }
 
 /// What a plan or run did, as `plan --json` and `run --json` print it.

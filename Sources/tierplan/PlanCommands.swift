@@ -25,8 +25,10 @@ struct SignalsCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var first = true
-            if output.json { Console.write("{\"as_of\":\"\(day.asOf.iso)\",\"accounts\":[") }
-            else { Console.out(SignalsTable.header) }
+            // One account: nothing is printed until it is found, so a refusal leaves stdout empty.
+            var held = ""
+            func emit(_ text: String) { if account == nil { Console.write(text) } else { held += text } }
+            emit(output.json ? "{\"as_of\":\"\(day.asOf.iso)\",\"accounts\":[" : SignalsTable.header + "\n")
             try db.transaction { db in
                 try SignalsStore.forEachBatch(db, asOf: day.asOf, accountID: account) { batch in
                     var chunk = ""
@@ -39,11 +41,12 @@ struct SignalsCommand: ParsableCommand {
                         }
                         first = false
                     }
-                    Console.write(chunk)
+                    emit(chunk)
                 }
             }
-            if output.json { Console.out("]}") }
             if account != nil && first { throw StoreError.refused("no account '\(account!)' that is not canceled and existed on \(day.asOf.iso)") }
+            if output.json { emit("]}\n") }
+            Console.write(held)
         }
     }
 }

@@ -78,9 +78,13 @@ func runReportingErrors(_ body: () throws -> Void) throws {
         throw error
     } catch let errors as InputErrors {
         Console.endProgress()
-        for error in errors.errors.prefix(50) { Console.note("error: \(error)") }
-        if errors.errors.count > 50 { Console.note("error: … and \(errors.errors.count - 50) more") }
-        Console.note("error: input refused, nothing was written (\(errors.errors.count) error\(errors.errors.count == 1 ? "" : "s"))")
+        if errors.errors.count == 1 {
+            Console.note("error: \(errors.errors[0]) (input refused, nothing was written)")
+        } else {
+            for error in errors.errors.prefix(50) { Console.note("error: \(error)") }
+            if errors.errors.count > 50 { Console.note("error: … and \(errors.errors.count - 50) more") }
+            Console.note("error: input refused, nothing was written (\(errors.errors.count) errors)")
+        }
         throw ExitCode(1)
     } catch {
         Console.endProgress()
