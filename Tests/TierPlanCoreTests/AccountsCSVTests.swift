@@ -47,6 +47,8 @@ final class AccountsCSVTests: XCTestCase {
             (5, "10", 5),        // 4.5 → 5
             (999, "33.33", 666), // 666.0333 → 666
             (2900, "0", 2900),
+            (2900, ".5", 2886),     // 2885.5 → 2886: a leading dot is a percentage too
+            (2900, "12.500", 2538), // trailing zeros beyond two decimals are fine: 2537.5 → 2538
         ]
         for c in cases {
             XCTAssertEqual(Discount(percentText: c.percent)?.apply(to: c.amount), c.expected, "\(c)")
@@ -55,6 +57,8 @@ final class AccountsCSVTests: XCTestCase {
         XCTAssertNil(Discount(percentText: "-5"))
         XCTAssertNil(Discount(percentText: "1.234"))
         XCTAssertNil(Discount(percentText: "ten"))
+        XCTAssertNil(Discount(percentText: "."))
+        XCTAssertNil(Discount(percentText: "99999999999999999999"))
     }
 
     func testBadStatusRefusedWithLineAndField() {

@@ -101,6 +101,16 @@ final class CatalogParserTests: XCTestCase {
         XCTAssertEqual(errors.first?.field, "price_monthly")
         XCTAssertEqual(errors.first?.value, "-7900")
         XCTAssertTrue(errors.first?.reason.contains("negative") ?? false)
+        // Reported once: the add-on on line 10 that names 'team' is not wrong too.
+        XCTAssertEqual(errors.count, 1, "\(errors)")
+    }
+
+    func testTierListedTwiceInAvailableOnRefused() {
+        let addon = m(10, ("code", s("storage_100", 10)), ("kind", s("storage", 10)), ("storage_gb", s("100", 10)),
+                      ("price_monthly", s("1000", 10)), ("available_on", l(10, s("team", 10), s("team", 11))))
+        let errors = refused(validRoot(addon: addon))
+        XCTAssertEqual(errors.map(\.line), [11])
+        XCTAssertEqual(errors.first?.reason, "tier listed twice")
     }
 
     func testFractionalPriceRefused() {
