@@ -16,9 +16,9 @@ psql -q -v ON_ERROR_STOP=1 "$URL" -v n="$OFFERS" >/dev/null <<'SQL'
 INSERT INTO accounts (account_id, name, tier_code, status, created_at, segment, owner, mrr)
 SELECT 'a' || g, 'Account ' || g, (ARRAY['starter','team','business','enterprise'])[1 + g % 4],
        CASE WHEN g % 50 = 0 THEN 'canceled' WHEN g % 20 = 0 THEN 'past_due' ELSE 'active' END,
-       now() - (g % 700) * interval '1 day', 'smb', 'alice', (ARRAY[2900, 7900, 19900, 49900])[1 + g % 4]
+       TIMESTAMPTZ '2026-11-01 00:00Z' - (g % 700) * interval '1 day', 'smb', 'alice', (ARRAY[2900, 7900, 19900, 49900])[1 + g % 4]
 FROM generate_series(1, :n) g;
-UPDATE accounts SET canceled_at = now() - (hashtext(account_id) % 80 + 80) % 80 * interval '1 day' WHERE status = 'canceled';
+UPDATE accounts SET canceled_at = TIMESTAMPTZ '2026-11-01 00:00Z' - (hashtext(account_id) % 80 + 80) % 80 * interval '1 day' WHERE status = 'canceled';
 INSERT INTO offers (account_id, offer_id, run_id, as_of, kind, rank, status, target, from_tier, to_tier, current_mrr, new_mrr, delta_mrr,
                     acceptance_probability, expected_delta_mrr, reasons, rationale)
 SELECT account_id, gen_random_uuid(), gen_random_uuid(), '2026-11-01', k, 1, 'proposed', 'bench|' || account_id, tier_code, tier_code,

@@ -37,7 +37,7 @@ SELECT b.account_id,
        'Bench Account ' || b.g,
        b.tier_code,
        CASE WHEN random() < 0.90 THEN 'active' WHEN random() < 0.6 THEN 'trialing' ELSE 'past_due' END,
-       now() - (30 + floor(random() * 1500)) * interval '1 day',
+       TIMESTAMPTZ '2026-11-01 00:00Z' - (30 + floor(random() * 1500)) * interval '1 day',   -- before the as_of, whatever today is
        b.discount_bp, b.segment, b.owner,
        round((t.price_monthly + 1500 * b.seats_packs
               + b.storage_packs * (CASE WHEN t.rank <= 1 THEN 1000 ELSE 6000 END)) * (10000 - b.discount_bp) / 10000.0)::bigint

@@ -121,8 +121,18 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         microseconds = seconds * 1_000_000 + micros
     }
 
-    /// The current instant (the machine's clock).
-    public static var now: Timestamp { Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())) }
+    /// The current instant: the one place tierplan reads the clock. `TIERPLAN_NOW` (a date
+    /// `YYYY-MM-DD`, midnight UTC, or an RFC 3339 timestamp) fixes it, so tests and replays can say
+    /// what "now" is; otherwise the machine's clock.
+    public static var now: Timestamp {
+        if let fixed = ProcessInfo.processInfo.environment["TIERPLAN_NOW"], !fixed.isEmpty {
+            if let day = Day(iso: fixed) { return day.start }
+            if let instant = Timestamp(iso: fixed) { return instant }
+            FileHandle.standardError.write(Data("error: TIERPLAN_NOW=\(fixed) is neither a date (YYYY-MM-DD) nor an RFC 3339 timestamp\n".utf8))
+            exit(2)
+        }
+        return Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+    }
 
     /// The UTC day this instant falls on.
     public var day: Day {

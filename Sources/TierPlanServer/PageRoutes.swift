@@ -400,7 +400,7 @@ func latestAsOf(_ db: Connection) throws -> Day {
     if let text = try db.query("SELECT max(as_of)::text FROM runs").first?.decodeIfPresent(0, as: String.self), let day = Day(iso: text) {
         return day
     }
-    return Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000)).day
+    return Timestamp.now.day
 }
 
 func projectForecast(_ db: Connection, asOf: Day, months: Int, churn: Double?) throws -> Forecast {

@@ -242,7 +242,8 @@ public enum OfferStore {
     @discardableResult
     public static func decide(_ db: Connection, offerID: String, decision: OfferDecision, by actor: String, reason: String?,
                               at: Timestamp?, expectedVersion: Int? = nil) throws -> OfferRecord {
-        try db.transaction { db in
+        let at = at ?? Timestamp.now
+        return try db.transaction { db in
             guard let current = try get(db, id: offerID) else { throw OfferDecisionError(.notFound, "no offer with id \(offerID)") }
             if let expectedVersion, expectedVersion != current.version {
                 throw OfferDecisionError(.stale, try staleMessage(db, offer: current))
@@ -256,7 +257,7 @@ public enum OfferStore {
                 SELECT max(at)::date::text FROM offer_events WHERE offer_id = $1::uuid AND run_id IS NULL
                 """, [offerID]).first?.decodeIfPresent(0, as: String.self).flatMap { Day(iso: $0) }
             if let asOf = Day(iso: current.asOf),
-               let problem = OfferLife.dateProblem(decision, on: (at ?? Timestamp.now).day, offerAsOf: asOf, lastDecision: lastDecision) {
+               let problem = OfferLife.dateProblem(decision, on: at.day, offerAsOf: asOf, lastDecision: lastDecision) {
                 throw OfferDecisionError(.illegal, "offer \(offerID): \(problem); nothing was changed")
             }
             var snoozedUntil: String?
@@ -293,11 +294,11 @@ public enum OfferStore {
     }
 
     static func appendEvent(_ db: Connection, accountID: String, offerID: String, from: OfferStatus?, to: OfferStatus,
-                            actor: String, reason: String?, at: Timestamp?, runID: String? = nil) throws {
+                            actor: String, reason: String?, at: Timestamp, runID: String? = nil) throws {
         try db.execute("""
             INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, at, run_id)
-            VALUES ($1, $2::uuid, $3, $4, $5, $6, coalesce($7::timestamptz, now()), $8::uuid)
-            """, [accountID, offerID, from?.rawValue, to.rawValue, actor, reason, at?.iso, runID])
+            VALUES ($1, $2::uuid, $3, $4, $5, $6, $7::timestamptz, $8::uuid)
+            """, [accountID, offerID, from?.rawValue, to.rawValue, actor, reason, at.iso, runID])
     }
 
     static func staleMessage(_ db: Connection, offer: OfferRecord) throws -> String {

@@ -127,7 +127,7 @@ public enum PlanRun {
             WHERE status = 'snoozed' AND snoozed_until <= $1::date RETURNING account_id, offer_id::text
             """, [asOf.iso]).rows {
             try OfferStore.appendEvent(db, accountID: try row.decode(0), offerID: try row.decode(1), from: .snoozed, to: .proposed,
-                                       actor: actor, reason: "snooze ended", at: nil, runID: runID)
+                                       actor: actor, reason: "snooze ended", at: asOf.start, runID: runID)
         }
 
         let planner = Planner(catalog: catalog, asOf: asOf, acceptance: try OfferStore.acceptanceModel(db, asOf: asOf, policy: catalog.policy))
@@ -191,10 +191,10 @@ public enum PlanRun {
             FROM plan_offers WHERE is_new
             """, [runID, asOf.iso])
         try db.execute("""
-            INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, run_id)
-            SELECT account_id, offer_id, NULL, status, $1, 'planned for ' || $2, $3::uuid FROM plan_offers WHERE is_new
+            INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, run_id, at)
+            SELECT account_id, offer_id, NULL, status, $1, 'planned for ' || $2, $3::uuid, $4::timestamptz FROM plan_offers WHERE is_new
             ORDER BY account_id, rank
-            """, [actor, asOf.iso, runID])
+            """, [actor, asOf.iso, runID, asOf.start.iso])
         let refreshed = try db.execute("""
             UPDATE offers o SET rank = p.rank, current_mrr = p.current_mrr, new_mrr = p.new_mrr, delta_mrr = p.delta_mrr,
                 one_time = p.one_time, acceptance_probability = p.acceptance_probability, expected_delta_mrr = p.expected_delta_mrr,
@@ -214,9 +214,9 @@ public enum PlanRun {
                     UPDATE offers SET status = 'expired', version = version + 1, updated_at = now()
                     WHERE offer_id = ANY($1::uuid[]) AND status = 'proposed' RETURNING account_id, offer_id
                 )
-                INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, run_id)
-                SELECT account_id, offer_id, 'proposed', 'expired', $2, 'need gone or target changed on ' || $3, $4::uuid FROM gone
-                """, [ids, actor, asOf.iso, runID])
+                INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, run_id, at)
+                SELECT account_id, offer_id, 'proposed', 'expired', $2, 'need gone or target changed on ' || $3, $4::uuid, $5::timestamptz FROM gone
+                """, [ids, actor, asOf.iso, runID, asOf.start.iso])
         }
 
         let shownIDs = reconciliation.inserts.isEmpty && reconciliation.refreshes.isEmpty && reconciliation.keptApproved.isEmpty

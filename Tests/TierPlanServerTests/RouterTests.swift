@@ -207,7 +207,9 @@ final class RouterTests: XCTestCase {
             XCTAssertTrue(String(buffer: stale.body).contains("approved by rick"), String(buffer: stale.body))
             // Snooze needs a date.
             try await Self.expect(try await Self.form(client, "/offers/\(other)/snooze", s, "csrf=\(s.csrf)&version=1&until=soon"), .unprocessableContent)
-            try await Self.expect(try await Self.form(client, "/offers/\(other)/snooze", s, "csrf=\(s.csrf)&version=1&until=2026-12-01"), .seeOther)
+            // The page dates a decision "now" (Timestamp.now, TIERPLAN_NOW when set): snooze to a day after it.
+            let until = Timestamp.now.day.adding(days: 14).iso
+            try await Self.expect(try await Self.form(client, "/offers/\(other)/snooze", s, "csrf=\(s.csrf)&version=1&until=\(until)"), .seeOther)
             try await Self.expect(try await Self.form(client, "/offers/\(third)/reject", s, "csrf=\(s.csrf)&version=1&reason=budget"), .seeOther)
             try await Self.expect(try await Self.form(client, "/offers/\(id)/frobnicate", s, "csrf=\(s.csrf)"), .notFound)
             // Reviewers do not manage users.
