@@ -26,18 +26,35 @@ public struct ForecastMonth: Sendable, Equatable {
     public var activeAccounts: Double
     public var mrrBaseline: Double
     public var arpuBaseline: Double
+    /// The expected MRR the open offers add by this month.
+    public var upliftExpected: Double
     public var mrrExpected: Double
     public var arpuExpected: Double
     public var arpuP10: Double
     public var arpuP50: Double
     public var arpuP90: Double
-    /// MRR at the same quantiles (for charts).
     public var mrrP10: Double
+    public var mrrP50: Double
     public var mrrP90: Double
+
+    public init(month: String, activeAccounts: Double, mrrBaseline: Double, arpuBaseline: Double, upliftExpected: Double,
+                mrrExpected: Double, arpuExpected: Double, arpuP10: Double, arpuP50: Double, arpuP90: Double,
+                mrrP10: Double, mrrP50: Double, mrrP90: Double) {
+        self.month = month; self.activeAccounts = activeAccounts; self.mrrBaseline = mrrBaseline; self.arpuBaseline = arpuBaseline
+        self.upliftExpected = upliftExpected; self.mrrExpected = mrrExpected; self.arpuExpected = arpuExpected
+        self.arpuP10 = arpuP10; self.arpuP50 = arpuP50; self.arpuP90 = arpuP90
+        self.mrrP10 = mrrP10; self.mrrP50 = mrrP50; self.mrrP90 = mrrP90
+    }
+}
+
+/// Which projection: learnt from the account history, or the naive flat comparison.
+public enum ForecastModel: String, Sendable, CaseIterable {
+    case history, flat
 }
 
 /// The projection: today's numbers and each month's baseline, expectation and quantiles.
 public struct Forecast: Sendable, Equatable {
+    public var model: ForecastModel
     public var payingAccounts: Int
     public var mrr: MinorUnits
     public var arpu: Double
@@ -45,8 +62,14 @@ public struct Forecast: Sendable, Equatable {
     public var openOffers: Int
     public var expectedDeltaMRR: Double
     public var months: [ForecastMonth]
-    /// True when the quantiles come from exact enumeration, false from seeded draws.
-    public var exactQuantiles: Bool
+    /// How the quantiles were computed: "exact" or "N seeded draws".
+    public var quantiles: String
+    /// Why the model asked for is not the one used ("no history"), if it is not.
+    public var fallback: String?
+    /// The history model's lookback (L), its rates and its months.
+    public var lookbackMonths: Int?
+    public var rates: ForecastRates?
+    public var history: [MonthMovements] = []
 }
 
 /// The distribution of the MRR added by independent accept-or-not outcomes of the open offers.
@@ -82,9 +105,7 @@ public struct UpliftDistribution: Sendable {
             }
             return exact.last?.value ?? 0
         }
-        let sorted = samples ?? [0]
-        let index = max(0, Int((level * Double(sorted.count)).rounded(.up)) - 1)
-        return sorted[min(index, sorted.count - 1)]
+        return Quantile.of(sorted: samples ?? [0], level)
     }
 
     /// Exact distribution by dynamic programming over sums; nil when the support grows too large.
@@ -210,32 +231,30 @@ public enum Forecaster {
         payingAccounts > 0 ? Double(canceledIn90Days) / Double(payingAccounts) / 3 : 0
     }
 
+    /// The flat model: churn applied alike to accounts and MRR, every offer in from month 1.
     public static func project(_ input: ForecastInput, asOf: Day, months count: Int) -> Forecast {
         let n0 = Double(input.payingAccounts)
         let mrr0 = Double(input.mrr)
         let expectedDelta = input.offers.reduce(0.0) { $0 + $1.probability * Double($1.deltaMRR) }
         let distribution = UpliftDistribution(input.offers)
-        let (p10, p50, p90) = (distribution.quantile(0.1), distribution.quantile(0.5), distribution.quantile(0.9))
+        let (p10, p50, p90) = (Double(distribution.quantile(0.1)), Double(distribution.quantile(0.5)), Double(distribution.quantile(0.9)))
         let c = input.monthlyChurn
-        let (year, month, _) = asOf.components
+        let base = CalendarMonth(containing: asOf)
         var months: [ForecastMonth] = []
         for m in 1...max(count, 1) where count > 0 {
             let survival = pow(1 - c, Double(m))
             let active = n0 * survival
             func arpu(_ mrr: Double) -> Double { active > 0 ? mrr / active : 0 }
-            let label = (month - 1 + m)
             let baseline = mrr0 * survival
             let expected = (mrr0 + expectedDelta) * survival
             months.append(ForecastMonth(
-                month: "\(pad(year + label / 12, 4))-\(pad(label % 12 + 1, 2))",
-                activeAccounts: active, mrrBaseline: baseline, arpuBaseline: arpu(baseline),
-                mrrExpected: expected, arpuExpected: arpu(expected),
-                arpuP10: arpu((mrr0 + Double(p10)) * survival), arpuP50: arpu((mrr0 + Double(p50)) * survival),
-                arpuP90: arpu((mrr0 + Double(p90)) * survival),
-                mrrP10: (mrr0 + Double(p10)) * survival, mrrP90: (mrr0 + Double(p90)) * survival))
+                month: base.adding(months: m).iso, activeAccounts: active, mrrBaseline: baseline, arpuBaseline: arpu(baseline),
+                upliftExpected: expectedDelta * survival, mrrExpected: expected, arpuExpected: arpu(expected),
+                arpuP10: arpu((mrr0 + p10) * survival), arpuP50: arpu((mrr0 + p50) * survival), arpuP90: arpu((mrr0 + p90) * survival),
+                mrrP10: (mrr0 + p10) * survival, mrrP50: (mrr0 + p50) * survival, mrrP90: (mrr0 + p90) * survival))
         }
-        return Forecast(payingAccounts: input.payingAccounts, mrr: input.mrr, arpu: n0 > 0 ? mrr0 / n0 : 0, monthlyChurn: c,
+        return Forecast(model: .flat, payingAccounts: input.payingAccounts, mrr: input.mrr, arpu: n0 > 0 ? mrr0 / n0 : 0, monthlyChurn: c,
                         openOffers: input.offers.count, expectedDeltaMRR: expectedDelta, months: months,
-                        exactQuantiles: distribution.exact != nil)
+                        quantiles: distribution.exact != nil ? "exact" : "\(UpliftDistribution.draws) seeded draws")
     }
 }

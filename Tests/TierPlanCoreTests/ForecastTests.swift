@@ -26,7 +26,8 @@ final class ForecastTests: XCTestCase {
         XCTAssertEqual(m1.arpuP10, 5400, accuracy: 1e-9)
         XCTAssertEqual(m1.arpuP50, 5404, accuracy: 1e-9)
         XCTAssertEqual(m1.arpuP90, 5460, accuracy: 1e-9)
-        XCTAssertTrue(f.exactQuantiles)
+        XCTAssertEqual(f.quantiles, "exact")
+        XCTAssertEqual(f.model, .flat)
     }
 
     func testChurnDerivedFromCancellations() {
