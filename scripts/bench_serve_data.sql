@@ -123,5 +123,10 @@ CROSS JOIN LATERAL (
 DROP TABLE bench_offer_plan;
 DROP TABLE bench_accounts;
 
+-- Each account's state since its creation (what forecast, metrics and signals read as of a day).
+INSERT INTO account_history (account_id, effective_on, tier_code, addons, discount_bp, status, mrr)
+SELECT account_id, (created_at AT TIME ZONE 'UTC')::date, tier_code, '', discount_bp, status, mrr FROM accounts;
+
 ANALYZE accounts;
+ANALYZE account_history;
 ANALYZE offers;

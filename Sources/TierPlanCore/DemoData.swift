@@ -1,7 +1,8 @@
 import Foundation
 
 /// A realistic generated SaaS data set for `tierplan demo`: the catalog, accounts with distinct
-/// behaviours, their changes over time and 90 days of usage. The same seed gives the same data.
+/// behaviours, 24 months of their history with the offers of the past, and 90 days of usage.
+/// The same seed gives the same data.
 public struct DemoData: Sendable {
     /// How an account behaves, so the planner has something of every kind to find.
     public enum Behaviour: String, CaseIterable, Sendable {
@@ -17,12 +18,19 @@ public struct DemoData: Sendable {
         var storageGrowth: Double     // bytes per day
         var users: Int
         var features: [(key: String, dailyProbability: Double)]
+        /// The configuration it signed up with, and each later change (upgrades and downgrades).
+        var entry: Configuration
+        var changes: [(day: Day, config: Configuration, upgrade: Bool)]
     }
 
     public let asOf: Day
     public let seed: UInt64
     public let catalog: Catalog
     public let profiles: [Profile]
+    /// Every account's states over the history (the profiles', then those that churned earlier).
+    public let timelines: [Timeline]
+    /// Offers made, decided and answered before the last three months.
+    public let pastOffers: [PastOffer]
     public static let days = 90
 
     public static let owners = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
@@ -59,17 +67,17 @@ public struct DemoData: Sendable {
         let catalog = Self.catalog()
         self.catalog = catalog
         var rng = SplitMix64(seed: seed)
-        let first = asOf.adding(days: -(Self.days - 1))
         var profiles: [Profile] = []
         profiles.reserveCapacity(count)
         let behaviours: [(Behaviour, Double)] = [(.growing, 15), (.flat, 28), (.overLimit, 5), (.seatsCrowding, 10), (.featureDemand, 10),
-                                                 (.lowAdoption, 10), (.trial, 7), (.pastDue, 5), (.churned, 6), (.returned, 4)]
+                                                 (.lowAdoption, 10), (.trial, 7), (.pastDue, 5), (.churned, 2.5), (.returned, 1.5)]
         for i in 0..<count {
             let behaviour = Self.pick(behaviours, &rng)
             var tierIndex = Self.pick([(0, 45.0), (1, 30), (2, 18), (3, 7)], &rng)
-            if behaviour == .seatsCrowding { tierIndex = min(tierIndex, 1) }          // crowding where seats are few
-            if behaviour == .featureDemand { tierIndex = min(tierIndex, 2) }          // a higher tier must exist
-            let tier = catalog.tiers[tierIndex]
+            // Crowding where seats are few; feature demand where a higher tier exists.
+            let highestTier = behaviour == .seatsCrowding ? 1 : behaviour == .featureDemand ? 2 : 3
+            tierIndex = min(tierIndex, highestTier)
+            var tier = catalog.tiers[tierIndex]
             var addons: [AddonQuantity] = []
             if tierIndex <= 1, rng.nextUnit() < 0.15 { addons.append(AddonQuantity(addon: "storage_100", quantity: 1 + Int(rng.nextUnit() * 2))) }
             if tierIndex == 1, rng.nextUnit() < 0.1 { addons.append(AddonQuantity(addon: "automation", quantity: 1)) }
@@ -79,7 +87,8 @@ public struct DemoData: Sendable {
             switch behaviour {
             case .trial: ageDays = 3 + Int(rng.nextUnit() * 20)
             case .lowAdoption: ageDays = 60 + Int(rng.nextUnit() * 500)
-            default: ageDays = 30 + Int(rng.nextUnit() * 900)
+            // Sign-ups are seasonal: busier in the first quarter, quieter in July and August.
+            default: ageDays = Self.seasonalAge(asOf: asOf, seed: seed, &rng)
             }
             let status: AccountStatus
             switch behaviour {
@@ -90,13 +99,25 @@ public struct DemoData: Sendable {
             }
             let discount = rng.nextUnit() < 0.2 ? Discount(basisPoints: [500, 1000, 1250, 1500, 2000][Int(rng.nextUnit() * 5)]) : .none
             let id = String(format: "acct-%05d", i + 1)
+            // What it signed up with, and how it grew (or shrank) since, month by month.
+            let entry = Configuration(tier: tier.code, addons: addons)
+            let canceledDaysAgo = behaviour == .churned || behaviour == .returned ? 25 + Int(rng.nextUnit() * 50) : nil
+            var evolution = SplitMix64(seed: seed ^ 0x4556_4f4c_5645_0000 ^ UInt64(i))
+            let changes = Self.evolve(entry, catalog: catalog, segment: segment, created: asOf.adding(days: -ageDays),
+                                      until: asOf.adding(days: -(canceledDaysAgo ?? 0)), highestTier: highestTier,
+                                      grows: behaviour != .trial && behaviour != .lowAdoption, seed: seed, &evolution)
+            if let last = changes.last?.config {
+                tierIndex = catalog.tiers.firstIndex { $0.code == last.tier } ?? tierIndex
+                tier = catalog.tiers[tierIndex]
+                addons = last.addons
+            }
             let account = Account(
                 id: id, name: Self.companyName(&rng) + (i % 97 == 0 ? " & Co. <Ltd>" : ""), tier: tier.code, status: status,
                 createdAt: asOf.adding(days: -ageDays).start, addons: addons, discount: discount, segment: segment,
                 owner: Self.owners[Int(rng.nextUnit() * Double(Self.owners.count))],
-                canceledAt: behaviour == .churned || behaviour == .returned ? asOf.adding(days: -(25 + Int(rng.nextUnit() * 50))).start : nil)
+                canceledAt: canceledDaysAgo.map { asOf.adding(days: -$0).start })
             var limitGB = Double(tier.storageGB)
-            for item in addons where item.addon == "storage_100" { limitGB += 100 * Double(item.quantity) }
+            for item in addons { limitGB += Double(catalog.addon(item.addon)?.storageGB ?? 0) * Double(item.quantity) }
             let limit = limitGB * 1e9
             let n = Double(Self.days - 1)
             var start: Double, growth: Double
@@ -137,29 +158,26 @@ public struct DemoData: Sendable {
                 features.append((wanted, 0.08 + rng.nextUnit() * 0.1))
             }
             profiles.append(Profile(account: account, behaviour: behaviour, storageStart: start, storageGrowth: growth, users: users,
-                                    features: features))
-            _ = first
+                                    features: features, entry: entry, changes: changes))
         }
         self.profiles = profiles
+        (timelines, pastOffers) = Self.history(profiles: profiles, catalog: catalog, asOf: asOf, seed: seed)
     }
 
-    /// The accounts as they were `daysBefore` as_of: returned accounts were canceled in between,
-    /// churned ones still active before their cancellation.
+    /// The accounts as they were on `day` (those created by then).
     public func accounts(on day: Day) -> [Account] {
-        profiles.compactMap { p in
-            var a = p.account
-            if a.createdAt.day > day { return nil }
-            switch p.behaviour {
-            case .churned:
-                if let canceled = a.canceledAt?.day, day < canceled { a.status = .active; a.canceledAt = nil }
-            case .returned:
-                if let canceled = a.canceledAt?.day {
-                    if day < canceled { a.canceledAt = nil } else if day < canceled.adding(days: 14) { a.status = .canceled }
-                }
-            default: break
-            }
-            return a
-        }
+        timelines.compactMap { $0.account(on: day) }
+    }
+
+    /// The accounts whose state begins on a day in (after, day]: what an import dated `day` must carry.
+    public func changes(after: Day, through day: Day) -> [Account] {
+        timelines.compactMap { t in t.states.last { $0.from > after && $0.from <= day }?.account }
+    }
+
+    /// Every day after the history's start on which some account changed, ascending.
+    public var changeDays: [Day] {
+        let start = historyStart
+        return Set(timelines.flatMap { $0.states.map(\.from) }.filter { $0 > start && $0 <= asOf }).sorted()
     }
 
     /// The usage events: one storage sample a day per account, and on each day each feature the
@@ -186,6 +204,19 @@ public struct DemoData: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Days since sign-up, 5 to 2,000 (a mature base), fewer the older (survivors of their cohort),
+    /// January–March getting 1.2× the sign-ups and July–August 0.8×, times the month's own factor.
+    static func seasonalAge(asOf: Day, seed: UInt64, _ rng: inout SplitMix64) -> Int {
+        while true {
+            let age = 5 + Int(rng.nextUnit() * 1_995)
+            let month = CalendarMonth(containing: asOf.adding(days: -age))
+            // Older sign-ups are fewer today: the others of their cohort churned on the way.
+            let survival = exp(-Double(age) / 1_400)
+            let weight = (month.month <= 3 ? 1.2 : (month.month == 7 || month.month == 8 ? 0.8 : 1.0)) * shock(0, month, seed: seed) * survival
+            if rng.nextUnit() * 1.6 < weight { return age }
         }
     }
 

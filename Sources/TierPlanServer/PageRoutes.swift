@@ -403,10 +403,10 @@ func latestAsOf(_ db: Connection) throws -> Day {
     return Timestamp.now.day
 }
 
-func projectForecast(_ db: Connection, asOf: Day, months: Int, churn: Double?) throws -> Forecast {
+func projectForecast(_ db: Connection, asOf: Day, months: Int, churn: Double?, model: ForecastModel = .history, lookback: Int = 6) throws -> Forecast {
     let catalog = try CatalogStore.read(db)
-    let inputs = try ForecastStore.inputs(db, asOf: asOf, churn: churn, policy: catalog.policy)
-    return Forecaster.project(inputs.groups[0].1, asOf: asOf, months: months)
+    let request = ForecastRequest(asOf: asOf, months: months, model: model, lookback: lookback, churn: churn)
+    return try ForecastStore.forecast(db, request, policy: catalog.policy)[0].forecast
 }
 
 /// Everything the offer page shows: the offer, its evidence, storage series, history.

@@ -2,50 +2,105 @@ import Foundation
 import Postgres
 import TierPlanCore
 
-/// How the forecast splits accounts, if at all.
-public enum ForecastGrouping: String, Sendable, CaseIterable {
-    case tier, segment
+/// What a forecast is asked for (`tierplan forecast`, the page and the API).
+public struct ForecastRequest: Sendable {
+    public var asOf: Day
+    public var months: Int
+    public var model: ForecastModel
+    public var lookback: Int
+    public var churn: Double?
+    public var by: ForecastGrouping?
 
-    var column: String { self == .tier ? "a.tier_code" : "a.segment" }   // fixed identifiers, never input
+    public init(asOf: Day, months: Int, model: ForecastModel = .history, lookback: Int = 6, churn: Double? = nil, by: ForecastGrouping? = nil) {
+        self.asOf = asOf; self.months = months; self.model = model; self.lookback = lookback; self.churn = churn; self.by = by
+    }
 }
 
-/// The forecast's small query: paying accounts, MRR, cancellations and the open offers it counts.
+/// The forecast's queries, all point in time (contract: Point in time): paying accounts and their
+/// MRR on as_of, the lookback months' movements, the open offers and the acceptance lags known then.
 public enum ForecastStore {
-    /// The inputs of the projection, overall (group "") or per tier or segment.
-    /// Churn: `churn` if given, else `policy.monthly_churn`, else derived from cancellations.
-    public static func inputs(_ db: Connection, asOf: Day, churn: Double?, policy: Policy,
-                              by grouping: ForecastGrouping? = nil) throws -> (churn: Double, groups: [(String, ForecastInput)]) {
-        let group = grouping?.column ?? "''"
-        let end = asOf.adding(days: 1).iso
-        var paying: [String: (Int, Int)] = [:]
-        for row in try db.query("""
-            SELECT \(group), count(*), coalesce(sum(a.mrr), 0) FROM accounts a
-            WHERE a.status IN ('active', 'past_due') AND a.created_at < $1::date GROUP BY 1
-            """, [end]).rows {
-            paying[try row.decode(0)] = (try row.decode(1), try row.decode(2))
+    /// The projection, overall (group "") or per tier or segment.
+    public static func forecast(_ db: Connection, _ request: ForecastRequest, policy: Policy) throws -> [(group: String, forecast: Forecast)] {
+        let asOf = request.asOf
+        let lookback = request.model == .history ? usableLookback(asOf: asOf, months: request.lookback, span: try HistoryStore.span(db)) : []
+        let movements = try lookback.isEmpty ? [:] : HistoryStore.movements(db, months: lookback, by: request.by)
+        let paying = try HistoryStore.paying(db, on: [asOf], by: request.by)[asOf] ?? [:]
+        let offers = try openOffers(db, asOf: asOf, by: request.by)
+        let lags = try acceptedLags(db).filter { $0.acceptedOn <= asOf }.map(\.lag)
+        let flatChurn = try self.flatChurn(db, asOf: asOf, override: request.churn ?? policy.monthlyChurn,
+                                           payingAccounts: paying.values.reduce(0) { $0 + $1.accounts })
+        let keys = Set(paying.keys).union(offers.keys).union(movements.keys).sorted()
+        return (keys.isEmpty ? [""] : keys).map { key in
+            let input = HistoryForecastInput(
+                payingAccounts: paying[key]?.accounts ?? 0, mrr: paying[key]?.mrr ?? 0,
+                history: lookback.isEmpty ? [] : movements[key] ?? lookback.map(MonthMovements.init),
+                churnOverride: request.churn ?? policy.monthlyChurn, offers: offers[key] ?? [], lags: lags, lookbackMonths: request.lookback)
+            return (key, project(input, model: request.model, asOf: asOf, months: request.months, flatChurn: flatChurn))
         }
-        let totalPaying = paying.values.reduce(0) { $0 + $1.0 }
-        let c: Double
-        if let churn { c = churn } else if let configured = policy.monthlyChurn { c = configured } else {
-            let canceled = try db.query("""
-                SELECT count(*) FROM accounts WHERE canceled_at >= $1::date AND canceled_at < $2::date
-                """, [asOf.adding(days: -89).iso, end]).first!.decode(0, as: Int.self)
-            c = Forecaster.derivedChurn(canceledIn90Days: canceled, payingAccounts: totalPaying)
+    }
+
+    static func project(_ input: HistoryForecastInput, model: ForecastModel, asOf: Day, months: Int, flatChurn: Double) -> Forecast {
+        switch model {
+        case .history:
+            return HistoryForecaster.project(input, asOf: asOf, months: months, flatChurn: flatChurn)
+        case .flat:
+            return Forecaster.project(ForecastInput(payingAccounts: input.payingAccounts, mrr: input.mrr, monthlyChurn: flatChurn, offers: input.offers),
+                                      asOf: asOf, months: months)
         }
+    }
+
+    /// The L calendar months before the month of as_of whose first day the history covers.
+    static func usableLookback(asOf: Day, months: Int, span: (first: Day, latest: Day)?) -> [CalendarMonth] {
+        guard let span, months > 0 else { return [] }
+        let month = CalendarMonth(containing: asOf)
+        return (1...months).reversed().map { month.adding(months: -$0) }.filter { $0.firstDay >= span.first }
+    }
+
+    /// The flat model's churn: the override, else accounts canceled in the 90 days to as_of ÷ N0 ÷ 3.
+    static func flatChurn(_ db: Connection, asOf: Day, override: Double?, payingAccounts: Int) throws -> Double {
+        if let override { return override }
+        let canceled = try db.query("""
+            SELECT count(*) FROM accounts WHERE canceled_at >= $1::date AND canceled_at < $2::date
+            """, [asOf.adding(days: -89).iso, asOf.adding(days: 1).iso]).first!.decode(0, as: Int.self)
+        return Forecaster.derivedChurn(canceledIn90Days: canceled, payingAccounts: payingAccounts)
+    }
+
+    /// The upsell offers open on as_of (made by a run for an as_of ≤ it, not closed by a change dated
+    /// ≤ it, not held out), at most one per account: the largest expected delta.
+    static func openOffers(_ db: Connection, asOf: Day, by grouping: ForecastGrouping?) throws -> [String: [ForecastOffer]] {
+        let grouped = grouping != nil
         var offers: [String: [ForecastOffer]] = [:]
         for row in try db.query("""
-            SELECT DISTINCT ON (o.account_id) \(group), o.acceptance_probability, o.delta_mrr
-            FROM offers o JOIN accounts a USING (account_id)
-            WHERE o.status IN ('proposed', 'approved') AND o.kind IN ('tier_upgrade', 'addon')
+            WITH \(HistoryStore.statesSQL(days: "$1")),
+            ev AS (
+                SELECT DISTINCT ON (account_id, offer_id) account_id, offer_id, to_status FROM offer_events
+                WHERE at < (($1::date[])[1] + 1)::timestamp AT TIME ZONE 'UTC'
+                ORDER BY account_id, offer_id, at DESC, seq DESC
+            )
+            SELECT DISTINCT ON (o.account_id) \(grouped ? "coalesce(s.\(grouping!.column), '')" : "''"), o.acceptance_probability, o.delta_mrr
+            FROM offers o JOIN ev USING (account_id, offer_id)
+            \(grouped ? "LEFT JOIN states s USING (account_id)" : "")
+            WHERE ev.to_status = ANY($2::text[]) AND o.kind = ANY($3::text[])
             ORDER BY o.account_id, o.expected_delta_mrr DESC, o.rank, o.offer_id
-            """).rows {
+            """, [PostgresArray([asOf.iso]), PostgresArray(OfferStatus.allCases.filter(\.isOpen).map(\.rawValue)), HistoryStore.upsellKinds]).rows {
             offers[try row.decode(0), default: []].append(ForecastOffer(probability: try row.decode(1), deltaMRR: try row.decode(2)))
         }
-        let keys = Set(paying.keys).union(offers.keys).sorted()
-        let groups = (keys.isEmpty ? [""] : keys).map { key in
-            (key, ForecastInput(payingAccounts: paying[key]?.0 ?? 0, mrr: paying[key]?.1 ?? 0, monthlyChurn: c, offers: offers[key] ?? []))
+        return offers
+    }
+
+    /// Every accepted upsell offer: the day it was accepted and the days from the as_of of the run
+    /// that first made it to that day.
+    static func acceptedLags(_ db: Connection) throws -> [(acceptedOn: Day, lag: Int)] {
+        try db.query("""
+            SELECT accepted::text, accepted - made FROM (
+                SELECT min((e.at AT TIME ZONE 'UTC')::date) FILTER (WHERE e.run_id IS NOT NULL AND e.from_status IS NULL) AS made,
+                       min((e.at AT TIME ZONE 'UTC')::date) FILTER (WHERE e.to_status = 'accepted') AS accepted
+                FROM offer_events e JOIN offers o USING (account_id, offer_id)
+                WHERE o.kind = ANY($1::text[]) GROUP BY e.account_id, e.offer_id
+            ) x WHERE accepted IS NOT NULL AND made IS NOT NULL ORDER BY 1
+            """, [HistoryStore.upsellKinds]).rows.map { row in
+            (Day(iso: try row.decode(0, as: String.self))!, max(0, try row.decode(1, as: Int.self)))
         }
-        return (c, groups)
     }
 }
 
@@ -53,22 +108,57 @@ public enum ForecastStore {
 public struct ForecastReport: Encodable, Sendable {
     public struct Month: Encodable, Sendable {
         var month: String
-        var activeAccounts, mrrBaseline, arpuBaseline, mrrExpected, arpuExpected, arpuP10, arpuP50, arpuP90: Double
+        var activeAccounts, mrrBaseline, arpuBaseline, upliftExpected, mrrExpected, arpuExpected: Double
+        var arpuP10, arpuP50, arpuP90, mrrP10, mrrP50, mrrP90: Double
         enum CodingKeys: String, CodingKey {
             case month, activeAccounts = "active_accounts", mrrBaseline = "mrr_baseline", arpuBaseline = "arpu_baseline"
-            case mrrExpected = "mrr_expected", arpuExpected = "arpu_expected", arpuP10 = "arpu_p10", arpuP50 = "arpu_p50", arpuP90 = "arpu_p90"
+            case upliftExpected = "uplift_expected", mrrExpected = "mrr_expected", arpuExpected = "arpu_expected"
+            case arpuP10 = "arpu_p10", arpuP50 = "arpu_p50", arpuP90 = "arpu_p90", mrrP10 = "mrr_p10", mrrP50 = "mrr_p50", mrrP90 = "mrr_p90"
         }
         init(_ m: ForecastMonth) {
             month = m.month
             activeAccounts = rounded(m.activeAccounts, 2); mrrBaseline = rounded(m.mrrBaseline, 2); arpuBaseline = rounded(m.arpuBaseline, 2)
-            mrrExpected = rounded(m.mrrExpected, 2); arpuExpected = rounded(m.arpuExpected, 2)
+            upliftExpected = rounded(m.upliftExpected, 2); mrrExpected = rounded(m.mrrExpected, 2); arpuExpected = rounded(m.arpuExpected, 2)
             arpuP10 = rounded(m.arpuP10, 2); arpuP50 = rounded(m.arpuP50, 2); arpuP90 = rounded(m.arpuP90, 2)
+            mrrP10 = rounded(m.mrrP10, 2); mrrP50 = rounded(m.mrrP50, 2); mrrP90 = rounded(m.mrrP90, 2)
+        }
+    }
+
+    /// One lookback month of the `history` array.
+    public struct HistoryMonth: Encodable, Sendable {
+        var month: String
+        var startAccounts, startMRR, churned, churnedMRR, new, newMRR, expansion, offerExpansion, organicExpansion, contraction: Int
+        var endAccounts, endMRR: Int
+        enum CodingKeys: String, CodingKey {
+            case month, startAccounts = "start_accounts", startMRR = "start_mrr", churned, churnedMRR = "churned_mrr", new
+            case newMRR = "new_mrr", expansion, offerExpansion = "offer_expansion", organicExpansion = "organic_expansion"
+            case contraction, endAccounts = "end_accounts", endMRR = "end_mrr"
+        }
+        init(_ m: MonthMovements) {
+            month = m.month.iso; startAccounts = m.startAccounts; startMRR = m.startMRR; churned = m.churned; churnedMRR = m.churnedMRR
+            new = m.new; newMRR = m.newMRR; expansion = m.expansion; offerExpansion = m.offerExpansion
+            organicExpansion = m.organicExpansion; contraction = m.contraction; endAccounts = m.endAccounts; endMRR = m.endMRR
+        }
+    }
+
+    public struct Rates: Encodable, Sendable {
+        var logoChurn, mrrChurn, contraction, organicExpansion, newAccounts, newMRR: Double
+        enum CodingKeys: String, CodingKey {
+            case logoChurn = "logo_churn", mrrChurn = "mrr_churn", contraction, organicExpansion = "organic_expansion"
+            case newAccounts = "new_accounts", newMRR = "new_mrr"
+        }
+        init(_ r: ForecastRates) {
+            logoChurn = rounded(r.logoChurn, 6); mrrChurn = rounded(r.mrrChurn, 6); contraction = rounded(r.contraction, 6)
+            organicExpansion = rounded(r.organicExpansion, 6); newAccounts = rounded(r.newAccounts, 2); newMRR = rounded(r.newMRR, 2)
         }
     }
 
     var group: String?
     var asOf: String
     var currency: String
+    var model: String
+    var fallback: String?
+    var lookbackMonths: Int?
     var payingAccounts: Int
     var mrr: Int
     var arpu: Double
@@ -76,19 +166,24 @@ public struct ForecastReport: Encodable, Sendable {
     var openOffers: Int
     var expectedDeltaMRR: Double
     var quantiles: String
+    var rates: Rates?
+    var history: [HistoryMonth]?
     var months: [Month]
 
     enum CodingKeys: String, CodingKey {
-        case group, asOf = "as_of", currency, payingAccounts = "paying_accounts", mrr, arpu, monthlyChurn = "monthly_churn"
-        case openOffers = "open_offers", expectedDeltaMRR = "expected_delta_mrr", quantiles, months
+        case group, asOf = "as_of", currency, model, fallback, lookbackMonths = "lookback_months", payingAccounts = "paying_accounts", mrr, arpu
+        case monthlyChurn = "monthly_churn", openOffers = "open_offers", expectedDeltaMRR = "expected_delta_mrr", quantiles, rates, history, months
     }
 
     public init(_ f: Forecast, asOf: Day, currency: String, group: String? = nil) {
         self.group = group
-        self.asOf = asOf.iso; self.currency = currency; payingAccounts = f.payingAccounts; mrr = f.mrr; arpu = rounded(f.arpu, 2)
+        self.asOf = asOf.iso; self.currency = currency; model = f.model.rawValue; fallback = f.fallback; lookbackMonths = f.lookbackMonths
+        payingAccounts = f.payingAccounts; mrr = f.mrr; arpu = rounded(f.arpu, 2)
         monthlyChurn = rounded(f.monthlyChurn, 6); openOffers = f.openOffers
         expectedDeltaMRR = rounded(f.expectedDeltaMRR, 2)
-        quantiles = f.exactQuantiles ? "exact" : "\(UpliftDistribution.draws) seeded draws"
+        quantiles = f.quantiles
+        rates = f.rates.map(Rates.init)
+        history = f.model == .history ? f.history.map(HistoryMonth.init) : nil
         months = f.months.map(Month.init)
     }
 }
@@ -109,21 +204,167 @@ public struct GroupedForecastReport: Encodable, Sendable {
 
 /// The forecast's months as CSV, one row each, with the contract's column names.
 public enum ForecastCSV {
-    public static let columns = ["month", "active_accounts", "mrr_baseline", "arpu_baseline", "mrr_expected", "arpu_expected", "arpu_p10", "arpu_p50", "arpu_p90"]
+    public static let columns = ["month", "active_accounts", "mrr_baseline", "arpu_baseline", "uplift_expected", "mrr_expected", "arpu_expected",
+                                 "arpu_p10", "arpu_p50", "arpu_p90", "mrr_p10", "mrr_p50", "mrr_p90"]
 
     public static func text(_ forecasts: [(group: String, forecast: Forecast)], grouped: Bool) -> String {
         var lines = [(grouped ? ["group"] : []) + columns]
         for (group, forecast) in forecasts {
             for m in forecast.months {
-                let values = [m.activeAccounts, m.mrrBaseline, m.arpuBaseline, m.mrrExpected, m.arpuExpected, m.arpuP10, m.arpuP50, m.arpuP90]
+                let values = [m.activeAccounts, m.mrrBaseline, m.arpuBaseline, m.upliftExpected, m.mrrExpected, m.arpuExpected,
+                              m.arpuP10, m.arpuP50, m.arpuP90, m.mrrP10, m.mrrP50, m.mrrP90]
                     .map { String(format: "%.2f", $0) }
-                lines.append((grouped ? [field(group)] : []) + [m.month] + values)
+                lines.append((grouped ? [CSVField.quoted(group)] : []) + [m.month] + values)
             }
         }
         return lines.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
+}
 
-    static func field(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+public enum CSVField {
+    public static func quoted(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+}
+
+/// What a backtest is asked for (`tierplan forecast backtest`, the page and the API).
+public struct BacktestRequest: Sendable {
+    public var from: Day
+    public var to: Day
+    public var months: Int
+    public var models: [ForecastModel]
+    public var lookback: Int
+
+    public init(from: Day, to: Day, months: Int, models: [ForecastModel] = ForecastModel.allCases, lookback: Int = 6) {
+        self.from = from; self.to = to; self.months = months; self.models = models; self.lookback = lookback
+    }
+}
+
+extension ForecastStore {
+    /// Replays the forecast at the end of each month from `from`'s month to `to`'s, each with what
+    /// was known on its as_of, against the paying accounts and MRR that followed (contract: Backtest).
+    /// The movements and actuals come from two set-based queries; the open offers from one per as_of.
+    public static func backtest(_ db: Connection, _ request: BacktestRequest, policy: Policy,
+                                progress: (Int, Int) -> Void = { _, _ in }) throws -> BacktestReport {
+        let span = try HistoryStore.span(db)
+        let asOfs = Backtest.asOfDays(from: request.from, to: request.to, horizon: request.months, latest: span?.latest)
+        var points: [BacktestPoint] = []
+        if let firstAsOf = asOfs.first, let lastAsOf = asOfs.last {
+            // Every month some as_of looks back on, in one pass.
+            let firstMonth = CalendarMonth(containing: firstAsOf).adding(months: -request.lookback)
+            let needed = (0..<CalendarMonth(containing: lastAsOf).months(since: firstMonth)).map { firstMonth.adding(months: $0) }
+                .filter { month in span.map { month.firstDay >= $0.first } ?? false }
+            let movements = try HistoryStore.movements(db, months: needed)[""] ?? []
+            var days = Set(asOfs)
+            for asOf in asOfs { for h in 1...request.months { days.insert(CalendarMonth(containing: asOf).adding(months: h).lastDay) } }
+            let paying = try HistoryStore.paying(db, on: days.sorted())
+            let lags = try acceptedLags(db)
+            let churnOverride = policy.monthlyChurn
+            for (index, asOf) in asOfs.enumerated() {
+                progress(index, asOfs.count)
+                let now = paying[asOf]?[""] ?? (0, 0)
+                let usable = Set(usableLookback(asOf: asOf, months: request.lookback, span: span))
+                let input = HistoryForecastInput(
+                    payingAccounts: now.accounts, mrr: now.mrr, history: movements.filter { usable.contains($0.month) },
+                    churnOverride: churnOverride, offers: try openOffers(db, asOf: asOf, by: nil)[""] ?? [],
+                    lags: lags.filter { $0.acceptedOn <= asOf }.map(\.lag), lookbackMonths: request.lookback)
+                let flatChurn = try self.flatChurn(db, asOf: asOf, override: churnOverride, payingAccounts: now.accounts)
+                for model in request.models {
+                    let forecast = project(input, model: model, asOf: asOf, months: request.months, flatChurn: flatChurn)
+                    for (i, m) in forecast.months.enumerated() {
+                        let month = CalendarMonth(containing: asOf).adding(months: i + 1)
+                        let actual = paying[month.lastDay]?[""] ?? (0, 0)
+                        points.append(BacktestPoint(
+                            asOf: asOf, h: i + 1, month: month, model: model, arpuExpected: m.arpuExpected, arpuP10: m.arpuP10,
+                            arpuP90: m.arpuP90, arpuActual: actual.accounts > 0 ? Double(actual.mrr) / Double(actual.accounts) : 0,
+                            mrrExpected: m.mrrExpected, mrrActual: Double(actual.mrr)))
+                    }
+                }
+            }
+            progress(asOfs.count, asOfs.count)
+        }
+        return BacktestReport(request: request, asOfs: asOfs, latest: span?.latest, points: points)
+    }
+}
+
+/// The backtest as the contract's JSON, and its CSV.
+public struct BacktestReport: Encodable, Sendable {
+    public struct Score: Encodable, Sendable {
+        public var h: Int?
+        public var forecasts: Int
+        public var arpuMAPE, mrrMAPE, arpuBias, arpuCoverage: Double?
+        enum CodingKeys: String, CodingKey {
+            case h, forecasts, arpuMAPE = "arpu_mape", mrrMAPE = "mrr_mape", arpuBias = "arpu_bias", arpuCoverage = "arpu_coverage"
+        }
+        init(_ s: BacktestScore, h: Int?) {
+            self.h = h; forecasts = s.forecasts
+            arpuMAPE = s.arpuMAPE.map { rounded($0, 4) }; mrrMAPE = s.mrrMAPE.map { rounded($0, 4) }
+            arpuBias = s.arpuBias.map { rounded($0, 4) }; arpuCoverage = s.arpuCoverage.map { rounded($0, 4) }
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(h, forKey: .h)
+            try c.encode(forecasts, forKey: .forecasts)
+            try c.encode(arpuMAPE, forKey: .arpuMAPE); try c.encode(mrrMAPE, forKey: .mrrMAPE)
+            try c.encode(arpuBias, forKey: .arpuBias); try c.encode(arpuCoverage, forKey: .arpuCoverage)
+        }
+    }
+    public struct ModelScores: Encodable, Sendable {
+        public var model: String
+        public var horizons: [Score]
+        public var overall: Score
+    }
+    public struct Point: Encodable, Sendable {
+        var asOf: String, h: Int, month: String, model: String
+        var arpuExpected, arpuP10, arpuP90, arpuActual, mrrExpected, mrrActual: Double
+        enum CodingKeys: String, CodingKey {
+            case asOf = "as_of", h, month, model, arpuExpected = "arpu_expected", arpuP10 = "arpu_p10", arpuP90 = "arpu_p90"
+            case arpuActual = "arpu_actual", mrrExpected = "mrr_expected", mrrActual = "mrr_actual"
+        }
+        init(_ p: BacktestPoint) {
+            asOf = p.asOf.iso; h = p.h; month = p.month.iso; model = p.model.rawValue
+            arpuExpected = rounded(p.arpuExpected, 2); arpuP10 = rounded(p.arpuP10, 2); arpuP90 = rounded(p.arpuP90, 2)
+            arpuActual = rounded(p.arpuActual, 2); mrrExpected = rounded(p.mrrExpected, 2); mrrActual = rounded(p.mrrActual, 2)
+        }
+    }
+
+    public var from: String
+    public var to: String
+    public var months: Int
+    public var asOfDays: [String]
+    public var latestHistoryDate: String?
+    public var models: [ModelScores]
+    public var points: [Point]
+    /// The scored points, for charts.
+    public let raw: [BacktestPoint]
+
+    enum CodingKeys: String, CodingKey {
+        case from, to, months, asOfDays = "as_of_days", latestHistoryDate = "latest_history_date", models, points
+    }
+
+    init(request: BacktestRequest, asOfs: [Day], latest: Day?, points: [BacktestPoint]) {
+        from = request.from.iso; to = request.to.iso; months = request.months
+        asOfDays = asOfs.map(\.iso); latestHistoryDate = latest?.iso
+        models = request.models.map { model in
+            let scores = Backtest.scores(points.filter { $0.model == model }, horizons: request.months)
+            return ModelScores(model: model.rawValue, horizons: scores.byHorizon.enumerated().map { Score($0.element, h: $0.offset + 1) },
+                               overall: Score(scores.overall, h: nil))
+        }
+        self.points = points.map(Point.init)
+        raw = points
+    }
+
+    /// One row per model and horizon, then the model's overall row (h = all).
+    public var csv: String {
+        var lines = ["model,h,forecasts,arpu_mape,mrr_mape,arpu_bias,arpu_coverage"]
+        func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
+        for m in models {
+            for s in m.horizons + [m.overall] {
+                lines.append([m.model, s.h.map(String.init) ?? "all", String(s.forecasts), f(s.arpuMAPE), f(s.mrrMAPE), f(s.arpuBias), f(s.arpuCoverage)]
+                    .joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -89,11 +89,8 @@ public struct MetricsReport: Encodable, Sendable {
 
 public enum MetricsStore {
     public static func report(_ db: Connection, asOf: Day, from: Day, currency: String) throws -> MetricsReport {
-        let end = asOf.adding(days: 1).iso
-        let snapshot = try db.query("""
-            SELECT count(*), coalesce(sum(mrr), 0) FROM accounts WHERE status IN ('active', 'past_due') AND created_at < $1::date
-            """, [end]).first!
-        let paying: Int = try snapshot.decode(0), mrr: Int = try snapshot.decode(1)
+        let snapshot = try HistoryStore.paying(db, on: [asOf])[asOf]?[""] ?? (0, 0)
+        let paying = snapshot.accounts, mrr = snapshot.mrr
 
         var histories: [[BillingState]] = []
         var current: (id: String, states: [BillingState])?
@@ -113,7 +110,13 @@ public enum MetricsStore {
 
         var byStatus: [String: Int] = [:]
         for status in OfferStatus.allCases { byStatus[status.rawValue] = 0 }
-        for row in try db.query("SELECT status, count(*) FROM offers GROUP BY status").rows { byStatus[try row.decode(0)] = try row.decode(1) }
+        // Each offer's status on as_of: its latest event dated on or before it.
+        for row in try db.query("""
+            SELECT to_status, count(*) FROM (
+                SELECT DISTINCT ON (account_id, offer_id) to_status FROM offer_events
+                WHERE at < ($1::date + 1)::timestamp AT TIME ZONE 'UTC' ORDER BY account_id, offer_id, at DESC, seq DESC
+            ) s GROUP BY 1
+            """, [asOf.iso]).rows { byStatus[try row.decode(0)] = try row.decode(1) }
 
         var outcomes: [String: (Int, Int)] = [:]
         for row in try db.query("""

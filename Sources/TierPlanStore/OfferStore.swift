@@ -313,3 +313,49 @@ public enum OfferStore {
         return "; it became \(last.toStatus) by \(last.actor) at \(last.at)" + (last.reason.map { " (\($0))" } ?? "")
     }
 }
+
+extension OfferStore {
+    /// Writes offers of the past as they happened, in one transaction: a run per distinct as_of
+    /// (`command`), each offer with its first event dated by that as_of and its decisions on their
+    /// days. For the demo's history, or a backfill from another tool. Returns how many offers.
+    @discardableResult
+    public static func backfill(_ db: Connection, _ offers: [PastOffer], command: String) throws -> Int {
+        guard !offers.isEmpty else { return 0 }
+        return try db.transaction { db in
+            var runs: [Day: String] = [:]
+            for day in Set(offers.map(\.asOf)).sorted() { runs[day] = UUID().uuidString.lowercased() }
+            try db.copyIn("COPY runs (run_id, command, as_of, started_at, finished_at, accounts_scanned, accounts_flagged, offers_created, offers_refreshed, offers_expired) FROM STDIN") { copy in
+                for (day, id) in runs.sorted(by: { $0.key < $1.key }) {
+                    let made = String(offers.filter { $0.asOf == day }.count)
+                    try copy.writeRow([id, command, day.iso, day.start.iso, day.start.iso, nil, nil, made, "0", "0"])
+                }
+            }
+            let ids = offers.map { _ in UUID().uuidString.lowercased() }
+            try db.copyIn("""
+                COPY offers (account_id, offer_id, run_id, as_of, kind, rank, status, target, from_tier, to_tier, add_items, remove_items,
+                             current_mrr, new_mrr, delta_mrr, one_time, acceptance_probability, expected_delta_mrr, reasons, rationale)
+                FROM STDIN
+                """) { copy in
+                for (offer, id) in zip(offers, ids) {
+                    let change = offer.change
+                    try copy.writeRow([offer.accountID, id, runs[offer.asOf]!, offer.asOf.iso, offer.kind.rawValue, "1", offer.status.rawValue,
+                                       offer.to.target, offer.from.tier, offer.to.tier, try PlanRun.json(change.add), try PlanRun.json(change.remove),
+                                       String(offer.currentMRR), String(offer.newMRR), String(offer.newMRR - offer.currentMRR), "0",
+                                       String(offer.probability), String(offer.probability * Double(offer.newMRR - offer.currentMRR)), "{}", offer.rationale])
+                }
+            }
+            try db.copyIn("COPY offer_events (account_id, offer_id, from_status, to_status, actor, reason, at, run_id) FROM STDIN") { copy in
+                for (offer, id) in zip(offers, ids) {
+                    try copy.writeRow([offer.accountID, id, nil, OfferStatus.proposed.rawValue, "tierplan \(command)", "planned for \(offer.asOf.iso)",
+                                       offer.asOf.start.iso, runs[offer.asOf]!])
+                    var from = OfferStatus.proposed
+                    for event in offer.events {
+                        try copy.writeRow([offer.accountID, id, from.rawValue, event.status.rawValue, event.actor, event.reason, event.day.start.iso, nil])
+                        from = event.status
+                    }
+                }
+            }
+            return offers.count
+        }
+    }
+}

@@ -2,23 +2,24 @@ import Foundation
 import Postgres
 import TierPlanCore
 
-/// The watcher's SQL: one set-based query over the daily rollups for every account that is not
-/// canceled, streamed through a cursor in batches. Raw events are never read here.
+/// The watcher's SQL: one set-based query over the daily rollups for every account that was not
+/// canceled on as_of (its state from the account history), streamed through a cursor in batches.
+/// Raw events are never read here.
 public enum SignalsStore {
     /// Calls `body` with batches of accounts and their usage summaries over the window ending on
     /// `asOf`, ordered by account id. Must run inside a transaction (it uses a cursor).
     public static func forEachBatch(_ db: Connection, asOf: Day, accountID: String? = nil, batchSize: Int = 5_000,
                                     _ body: ([(Account, UsageSummary)]) throws -> Void) throws {
         let start = Watcher.windowStart(asOf: asOf)
+        // The account as it was on as_of (tier, add-ons, discount, status: its history row), not as it is now.
         var sql = """
-            SELECT a.account_id, a.name, a.tier_code, a.status, a.created_at, a.discount_bp, a.segment, a.owner, a.canceled_at,
-                   coalesce(ad.addons, ''),
+            WITH \(HistoryStore.statesSQL(days: "$3"))
+            SELECT a.account_id, a.name, s.tier_code, s.status, a.created_at, s.discount_bp, a.segment, a.owner, a.canceled_at,
+                   s.addons,
                    (SELECT d.last_bytes FROM daily_storage d
                      WHERE d.account_id = a.account_id AND d.day <= $2::date ORDER BY d.day DESC LIMIT 1),
                    st.days, st.maxes, fu.keys, fu.days, coalesce(us.users, 0)
-            FROM accounts a
-            LEFT JOIN (SELECT account_id, string_agg(addon_code || ':' || quantity, ';') AS addons
-                       FROM account_addons GROUP BY account_id) ad USING (account_id)
+            FROM states s JOIN accounts a USING (account_id)
             LEFT JOIN (SELECT account_id, array_agg(day - $1::date ORDER BY day) AS days, array_agg(max_bytes ORDER BY day) AS maxes
                        FROM daily_storage WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id) st USING (account_id)
             LEFT JOIN (SELECT account_id, array_agg(feature_key ORDER BY feature_key) AS keys, array_agg(days ORDER BY feature_key) AS days
@@ -27,11 +28,11 @@ public enum SignalsStore {
                        GROUP BY account_id) fu USING (account_id)
             LEFT JOIN (SELECT account_id, count(DISTINCT user_id) AS users FROM daily_active_users
                        WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id) us USING (account_id)
-            WHERE a.status <> 'canceled' AND a.created_at < ($2::date + 1)::timestamptz
+            WHERE s.status <> 'canceled'
             """
-        var parameters: [any PostgresEncodable] = [start.iso, asOf.iso]
+        var parameters: [any PostgresEncodable] = [start.iso, asOf.iso, PostgresArray([asOf.iso])]
         if let accountID {
-            sql += " AND a.account_id = $3"
+            sql += " AND a.account_id = $4"
             parameters.append(accountID)
         }
         sql += " ORDER BY a.account_id"

@@ -36,14 +36,19 @@ struct DemoCommand: ParsableCommand {
             step("catalog: 4 tiers, storage and seat packs, a feature add-on, onboarding (holdout \(Int(data.catalog.policy.holdoutPercent))%)")
             _ = try CatalogStore.load(data.catalog, source: "tierplan demo", into: db)
 
-            step("accounts: \(accounts) over segments and owners, with their changes over \(DemoData.days) days")
-            let firstDay = asOf.adding(days: -(DemoData.days - 1))
-            _ = try AccountStore.upsert(data.accounts(on: firstDay), catalog: data.catalog, effective: nil, into: db)
-            for week in stride(from: 7, through: DemoData.days - 1, by: 7) {
-                let day = firstDay.adding(days: week)
-                _ = try AccountStore.upsert(data.accounts(on: day), catalog: data.catalog, effective: day, into: db)
+            step("accounts: \(accounts) over segments and owners, and \(DemoData.historyMonths) months of their history "
+                 + "(\(data.timelines.count - accounts) more that churned on the way)")
+            var previous = data.historyStart
+            _ = try AccountStore.upsert(data.accounts(on: previous), catalog: data.catalog, effective: previous, into: db)
+            let days = data.changeDays
+            for (i, day) in days.enumerated() {
+                _ = try AccountStore.upsert(data.changes(after: previous, through: day), catalog: data.catalog, effective: day, into: db)
+                previous = day
+                if !json { Console.progress("  history: \(day.iso) (\(i + 1) of \(days.count) days with changes)") }
             }
-            _ = try AccountStore.upsert(data.accounts(on: asOf), catalog: data.catalog, effective: asOf, into: db)
+            Console.endProgress()
+            try OfferStore.backfill(db, data.pastOffers, command: "demo history")
+            step("offers of the past: \(data.pastOffers.count) made, decided and answered over those months")
 
             step("usage: \(DemoData.days) days of storage samples and feature events")
             var ingest = UsageIngest()
@@ -63,13 +68,20 @@ struct DemoCommand: ParsableCommand {
             step("the nightly job for \(asOf.iso)")
             let result = try PlanRun.execute(db, asOf: asOf, dryRun: false, command: "demo")
             let catalog = try CatalogStore.read(db)
-            let inputs = try ForecastStore.inputs(db, asOf: asOf, churn: nil, policy: catalog.policy)
-            let forecast = Forecaster.project(inputs.groups[0].1, asOf: asOf, months: 12)
-            let summary = try DemoSummary(db, result: result, forecast: forecast, asOf: asOf, url: url, history: history,
+            let forecast = try ForecastStore.forecast(db, ForecastRequest(asOf: asOf, months: 12), policy: catalog.policy)[0].forecast
+            step("backtest: the forecast made at each month end of the last year and a half, against what followed")
+            let backtest = try ForecastStore.backtest(db, Self.backtestRequest(data), policy: catalog.policy)
+            let summary = try DemoSummary(db, result: result, forecast: forecast, backtest: backtest, asOf: asOf, url: url, history: history,
                                           events: usage.new, seconds: Date().timeIntervalSince(started))
             if json { try Console.json(summary); return }
-            Self.tell(summary, result: result, forecast: forecast, currency: catalog.currency, asOf: asOf, url: url)
+            Self.tell(summary, result: result, forecast: forecast, backtest: backtest, currency: catalog.currency, asOf: asOf, url: url)
         }
+    }
+
+    /// Every month end from the first with six lookback months of history, six months ahead.
+    static func backtestRequest(_ data: DemoData) -> BacktestRequest {
+        let first = CalendarMonth(containing: data.historyStart).adding(months: 6).lastDay
+        return BacktestRequest(from: first, to: data.asOf, months: 6)
     }
 
     static func freshDatabase(_ cluster: EmbeddedCluster) throws -> String {
@@ -141,7 +153,7 @@ struct DemoCommand: ParsableCommand {
         return changed
     }
 
-    static func tell(_ s: DemoSummary, result: PlanResult, forecast: Forecast, currency: String, asOf: Day, url: String) {
+    static func tell(_ s: DemoSummary, result: PlanResult, forecast: Forecast, backtest: BacktestReport, currency: String, asOf: Day, url: String) {
         Console.out("")
         Console.out("== \(s.accounts) accounts (\(s.accountsByStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))), \(Console.grouped(s.events)) usage events")
         Console.out("   history: " + s.history.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
@@ -168,6 +180,10 @@ struct DemoCommand: ParsableCommand {
         Console.out("== ARPU forecast")
         ForecastTable.print(forecast, asOf: asOf, currency: currency)
         Console.out("")
+        Console.out("== how far to trust it: the forecast made at past month ends against what followed (ARPU)")
+        BacktestTable.print(backtest, horizons: [1, 3, 6])
+        Console.out("   (tierplan forecast backtest --from \(backtest.from) --to \(backtest.to) --months \(backtest.months) for every horizon, --json or --csv)")
+        Console.out("")
         Console.out("Done in \(String(format: "%.0f", s.seconds)) s. Open the review page on this data:")
         Console.out("  printf '%s\\n' 'choose-a-password' | tierplan users add you --role reviewer --database-url '\(url)'")
         Console.out("  tierplan serve --database-url '\(url)'    # then open http://127.0.0.1:8080/")
@@ -185,11 +201,14 @@ struct DemoSummary: Encodable {
     var heldOut: Int
     var suppressedByReason: [String: Int]
     var forecast: ForecastReport
+    var backtest: BacktestReport
     /// A checksum of the generated accounts and usage: the same seed gives the same value.
     var dataFingerprint: String
     var seconds: Double
 
-    init(_ db: Connection, result: PlanResult, forecast: Forecast, asOf: Day, url: String, history: [String: Int], events: Int, seconds: Double) throws {
+    init(_ db: Connection, result: PlanResult, forecast: Forecast, backtest: BacktestReport, asOf: Day, url: String, history: [String: Int],
+         events: Int, seconds: Double) throws {
+        self.backtest = backtest
         databaseURL = url
         accountsByStatus = [:]
         for row in try db.query("SELECT status, count(*) FROM accounts GROUP BY status").rows { accountsByStatus[try row.decode(0)] = try row.decode(1) }

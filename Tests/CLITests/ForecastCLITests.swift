@@ -22,8 +22,8 @@ final class ForecastCLITests: XCTestCase {
 
     func tierplan(_ args: String...) throws -> CLIResult { try CLI.run(args, databaseURL: url) }
 
-    func testForecastMatchesAHandComputation() throws {
-        let result = try tierplan("forecast", "--as-of", asOf, "--months", "3", "--json")
+    func testFlatForecastMatchesAHandComputation() throws {
+        let result = try tierplan("forecast", "--as-of", asOf, "--months", "3", "--model", "flat", "--json")
         XCTAssertEqual(result.status, 0, result.stderr)
         let json = try XCTUnwrap(result.json)
         // By hand from the example files: paying = active + past_due.
@@ -55,7 +55,8 @@ final class ForecastCLITests: XCTestCase {
             for key in ["arpu_baseline", "arpu_p10", "arpu_p50", "arpu_p90"] { XCTAssertNotNil(month[key] as? Double, key) }
         }
         // The same input prints the same output.
-        XCTAssertEqual(try tierplan("forecast", "--as-of", asOf, "--months", "3", "--json").stdout, result.stdout)
+        XCTAssertEqual(try tierplan("forecast", "--as-of", asOf, "--months", "3", "--model", "flat", "--json").stdout, result.stdout)
+        XCTAssertEqual(json["model"] as? String, "flat")
     }
 
     func testChurnGivenCSVAndGroups() throws {
@@ -64,7 +65,8 @@ final class ForecastCLITests: XCTestCase {
         let csv = try tierplan("forecast", "--as-of", asOf, "--months", "2", "--csv")
         XCTAssertEqual(csv.status, 0, csv.stderr)
         let lines = csv.stdout.split(separator: "\n")
-        XCTAssertEqual(lines.first, "month,active_accounts,mrr_baseline,arpu_baseline,mrr_expected,arpu_expected,arpu_p10,arpu_p50,arpu_p90")
+        XCTAssertEqual(lines.first, "month,active_accounts,mrr_baseline,arpu_baseline,uplift_expected,mrr_expected,arpu_expected,"
+                       + "arpu_p10,arpu_p50,arpu_p90,mrr_p10,mrr_p50,mrr_p90")
         XCTAssertEqual(lines.count, 3)
         let byTier = try tierplan("forecast", "--as-of", asOf, "--months", "1", "--by", "tier", "--json")
         let groups = try XCTUnwrap(byTier.json?["groups"] as? [[String: Any]])
@@ -80,9 +82,18 @@ final class ForecastCLITests: XCTestCase {
     func testHoldoutAndAdoptionOffersAreNotCounted() throws {
         let before = try tierplan("forecast", "--as-of", asOf, "--months", "1", "--json")
         XCTAssertGreaterThan(before.json?["open_offers"] as? Int ?? 0, 0)
-        XCTAssertGreaterThan(try db.query("SELECT count(*) FROM offers WHERE kind = 'adoption' AND status = 'proposed'").first!.decode(0, as: Int.self), 0)
-        try db.execute("UPDATE offers SET status = 'held_out' WHERE kind <> 'adoption'")
-        let after = try tierplan("forecast", "--as-of", asOf, "--months", "1", "--json")
+        // Every account held out: the same run makes only held-out offers, which the forecast does not count.
+        let held = try TestCluster.freshDatabase()
+        let catalog = try String(contentsOfFile: examples + "/catalog.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "policy: {}", with: "policy: {holdout_percent: 100}")
+        XCTAssertEqual(try CLI.run(["catalog", "load", "-"], databaseURL: held, stdin: catalog).status, 0)
+        for args in [["accounts", "import", examples + "/accounts.csv"], ["usage", "ingest", examples + "/usage.ndjson"], ["run", "--as-of", asOf]] {
+            XCTAssertEqual(try CLI.run(args, databaseURL: held).status, 0)
+        }
+        let heldDB = try Connection(held)
+        XCTAssertGreaterThan(try heldDB.query("SELECT count(*) FROM offers WHERE status = 'held_out'").first!.decode(0, as: Int.self), 0)
+        XCTAssertEqual(try heldDB.query("SELECT count(*) FROM offers WHERE status = 'proposed' AND kind <> 'adoption'").first!.decode(0, as: Int.self), 0)
+        let after = try CLI.run(["forecast", "--as-of", asOf, "--months", "1", "--json"], databaseURL: held)
         XCTAssertEqual(after.json?["open_offers"] as? Int, 0)
         XCTAssertEqual(after.json?["expected_delta_mrr"] as? Double, 0)
     }

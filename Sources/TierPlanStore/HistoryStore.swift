@@ -1,0 +1,115 @@
+import Foundation
+import Postgres
+import TierPlanCore
+
+/// How the forecast splits accounts, if at all.
+public enum ForecastGrouping: String, Sendable, CaseIterable {
+    case tier, segment
+
+    /// A column of `HistoryStore.statesSQL` (fixed identifiers, never input).
+    var column: String { self == .tier ? "tier_code" : "segment" }
+}
+
+/// The SQL of the account history read "as of" a day (contract: Point in time): each account's
+/// state on a day is its history row with the latest effective date on or before it; the first row
+/// also holds back to `created_at`, and a first row that is canceled with a `canceled_at` counts as
+/// active until the day before it. Before its `created_at` an account does not exist.
+public enum HistoryStore {
+    /// A `WITH` list defining `states(i, day, account_id, tier_code, addons, discount_bp, status, mrr, segment)`:
+    /// every account's state on each day of the `date[]` parameter `days` (`i` is its 1-based position).
+    static func statesSQL(days: String) -> String {
+        """
+        state_days AS (SELECT day, i FROM unnest(\(days)::date[]) WITH ORDINALITY AS d(day, i)),
+        state_rows AS (
+            SELECT account_id, effective_on, tier_code, addons, discount_bp, status, mrr,
+                   lag(effective_on) OVER w IS NULL AS first_row, lead(effective_on) OVER w AS next_on
+            FROM account_history WINDOW w AS (PARTITION BY account_id ORDER BY effective_on)
+        ),
+        states AS (
+            SELECT d.i, d.day, h.account_id, h.tier_code, h.addons, h.discount_bp,
+                   CASE WHEN h.first_row AND h.status = 'canceled' AND a.canceled_at IS NOT NULL
+                             AND d.day < (a.canceled_at AT TIME ZONE 'UTC')::date THEN 'active' ELSE h.status END AS status,
+                   h.mrr, a.segment
+            FROM state_days d
+            JOIN state_rows h ON (h.effective_on <= d.day OR h.first_row) AND (h.next_on IS NULL OR h.next_on > d.day)
+            JOIN accounts a ON a.account_id = h.account_id AND a.created_at < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
+        )
+        """
+    }
+
+    /// The statuses that pay, as a parameter (the rule lives in `AccountStatus.isPaying`).
+    static var payingStatuses: PostgresArray<String> { PostgresArray(AccountStatus.allCases.filter(\.isPaying).map(\.rawValue)) }
+    static var upsellKinds: PostgresArray<String> { PostgresArray(OfferKind.allCases.filter(\.isUpsell).map(\.rawValue)) }
+
+    /// The earliest and latest effective date of any history row (what the history covers).
+    public static func span(_ db: Connection) throws -> (first: Day, latest: Day)? {
+        let row = try db.query("SELECT min(effective_on)::text, max(effective_on)::text FROM account_history").first
+        guard let first = try row?.decodeIfPresent(0, as: String.self).flatMap({ Day(iso: $0) }),
+              let latest = try row?.decodeIfPresent(1, as: String.self).flatMap({ Day(iso: $0) }) else { return nil }
+        return (first, latest)
+    }
+
+    /// Paying accounts and their MRR on each day, per group ("" without grouping).
+    public static func paying(_ db: Connection, on days: [Day], by grouping: ForecastGrouping? = nil) throws -> [Day: [String: (accounts: Int, mrr: Int)]] {
+        guard !days.isEmpty else { return [:] }
+        var result: [Day: [String: (accounts: Int, mrr: Int)]] = [:]
+        for row in try db.query("""
+            WITH \(statesSQL(days: "$1"))
+            SELECT day::text, \(grouping?.column ?? "''"), count(*), coalesce(sum(mrr), 0)::bigint
+            FROM states WHERE status = ANY($2::text[]) GROUP BY 1, 2
+            """, [PostgresArray(days.map(\.iso)), payingStatuses]).rows {
+            result[Day(iso: try row.decode(0, as: String.self))!, default: [:]][try row.decode(1)] = (try row.decode(2), try row.decode(3))
+        }
+        return result
+    }
+
+    /// The movements of each calendar month (start: the end of the month before; end: its last
+    /// day), per group: one set-based pass over the history, whatever the number of accounts.
+    public static func movements(_ db: Connection, months: [CalendarMonth], by grouping: ForecastGrouping? = nil) throws -> [String: [MonthMovements]] {
+        guard let first = months.min(), let last = months.max() else { return [:] }
+        let span = last.months(since: first) + 1
+        let ends = (0...span).map { first.adding(months: $0 - 1).lastDay }
+        let wanted = Set(months)
+        var result: [String: [MonthMovements]] = [:]
+        for row in try db.query("""
+            WITH \(statesSQL(days: "$1")),
+            p AS (SELECT i, account_id, mrr, \(grouping?.column ?? "''") AS grp FROM states WHERE status = ANY($2::text[])),
+            accepted AS (
+                SELECT DISTINCT e.account_id, d.i
+                FROM offer_events e JOIN offers o USING (account_id, offer_id)
+                JOIN state_days d ON (e.at AT TIME ZONE 'UTC')::date <= d.day
+                JOIN state_days before ON before.i = d.i - 1 AND (e.at AT TIME ZONE 'UTC')::date > before.day
+                WHERE e.to_status = 'accepted' AND o.kind = ANY($3::text[])
+            ),
+            pairs AS (
+                SELECT coalesce(e.i, s.next_i) AS i, coalesce(e.grp, s.grp) AS grp, s.mrr AS start_mrr, e.mrr AS end_mrr,
+                       coalesce(e.account_id, s.account_id) AS account_id
+                FROM (SELECT *, i + 1 AS next_i FROM p WHERE i <= $4) s
+                FULL JOIN (SELECT * FROM p WHERE i > 1) e ON e.account_id = s.account_id AND e.grp = s.grp AND e.i = s.next_i
+            )
+            SELECT i, grp,
+                   count(start_mrr), coalesce(sum(start_mrr), 0)::bigint,
+                   count(*) FILTER (WHERE end_mrr IS NULL), coalesce(sum(start_mrr) FILTER (WHERE end_mrr IS NULL), 0)::bigint,
+                   count(*) FILTER (WHERE start_mrr IS NULL), coalesce(sum(end_mrr) FILTER (WHERE start_mrr IS NULL), 0)::bigint,
+                   coalesce(sum(end_mrr - start_mrr) FILTER (WHERE end_mrr > start_mrr), 0)::bigint,
+                   coalesce(sum(end_mrr - start_mrr) FILTER (WHERE end_mrr > start_mrr AND a.account_id IS NOT NULL), 0)::bigint,
+                   coalesce(sum(start_mrr - end_mrr) FILTER (WHERE end_mrr < start_mrr), 0)::bigint,
+                   count(end_mrr), coalesce(sum(end_mrr), 0)::bigint
+            FROM pairs LEFT JOIN accepted a USING (account_id, i)
+            GROUP BY i, grp ORDER BY i, grp
+            """, [PostgresArray(ends.map(\.iso)), payingStatuses, upsellKinds, span]).rows {
+            let month = first.adding(months: try row.decode(0, as: Int.self) - 2)
+            guard wanted.contains(month) else { continue }
+            result[try row.decode(1), default: []].append(MonthMovements(
+                month: month, startAccounts: try row.decode(2), startMRR: try row.decode(3), churned: try row.decode(4),
+                churnedMRR: try row.decode(5), new: try row.decode(6), newMRR: try row.decode(7), expansion: try row.decode(8),
+                offerExpansion: try row.decode(9), contraction: try row.decode(10), endAccounts: try row.decode(11), endMRR: try row.decode(12)))
+        }
+        // A month with no paying account at either end has no row: it still counts, with zeros.
+        for (group, list) in result {
+            let present = Set(list.map(\.month))
+            result[group] = (list + months.filter { !present.contains($0) }.map { MonthMovements(month: $0) }).sorted { $0.month < $1.month }
+        }
+        return result
+    }
+}
