@@ -17,6 +17,7 @@ struct APIRoutes {
         ("POST", "/api/v1/offers/{id}/outcome"),
         ("GET", "/api/v1/accounts/{id}/signals"),
         ("GET", "/api/v1/forecast"),
+        ("GET", "/api/v1/forecast/backtest"),
         ("GET", "/api/v1/metrics"),
     ]
 
@@ -28,6 +29,7 @@ struct APIRoutes {
         api.post("offers/:id/outcome", use: outcome)
         api.get("accounts/:id/signals", use: signals)
         api.get("forecast", use: forecast)
+        api.get("forecast/backtest", use: backtest)
         api.get("metrics", use: metrics)
     }
 
@@ -150,6 +152,8 @@ struct APIRoutes {
         if let text = q.get("as_of"), Day(iso: text) == nil { return apiError(.badRequest, "as_of must be YYYY-MM-DD") }
         let months = Int(q.get("months") ?? "12") ?? 0
         guard (1...120).contains(months) else { return apiError(.badRequest, "months must be 1 to 120") }
+        guard let model = ForecastModel(rawValue: q.get("model") ?? "history") else { return apiError(.badRequest, "model must be history or flat") }
+        guard let lookback = Int(q.get("lookback") ?? "6"), (1...60).contains(lookback) else { return apiError(.badRequest, "lookback must be 1 to 60") }
         var churn: Double?
         if let text = q.get("churn") {
             guard let value = Double(text), (0..<1).contains(value) else { return apiError(.badRequest, "churn must be a rate in [0, 1)") }
@@ -158,9 +162,22 @@ struct APIRoutes {
         let captured = churn
         let document = try await env.db { db -> ForecastReport in
             let asOf = try q.get("as_of").flatMap { Day(iso: $0) } ?? latestAsOf(db)
-            return ForecastReport(try projectForecast(db, asOf: asOf, months: months, churn: captured), asOf: asOf, currency: try currencyOf(db))
+            return ForecastReport(try projectForecast(db, asOf: asOf, months: months, churn: captured, model: model, lookback: lookback),
+                                  asOf: asOf, currency: try currencyOf(db))
         }
         return try json(document)
+    }
+
+    @Sendable func backtest(_ request: Request, context: AppContext) async throws -> Response {
+        _ = try context.require(.viewer)
+        let q = request.uri.queryParameters
+        let parsed: BacktestRequest
+        switch backtestParameters({ q.get($0) }) {
+        case .success(let value): parsed = value
+        case .failure(let problem): return apiError(.badRequest, problem.message)
+        }
+        let report = try await env.db { db in try ForecastStore.backtest(db, parsed, policy: try CatalogStore.read(db).policy) }
+        return try json(report)
     }
 
     @Sendable func metrics(_ request: Request, context: AppContext) async throws -> Response {
@@ -234,4 +251,27 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws ->
 
 func apiError(_ status: HTTPResponse.Status, _ message: String) -> Response {
     (try? json(["error": message], status: status)) ?? Response(status: status)
+}
+
+/// A query parameter that is not what the API expects.
+struct ParameterProblem: Error { let message: String }
+
+/// Reads `from`, `to`, `months`, `model` and `lookback` of a backtest (the API and the forecast page).
+func backtestParameters(_ value: (String) -> String?, defaultFrom: Day? = nil, defaultTo: Day? = nil) -> Result<BacktestRequest, ParameterProblem> {
+    func day(_ key: String, _ fallback: Day?) -> Result<Day, ParameterProblem> {
+        guard let text = value(key) else { return fallback.map { .success($0) } ?? .failure(ParameterProblem(message: "\(key) is required (YYYY-MM-DD)")) }
+        return Day(iso: text).map { .success($0) } ?? .failure(ParameterProblem(message: "\(key) must be YYYY-MM-DD"))
+    }
+    let from: Day, to: Day
+    switch (day("from", defaultFrom), day("to", defaultTo)) {
+    case (.success(let f), .success(let t)): from = f; to = t
+    case (.failure(let p), _), (_, .failure(let p)): return .failure(p)
+    }
+    guard from <= to else { return .failure(ParameterProblem(message: "from must not be after to")) }
+    guard let months = Int(value("months") ?? "3"), (1...24).contains(months) else { return .failure(ParameterProblem(message: "months must be 1 to 24")) }
+    guard let lookback = Int(value("lookback") ?? "6"), (1...60).contains(lookback) else { return .failure(ParameterProblem(message: "lookback must be 1 to 60")) }
+    let model = value("model") ?? "both"
+    let models = model == "both" ? ForecastModel.allCases : ForecastModel(rawValue: model).map { [$0] } ?? []
+    guard !models.isEmpty else { return .failure(ParameterProblem(message: "model must be history, flat or both")) }
+    return .success(BacktestRequest(from: from, to: to, months: months, models: models, lookback: lookback))
 }

@@ -150,8 +150,23 @@ enum OpenAPI {
             - {$ref: "#/components/parameters/asOf"}
             - {name: months, in: query, schema: {type: integer, minimum: 1, maximum: 120}}
             - {name: churn, in: query, schema: {type: number, minimum: 0, exclusiveMaximum: 1}}
+            - {name: model, in: query, schema: {type: string, enum: [history, flat], default: history}}
+            - {name: lookback, in: query, schema: {type: integer, minimum: 1, maximum: 60, default: 6}}
           responses:
             "200": {description: The projection, content: {application/json: {schema: {type: object}}}}
+            "400": {description: Bad parameter}
+            "401": {description: Not signed in}
+      /api/v1/forecast/backtest:
+        get:
+          summary: The forecast replayed at past month ends against what happened (the JSON of `tierplan forecast backtest --json`)
+          parameters:
+            - {name: from, in: query, required: true, schema: {type: string, format: date}}
+            - {name: to, in: query, required: true, schema: {type: string, format: date}}
+            - {name: months, in: query, schema: {type: integer, minimum: 1, maximum: 24, default: 3}}
+            - {name: model, in: query, schema: {type: string, enum: [history, flat, both], default: both}}
+            - {name: lookback, in: query, schema: {type: integer, minimum: 1, maximum: 60, default: 6}}
+          responses:
+            "200": {description: "Per model and horizon: MAPE, bias, P10-P90 coverage; and every point", content: {application/json: {schema: {type: object}}}}
             "400": {description: Bad parameter}
             "401": {description: Not signed in}
       /api/v1/metrics:

@@ -255,34 +255,66 @@ struct PageRoutes {
 
     @Sendable func forecast(_ request: Request, context: AppContext) async throws -> Response {
         let identity = try context.require(.viewer)
-        let (asOf, months) = try await forecastParameters(request)
-        let (f, currency) = try await env.db { db in (try projectForecast(db, asOf: asOf, months: months, churn: nil), try currencyOf(db)) }
+        let p = try await forecastParameters(request)
+        // The backtest of the page: month ends of the nine months before as_of, three months ahead.
+        let backtestFrom = CalendarMonth(containing: p.asOf).adding(months: -9).lastDay
+        let backtestRequest = BacktestRequest(from: backtestFrom, to: p.asOf, months: 3, lookback: p.lookback)
+        let (f, currency, backtest) = try await env.db { db in
+            (try projectForecast(db, asOf: p.asOf, months: p.months, churn: nil, model: p.model, lookback: p.lookback), try currencyOf(db),
+             try ForecastStore.backtest(db, backtestRequest, policy: try CatalogStore.read(db).policy))
+        }
         func m(_ x: Double) -> String { Rationale.money(Int(x.rounded()), currency) }
+        func mi(_ x: Int) -> String { Rationale.money(x, currency) }
+        func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", $0 * 100) } ?? "–" }
+        let modelText: String
+        if let fallback = f.fallback {
+            modelText = "Model: flat (fallback: \(fallback) — the account history covers no lookback month yet)."
+        } else if let r = f.rates {
+            modelText = "Model: history, \(f.history.count) of \(f.lookbackMonths ?? p.lookback) lookback months: churn \(pct(r.logoChurn)) of accounts and "
+                + "\(pct(r.mrrChurn)) of MRR, contraction \(pct(r.contraction)), organic expansion \(pct(r.organicExpansion)), "
+                + "\(String(format: "%.1f", r.newAccounts)) new accounts and \(m(r.newMRR)) new MRR a month; bands from \(f.quantiles)."
+        } else {
+            modelText = "Model: flat (churn applied alike to accounts and MRR, every offer in from month 1)."
+        }
         let data: [String: Any] = [
-            "asOf": asOf.iso, "months": months, "paying": f.payingAccounts, "mrr": m(Double(f.mrr)), "arpu": m(f.arpu),
+            "asOf": p.asOf.iso, "months": p.months, "model": p.model.rawValue, "lookback": p.lookback, "modelText": modelText,
+            "models": ForecastModel.allCases.map { ["name": $0.rawValue, "selected": $0 == p.model] },
+            "paying": f.payingAccounts, "mrr": m(Double(f.mrr)), "arpu": m(f.arpu),
             "churn": String(format: "%.2f %%", f.monthlyChurn * 100), "openOffers": f.openOffers, "expectedDelta": m(f.expectedDeltaMRR),
             "chart": Charts.forecast(f, currency: currency),
             "rows": f.months.map { ["month": $0.month, "active": String(format: "%.1f", $0.activeAccounts), "mrrBaseline": m($0.mrrBaseline),
                                     "mrrExpected": m($0.mrrExpected), "arpuBaseline": m($0.arpuBaseline), "arpuExpected": m($0.arpuExpected),
                                     "p10": m($0.arpuP10), "p50": m($0.arpuP50), "p90": m($0.arpuP90)] },
+            "movementsChart": Charts.movements(f.history, currency: currency),
+            "history": f.history.map { ["month": $0.month.iso, "start": $0.startAccounts, "startMRR": mi($0.startMRR), "churned": $0.churned,
+                                        "churnedMRR": mi($0.churnedMRR), "new": $0.new, "newMRR": mi($0.newMRR), "expansion": mi($0.expansion),
+                                        "offerExpansion": mi($0.offerExpansion), "contraction": mi($0.contraction), "end": $0.endAccounts,
+                                        "endMRR": mi($0.endMRR)] as [String: Any] },
+            "backtestFrom": backtestRequest.from.iso, "backtestTo": backtestRequest.to.iso, "backtestMonths": backtestRequest.months,
+            "backtestChart": Charts.backtest(backtest, horizon: backtestRequest.months, currency: currency),
+            "backtest": backtest.models.flatMap { model in (model.horizons + [model.overall]).map { s in
+                ["model": model.model, "h": s.h.map(String.init) ?? "all", "forecasts": s.forecasts, "arpuMAPE": pct(s.arpuMAPE),
+                 "mrrMAPE": pct(s.mrrMAPE), "bias": pct(s.arpuBias), "coverage": pct(s.arpuCoverage)] as [String: Any] } },
         ]
         return env.pages.render("forecast", title: "Forecast", identity: identity, data: data)
     }
 
     @Sendable func forecastCSV(_ request: Request, context: AppContext) async throws -> Response {
         _ = try context.require(.viewer)
-        let (asOf, months) = try await forecastParameters(request)
-        let f = try await env.db { try projectForecast($0, asOf: asOf, months: months, churn: nil) }
+        let p = try await forecastParameters(request)
+        let f = try await env.db { try projectForecast($0, asOf: p.asOf, months: p.months, churn: nil, model: p.model, lookback: p.lookback) }
         var response = textResponse(ForecastCSV.text([(group: "", forecast: f)], grouped: false), contentType: "text/csv; charset=utf-8")
-        response.headers[.contentDisposition] = "attachment; filename=\"forecast-\(asOf.iso).csv\""
+        response.headers[.contentDisposition] = "attachment; filename=\"forecast-\(p.asOf.iso).csv\""
         return response
     }
 
-    func forecastParameters(_ request: Request) async throws -> (Day, Int) {
+    func forecastParameters(_ request: Request) async throws -> (asOf: Day, months: Int, model: ForecastModel, lookback: Int) {
         let q = request.uri.queryParameters
         let months = min(120, max(1, Int(q.get("months") ?? "12") ?? 12))
-        if let text = q.get("as_of"), let day = Day(iso: text) { return (day, months) }
-        return (try await env.db { try latestAsOf($0) }, months)
+        let lookback = min(60, max(1, Int(q.get("lookback") ?? "6") ?? 6))
+        let model = ForecastModel(rawValue: q.get("model") ?? "history") ?? .history
+        if let text = q.get("as_of"), let day = Day(iso: text) { return (day, months, model, lookback) }
+        return (try await env.db { try latestAsOf($0) }, months, model, lookback)
     }
 
     @Sendable func finance(_ request: Request, context: AppContext) async throws -> Response {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Mustache
 import TierPlanCore
+import TierPlanStore
 
 /// The HTML templates (Mustache, every `{{value}}` HTML-escaped) and the page layout.
 /// Everything a page needs is served by tierplan itself: inline CSS, inline SVG, no scripts.
@@ -113,12 +114,25 @@ public struct Pages: Sendable {
         "forecast": """
         <h1>ARPU forecast</h1>
         <form method="get" action="/forecast" class="card"><label>As of <input type="date" name="as_of" value="{{asOf}}"></label>
-        <label>Months <input type="number" name="months" min="1" max="120" value="{{months}}"></label> <button>Project</button>
-        <a id="csv" href="/forecast.csv?as_of={{asOf}}&amp;months={{months}}">CSV</a></form>
-        <div class="card"><p>{{paying}} paying accounts · MRR {{mrr}} · ARPU {{arpu}} · monthly churn {{churn}} · {{openOffers}} open offers counted, expected Δ MRR {{expectedDelta}}</p>
+        <label>Months <input type="number" name="months" min="1" max="120" value="{{months}}"></label>
+        <label>Model <select name="model">{{#models}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/models}}</select></label>
+        <label>Lookback <input type="number" name="lookback" min="1" max="60" value="{{lookback}}"></label> <button>Project</button>
+        <a id="csv" href="/forecast.csv?as_of={{asOf}}&amp;months={{months}}&amp;model={{model}}&amp;lookback={{lookback}}">CSV</a></form>
+        <div class="card"><p id="model">{{modelText}}</p>
+        <p>{{paying}} paying accounts · MRR {{mrr}} · ARPU {{arpu}} · monthly churn {{churn}} · {{openOffers}} open offers counted, expected Δ MRR {{expectedDelta}}</p>
         <figure id="forecast-chart">{{{chart}}}</figure></div>
         <table id="forecast-table"><tr><th>Month</th><th class="num">Active</th><th class="num">MRR baseline</th><th class="num">MRR expected</th><th class="num">ARPU baseline</th><th class="num">ARPU expected</th><th class="num">P10</th><th class="num">P50</th><th class="num">P90</th></tr>
         {{#rows}}<tr><td>{{month}}</td><td class="num">{{active}}</td><td class="num">{{mrrBaseline}}</td><td class="num">{{mrrExpected}}</td><td class="num">{{arpuBaseline}}</td><td class="num">{{arpuExpected}}</td><td class="num">{{p10}}</td><td class="num">{{p50}}</td><td class="num">{{p90}}</td></tr>{{/rows}}</table>
+        <h2>What the history says</h2>
+        <div class="card"><figure id="history-chart">{{{movementsChart}}}</figure>
+        <table id="history-table"><tr><th>Month</th><th class="num">Start</th><th class="num">MRR start</th><th class="num">Churned</th><th class="num">Churned MRR</th><th class="num">New</th><th class="num">New MRR</th><th class="num">Expansion</th><th class="num">of it offers</th><th class="num">Contraction</th><th class="num">End</th><th class="num">MRR end</th></tr>
+        {{#history}}<tr><td>{{month}}</td><td class="num">{{start}}</td><td class="num">{{startMRR}}</td><td class="num">{{churned}}</td><td class="num">{{churnedMRR}}</td><td class="num">{{new}}</td><td class="num">{{newMRR}}</td><td class="num">{{expansion}}</td><td class="num">{{offerExpansion}}</td><td class="num">{{contraction}}</td><td class="num">{{end}}</td><td class="num">{{endMRR}}</td></tr>{{/history}}</table></div>
+        <h2>How far to trust it</h2>
+        <div class="card"><p>The forecast made at each month end from {{backtestFrom}} to {{backtestTo}}, {{backtestMonths}} months ahead, against what happened
+        (<a id="backtest-json" href="/api/v1/forecast/backtest?from={{backtestFrom}}&amp;to={{backtestTo}}&amp;months={{backtestMonths}}">JSON</a>).</p>
+        <figure id="backtest-chart">{{{backtestChart}}}</figure>
+        <table id="backtest-table"><tr><th>Model</th><th>Horizon</th><th class="num">Forecasts</th><th class="num">ARPU MAPE</th><th class="num">MRR MAPE</th><th class="num">ARPU bias</th><th class="num">P10–P90 coverage</th></tr>
+        {{#backtest}}<tr><td>{{model}}</td><td>{{h}}</td><td class="num">{{forecasts}}</td><td class="num">{{arpuMAPE}}</td><td class="num">{{mrrMAPE}}</td><td class="num">{{bias}}</td><td class="num">{{coverage}}</td></tr>{{/backtest}}</table></div>
         """,
         "finance": """
         <h1>Revenue and offers</h1>
@@ -199,6 +213,63 @@ enum Charts {
                             lines: [("mrr-baseline", "baseline", "#7f8c8d", f.months.map(\.mrrBaseline)),
                                     ("mrr-expected", "expected with offers", "#2e86de", f.months.map(\.mrrExpected))])
         return arpu + mrr
+    }
+
+    /// Each lookback month's MRR movements as stacked bars: new and expansion up, contraction and churn down.
+    static func movements(_ history: [MonthMovements], currency: String) -> String {
+        guard !history.isEmpty else { return "<p>No lookback month: the history does not cover one.</p>" }
+        let width = 680.0, height = 240.0, left = 78.0, right = 20.0, top = 28.0, bottom = 40.0
+        let ups = history.map { Double($0.newMRR + $0.expansion) }, downs = history.map { Double($0.contraction + $0.churnedMRR) }
+        let upMax = ups.max() ?? 0, downMax = downs.max() ?? 0
+        // Both sides keep some room, so that their labels never overlap.
+        let hi = max(upMax, downMax * 0.25, 1) * 1.1, lo = -max(downMax, upMax * 0.25, 1) * 1.1
+        func y(_ v: Double) -> Double { top + (hi - v) / (hi - lo) * (height - top - bottom) }
+        let slot = (width - left - right) / Double(history.count), bar = slot * 0.6
+        func money(_ v: Double) -> String { escapeHTML(Rationale.money(Int(v.rounded()), currency)) }
+        func f(_ x: Double) -> String { String(format: "%.1f", x) }
+        var svg = """
+        <svg id="movements-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(Int(width)) \(Int(height))" style="max-width:\(Int(width))px;width:100%;font-size:12px" role="img" aria-label="MRR movements by month">
+        <text x="\(left)" y="16" font-weight="600">MRR movements by lookback month</text>
+        """
+        for v in [lo, 0, hi] {
+            svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(f(y(v)))\" y2=\"\(f(y(v)))\" stroke=\"\(v == 0 ? "#999" : "#e3e6ea")\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\" fill=\"#555\">\(money(v))</text>"
+        }
+        let kinds: [(id: String, label: String, color: String, up: Bool, value: (MonthMovements) -> Int)] = [
+            ("new", "new", "#27ae60", true, { $0.newMRR }), ("expansion", "expansion", "#2e86de", true, { $0.expansion }),
+            ("contraction", "contraction", "#e67e22", false, { $0.contraction }), ("churn", "churn", "#c0392b", false, { $0.churnedMRR }),
+        ]
+        for (i, m) in history.enumerated() {
+            let x = left + Double(i) * slot + (slot - bar) / 2
+            var upTop = 0.0, downBottom = 0.0
+            for k in kinds {
+                let v = Double(k.value(m))
+                guard v > 0 else { continue }
+                let (from, to) = k.up ? (upTop, upTop + v) : (downBottom - v, downBottom)
+                if k.up { upTop += v } else { downBottom -= v }
+                svg += "<rect class=\"\(k.id)\" x=\"\(f(x))\" y=\"\(f(y(to)))\" width=\"\(f(bar))\" height=\"\(f(y(from) - y(to)))\" fill=\"\(k.color)\"><title>\(escapeHTML(m.month.iso)) \(k.label): \(money(v))</title></rect>"
+            }
+            svg += "<text x=\"\(f(x + bar / 2))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" fill=\"#555\">\(escapeHTML(m.month.iso))</text>"
+        }
+        var legendX = left
+        for k in kinds {
+            svg += "<rect x=\"\(f(legendX))\" y=\"\(height - 14)\" width=\"12\" height=\"10\" fill=\"\(k.color)\"/><text x=\"\(f(legendX + 16))\" y=\"\(height - 5)\">\(k.label)</text>"
+            legendX += 110
+        }
+        return svg + "</svg>"
+    }
+
+    /// Forecast against actual ARPU at one horizon, by the month forecast, for each model (history with its band).
+    static func backtest(_ report: BacktestReport, horizon: Int, currency: String) -> String {
+        let history = report.raw.filter { $0.h == horizon && $0.model == .history }
+        let flat = report.raw.filter { $0.h == horizon && $0.model == .flat }
+        let reference = history.isEmpty ? flat : history
+        guard !reference.isEmpty else { return "<p>No past month end has \(horizon) months of history after it yet.</p>" }
+        var lines: [(id: String, label: String, color: String, values: [Double])] = [("actual", "actual", "#2c3e50", reference.map(\.arpuActual))]
+        if !history.isEmpty { lines.append(("history", "history model", "#2e86de", history.map(\.arpuExpected))) }
+        if !flat.isEmpty { lines.append(("flat", "flat model", "#e67e22", flat.map(\.arpuExpected))) }
+        return lineChart(id: "backtest", title: "ARPU forecast \(horizon) months ahead against what happened", months: reference.map(\.month.iso),
+                         currency: currency, band: (reference.map(\.arpuP10), reference.map(\.arpuP90)), lines: lines)
     }
 
     /// A small line chart with a shaded band, four y gridlines with money labels and month labels.

@@ -134,7 +134,7 @@ final class RouterTests: XCTestCase {
         let documented = Set(APIDocumentation.documented.map { "\($0.method) \($0.path)" })
         let routed = Set(APIDocumentation.routed.map { "\($0.method) \($0.path)" })
         XCTAssertEqual(documented, routed)
-        XCTAssertEqual(routed.count, 7)
+        XCTAssertEqual(routed.count, 8)
         // And each listed route answers (401 without credentials, never 404).
         try await withApp { client in
             for route in APIDocumentation.routed {
@@ -177,6 +177,10 @@ final class RouterTests: XCTestCase {
             let offer = String(buffer: try await Self.get(client, "/offers/\(id)", s).body)
             XCTAssertFalse(offer.contains("id=\"approve\""), "viewers get no decision forms")
             XCTAssertTrue(offer.contains("<svg id=\"storage-chart\""))
+            let page = String(buffer: try await Self.get(client, "/forecast?as_of=2026-11-01&months=3", s).body)
+            for id in ["forecast-chart", "history-chart", "history-table", "backtest-chart", "backtest-table", "model"] {
+                XCTAssertTrue(page.contains("id=\"\(id)\""), id)
+            }
             let csv = try await Self.get(client, "/forecast.csv?as_of=2026-11-01&months=2", s)
             XCTAssertEqual(csv.headers[.contentType], "text/csv; charset=utf-8")
             XCTAssertTrue(String(buffer: csv.body).hasPrefix("month,active_accounts,"))
@@ -279,6 +283,19 @@ final class RouterTests: XCTestCase {
             XCTAssertNotNil(f?["arpu"])
             try await Self.expect(try await Self.get(client, "/api/v1/forecast?months=0", token: viewer), .badRequest)
             try await Self.expect(try await Self.get(client, "/api/v1/forecast?churn=2", token: viewer), .badRequest)
+            try await Self.expect(try await Self.get(client, "/api/v1/forecast?model=magic", token: viewer), .badRequest)
+            let flat = try await Self.get(client, "/api/v1/forecast?as_of=2026-11-01&months=1&model=flat", token: viewer)
+            XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(buffer: flat.body)) as? [String: Any])?["model"] as? String, "flat")
+            // The backtest: the same JSON as the CLI's, parameters checked.
+            let backtest = try await Self.get(client, "/api/v1/forecast/backtest?from=2026-01-01&to=2026-09-30&months=1", token: viewer)
+            XCTAssertEqual(backtest.status, .ok)
+            let b = try JSONSerialization.jsonObject(with: Data(buffer: backtest.body)) as? [String: Any]
+            XCTAssertEqual((b?["models"] as? [[String: Any]])?.compactMap { $0["model"] as? String }, ["history", "flat"])
+            XCTAssertNotNil(b?["points"] as? [Any])
+            for bad in ["", "?from=2026-01-01", "?from=2026-01-01&to=2025-01-01", "?from=2026-01-01&to=2026-02-01&months=0",
+                        "?from=x&to=2026-02-01", "?from=2026-01-01&to=2026-02-01&model=magic"] {
+                try await Self.expect(try await Self.get(client, "/api/v1/forecast/backtest" + bad, token: viewer), .badRequest, bad)
+            }
             try await Self.expect(try await Self.get(client, "/api/v1/metrics?as_of=2026-11-01", token: viewer), .ok)
             try await Self.expect(try await Self.get(client, "/api/v1/metrics?from=never", token: viewer), .badRequest)
         }

@@ -220,3 +220,16 @@ def test_forecast_page_shows_the_chart(signed_in):
             assert 0 <= x <= view_width and 0 <= y <= view_height, f"{selector} point {point} outside the chart"
     assert svg.find_element(By.CSS_SELECTOR, "polyline#expected").is_displayed()
     shoot(driver, "06-forecast.png")
+
+    # What the history says (movements by month) and how far to trust it (the backtest), on the same page.
+    movements = driver.find_element(By.CSS_SELECTOR, "figure#history-chart svg#movements-chart")
+    assert movements.size["width"] > 200, f"the movements chart is drawn at {movements.size}"
+    history_months = driver.find_elements(By.CSS_SELECTOR, "table#history-table tr td:first-child")
+    assert len(history_months) == 6, f"expected 6 lookback months, got {len(history_months)}"
+    backtest = driver.find_element(By.CSS_SELECTOR, "figure#backtest-chart svg#backtest-chart")
+    for selector in ("polyline#actual", "polyline#history", "polyline#flat"):
+        assert backtest.find_element(By.CSS_SELECTOR, selector).is_displayed(), selector
+    rows = driver.find_elements(By.CSS_SELECTOR, "table#backtest-table tr td:first-child")
+    assert {r.text for r in rows} == {"history", "flat"}, [r.text for r in rows]
+    driver.execute_script("document.getElementById('backtest-chart').scrollIntoView()")
+    shoot(driver, "07-backtest.png")
