@@ -71,14 +71,9 @@ public enum ForecastStore {
         let grouped = grouping != nil
         var offers: [String: [ForecastOffer]] = [:]
         for row in try db.query("""
-            WITH \(HistoryStore.statesSQL(days: "$1")),
-            ev AS (
-                SELECT DISTINCT ON (account_id, offer_id) account_id, offer_id, to_status FROM offer_events
-                WHERE at < (($1::date[])[1] + 1)::timestamp AT TIME ZONE 'UTC'
-                ORDER BY account_id, offer_id, at DESC, seq DESC
-            )
+            WITH \(HistoryStore.statesSQL(days: "$1")), \(HistoryStore.offerStatusSQL(day: "($1::date[])[1]"))
             SELECT DISTINCT ON (o.account_id) \(grouped ? "coalesce(s.\(grouping!.column), '')" : "''"), o.acceptance_probability, o.delta_mrr
-            FROM offers o JOIN ev USING (account_id, offer_id)
+            FROM offers o JOIN offer_status ev USING (account_id, offer_id)
             \(grouped ? "LEFT JOIN states s USING (account_id)" : "")
             WHERE ev.to_status = ANY($2::text[]) AND o.kind = ANY($3::text[])
             ORDER BY o.account_id, o.expected_delta_mrr DESC, o.rank, o.offer_id

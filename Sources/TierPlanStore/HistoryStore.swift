@@ -37,6 +37,18 @@ public enum HistoryStore {
         """
     }
 
+    /// A `WITH` item `offer_status(account_id, offer_id, to_status)`: each offer's status at the end of
+    /// the day given by the SQL expression `day` (a date): its latest event dated on or before it.
+    static func offerStatusSQL(day: String) -> String {
+        """
+        offer_status AS (
+            SELECT DISTINCT ON (account_id, offer_id) account_id, offer_id, to_status FROM offer_events
+            WHERE at < ((\(day))::date + 1)::timestamp AT TIME ZONE 'UTC'
+            ORDER BY account_id, offer_id, at DESC, seq DESC
+        )
+        """
+    }
+
     /// The statuses that pay, as a parameter (the rule lives in `AccountStatus.isPaying`).
     static var payingStatuses: PostgresArray<String> { PostgresArray(AccountStatus.allCases.filter(\.isPaying).map(\.rawValue)) }
     static var upsellKinds: PostgresArray<String> { PostgresArray(OfferKind.allCases.filter(\.isUpsell).map(\.rawValue)) }

@@ -112,10 +112,7 @@ public enum MetricsStore {
         for status in OfferStatus.allCases { byStatus[status.rawValue] = 0 }
         // Each offer's status on as_of: its latest event dated on or before it.
         for row in try db.query("""
-            SELECT to_status, count(*) FROM (
-                SELECT DISTINCT ON (account_id, offer_id) to_status FROM offer_events
-                WHERE at < ($1::date + 1)::timestamp AT TIME ZONE 'UTC' ORDER BY account_id, offer_id, at DESC, seq DESC
-            ) s GROUP BY 1
+            WITH \(HistoryStore.offerStatusSQL(day: "$1")) SELECT to_status, count(*) FROM offer_status GROUP BY 1
             """, [asOf.iso]).rows { byStatus[try row.decode(0)] = try row.decode(1) }
 
         var outcomes: [String: (Int, Int)] = [:]
