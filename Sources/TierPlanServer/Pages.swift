@@ -145,6 +145,8 @@ public struct Pages: Sendable {
         <div class="card"><h3>Conversion</h3><table><tr><th>Kind</th><th class="num">Accepted</th><th class="num">Declined</th><th class="num">Rate</th><th>95 % interval</th></tr>
         {{#conversion}}<tr><td>{{kind}}</td><td class="num">{{accepted}}</td><td class="num">{{declined}}</td><td class="num">{{rate}}</td><td>{{interval}}</td></tr>{{/conversion}}</table></div>
         <div class="card"><h3>Realised expansion and uplift</h3><table>{{#outcome}}<tr><th>{{key}}</th><td class="num">{{value}}</td></tr>{{/outcome}}</table></div>
+        <div class="card"><h3>Forecast</h3><p id="forecast-links"><a href="/forecast?as_of={{asOf}}">ARPU forecast from the history, with its backtest</a>
+        · <a href="/forecast.csv?as_of={{asOf}}&amp;months=12">CSV</a> · <a href="/api/v1/forecast?as_of={{asOf}}">JSON</a></p></div>
         </div>
         """,
         "users": """
