@@ -45,9 +45,18 @@ for line in run.splitlines():
 m_lin = re.search(r"linear: (.*?)\(", run)
 if m_lin:
     rows.append(("run time per account, largest vs smallest", m_lin.group(1).strip(), "linear (<= 1.5x)"))
-m_fc = re.search(r"forecast over (\d+) open offers.*?best of 3 = ([\d.]+) s", read("forecast"))
+forecast = read("forecast")
+m_fc = re.search(r"forecast history model over (\d+) accounts, (\d+) history rows, (\d+) open offers, (\d+) months: best of \d+ = ([\d.]+) s, "
+                 r"peak RSS (\S+) MB; raw SQL ([\d.]+) s \(every input ([\d.]+) s\), ratio ([\d.]+)\s+goal < ([\d.]+) s", forecast)
 if m_fc:
-    rows.append((f"forecast over {int(m_fc.group(1)):,} open offers", f"{m_fc.group(2)} s", "< 1 s"))
+    acc, hist, offers, months, t, rss, raw, raw_all, ratio, goal = m_fc.groups()
+    rows.append((f"forecast {months} months, {int(acc):,} accounts ({int(hist):,} history rows, {int(offers):,} offers)",
+                 f"{t} s (raw SQL {raw} s, ratio {ratio}; every input {raw_all} s), peak RSS {rss} MB", f"< {goal} s"))
+m_bt = re.search(r"forecast backtest (\d+) as_of days, horizon (\d+): best of \d+ = ([\d.]+) s, peak RSS (\S+) MB; "
+                 r"raw SQL ([\d.]+) s, ratio ([\d.]+)\s+goal < ([\d.]+) s", forecast)
+if m_bt:
+    points, h, t, rss, raw, ratio, goal = m_bt.groups()
+    rows.append((f"forecast backtest, {points} as_of days, horizon {h}", f"{t} s (raw SQL {raw} s, ratio {ratio}), peak RSS {rss} MB", f"< {goal} s"))
 serve = read("serve")
 for label, key in (("serve: queue page, 50 clients", "/queue (session cookie)"), ("serve: offers API, 50 clients", "/api/v1/offers?status=proposed&limit=50")):
     for line in serve.splitlines():
