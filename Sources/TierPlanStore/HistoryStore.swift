@@ -83,33 +83,43 @@ public enum HistoryStore {
         let ends = (0...span).map { first.adding(months: $0 - 1).lastDay }
         let wanted = Set(months)
         var result: [String: [MonthMovements]] = [:]
+        // Each account's state next to its state at the previous day (a window over the days, not a
+        // join of day pairs); an account that changes group counts at its start in the old group
+        // and at its end in the new one.
+        let group = grouping?.column ?? "''::text"
         for row in try db.query("""
             WITH \(statesSQL(days: "$1")),
-            p AS (SELECT i, account_id, mrr, \(grouping?.column ?? "''") AS grp FROM states WHERE status = ANY($2::text[])),
+            w AS (
+                SELECT i, account_id, status = ANY($2::text[]) AS paying, mrr, \(group) AS grp,
+                       lag(i) OVER a = i - 1 AND lag(status) OVER a = ANY($2::text[]) AS was_paying,
+                       lag(mrr) OVER a AS was_mrr, lag(\(group)) OVER a AS was_grp
+                FROM states WINDOW a AS (PARTITION BY account_id ORDER BY i)
+            ),
+            sides AS (
+                SELECT i, account_id, grp, coalesce(was_paying AND was_grp = grp, false) AS at_start, paying AS at_end, was_mrr, mrr
+                FROM w WHERE i > 1
+                UNION ALL
+                SELECT i, account_id, was_grp, true, false, was_mrr, mrr FROM w WHERE i > 1 AND was_paying AND was_grp <> grp
+            ),
             accepted AS (
                 SELECT DISTINCT e.account_id, d.i
                 FROM offer_events e JOIN offers o USING (account_id, offer_id)
                 JOIN state_days d ON (e.at AT TIME ZONE 'UTC')::date <= d.day
                 JOIN state_days before ON before.i = d.i - 1 AND (e.at AT TIME ZONE 'UTC')::date > before.day
                 WHERE e.to_status = 'accepted' AND o.kind = ANY($3::text[])
-            ),
-            pairs AS (
-                SELECT coalesce(e.i, s.next_i) AS i, coalesce(e.grp, s.grp) AS grp, s.mrr AS start_mrr, e.mrr AS end_mrr,
-                       coalesce(e.account_id, s.account_id) AS account_id
-                FROM (SELECT *, i + 1 AS next_i FROM p WHERE i <= $4) s
-                FULL JOIN (SELECT * FROM p WHERE i > 1) e ON e.account_id = s.account_id AND e.grp = s.grp AND e.i = s.next_i
             )
-            SELECT i, grp,
-                   count(start_mrr), coalesce(sum(start_mrr), 0)::bigint,
-                   count(*) FILTER (WHERE end_mrr IS NULL), coalesce(sum(start_mrr) FILTER (WHERE end_mrr IS NULL), 0)::bigint,
-                   count(*) FILTER (WHERE start_mrr IS NULL), coalesce(sum(end_mrr) FILTER (WHERE start_mrr IS NULL), 0)::bigint,
-                   coalesce(sum(end_mrr - start_mrr) FILTER (WHERE end_mrr > start_mrr), 0)::bigint,
-                   coalesce(sum(end_mrr - start_mrr) FILTER (WHERE end_mrr > start_mrr AND a.account_id IS NOT NULL), 0)::bigint,
-                   coalesce(sum(start_mrr - end_mrr) FILTER (WHERE end_mrr < start_mrr), 0)::bigint,
-                   count(end_mrr), coalesce(sum(end_mrr), 0)::bigint
-            FROM pairs LEFT JOIN accepted a USING (account_id, i)
-            GROUP BY i, grp ORDER BY i, grp
-            """, [PostgresArray(ends.map(\.iso)), payingStatuses, upsellKinds, span]).rows {
+            SELECT s.i, s.grp,
+                   count(*) FILTER (WHERE at_start), coalesce(sum(was_mrr) FILTER (WHERE at_start), 0)::bigint,
+                   count(*) FILTER (WHERE at_start AND NOT at_end), coalesce(sum(was_mrr) FILTER (WHERE at_start AND NOT at_end), 0)::bigint,
+                   count(*) FILTER (WHERE at_end AND NOT at_start), coalesce(sum(mrr) FILTER (WHERE at_end AND NOT at_start), 0)::bigint,
+                   coalesce(sum(mrr - was_mrr) FILTER (WHERE at_start AND at_end AND mrr > was_mrr), 0)::bigint,
+                   coalesce(sum(mrr - was_mrr) FILTER (WHERE at_start AND at_end AND mrr > was_mrr AND a.account_id IS NOT NULL), 0)::bigint,
+                   coalesce(sum(was_mrr - mrr) FILTER (WHERE at_start AND at_end AND mrr < was_mrr), 0)::bigint,
+                   count(*) FILTER (WHERE at_end), coalesce(sum(mrr) FILTER (WHERE at_end), 0)::bigint
+            FROM sides s LEFT JOIN accepted a ON a.account_id = s.account_id AND a.i = s.i
+            WHERE at_start OR at_end
+            GROUP BY s.i, s.grp ORDER BY s.i, s.grp
+            """, [PostgresArray(ends.map(\.iso)), payingStatuses, upsellKinds]).rows {
             let month = first.adding(months: try row.decode(0, as: Int.self) - 2)
             guard wanted.contains(month) else { continue }
             result[try row.decode(1), default: []].append(MonthMovements(
