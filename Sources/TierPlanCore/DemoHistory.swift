@@ -28,7 +28,8 @@ public struct PastOffer: Sendable {
 
 /// How the demo's accounts lived through the 24 months before as_of: monthly upgrades and
 /// downgrades (more in smaller segments), churn that differs by segment and rises in December and
-/// January, a surge of sign-ups in the last ten months, and the offers behind part of the upgrades.
+/// January, seasonal sign-ups, each month's own factor on sign-ups, upgrades and churn, and the
+/// offers behind a few of the upgrades.
 extension DemoData {
     /// Months of account history the demo generates before the month of as_of.
     public static let historyMonths = 24

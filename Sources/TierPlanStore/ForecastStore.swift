@@ -188,12 +188,24 @@ public struct GroupedForecastReport: Encodable, Sendable {
     var asOf: String
     var currency: String
     var by: String
-    var monthlyChurn: Double
+    /// The churn every group uses (given, configured or the flat model's); null when each group
+    /// learnt its own (history model): read it per group.
+    var monthlyChurn: Double?
     var groups: [ForecastReport]
     enum CodingKeys: String, CodingKey { case asOf = "as_of", currency, by, monthlyChurn = "monthly_churn", groups }
 
-    public init(asOf: String, currency: String, by: String, monthlyChurn: Double, groups: [ForecastReport]) {
-        self.asOf = asOf; self.currency = currency; self.by = by; self.monthlyChurn = monthlyChurn; self.groups = groups
+    public init(asOf: String, currency: String, by: String, forecasts: [(group: String, forecast: Forecast)]) {
+        self.asOf = asOf; self.currency = currency; self.by = by
+        let churns = Set(forecasts.map(\.forecast.monthlyChurn))
+        monthlyChurn = churns.count == 1 ? churns.first.map { rounded($0, 6) } : nil
+        groups = forecasts.map { ForecastReport($0.forecast, asOf: Day(iso: asOf)!, currency: currency, group: $0.group) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(asOf, forKey: .asOf); try c.encode(currency, forKey: .currency); try c.encode(by, forKey: .by)
+        try c.encode(monthlyChurn, forKey: .monthlyChurn)
+        try c.encode(groups, forKey: .groups)
     }
 }
 

@@ -56,9 +56,7 @@ struct ForecastProjectCommand: ParsableCommand {
             let forecasts = try ForecastStore.forecast(db, request, policy: catalog.policy)
             if output.json {
                 if let by {
-                    try Console.json(GroupedForecastReport(asOf: day.asOf.iso, currency: catalog.currency, by: by.rawValue,
-                                                         monthlyChurn: forecasts.first?.forecast.monthlyChurn ?? 0,
-                                                         groups: forecasts.map { ForecastReport($0.forecast, asOf: day.asOf, currency: catalog.currency, group: $0.group) }))
+                    try Console.json(GroupedForecastReport(asOf: day.asOf.iso, currency: catalog.currency, by: by.rawValue, forecasts: forecasts))
                 } else {
                     try Console.json(ForecastReport(forecasts[0].forecast, asOf: day.asOf, currency: catalog.currency, group: nil))
                 }

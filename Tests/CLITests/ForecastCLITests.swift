@@ -71,6 +71,9 @@ final class ForecastCLITests: XCTestCase {
         let byTier = try tierplan("forecast", "--as-of", asOf, "--months", "1", "--by", "tier", "--json")
         let groups = try XCTUnwrap(byTier.json?["groups"] as? [[String: Any]])
         XCTAssertEqual(groups.compactMap { $0["group"] as? String }, ["business", "starter", "team"])
+        // Each group learnt its own churn: no single top-level figure, unless one is given.
+        XCTAssertTrue(byTier.json?["monthly_churn"] is NSNull, byTier.stdout)
+        XCTAssertEqual(try tierplan("forecast", "--as-of", asOf, "--months", "1", "--by", "tier", "--churn", "0.1", "--json").json?["monthly_churn"] as? Double, 0.1)
         XCTAssertEqual(groups.reduce(0) { $0 + ($1["paying_accounts"] as? Int ?? 0) }, 6)
         XCTAssertEqual(groups.reduce(0) { $0 + ($1["open_offers"] as? Int ?? 0) }, given.json?["open_offers"] as? Int)
         XCTAssertNotEqual(try tierplan("forecast", "--as-of", asOf, "--months", "0").status, 0)
