@@ -7,6 +7,8 @@ import Foundation
 /// through `PostgresDecodable`.
 public final class Connection {
     private let conn: OpaquePointer
+    /// What it was opened with (to open another one to the same database).
+    public let conninfo: String
 
     /// Connects with a `postgresql://` URL or a `key=value` string; an empty string means
     /// libpq's own `PG*` environment variables.
@@ -20,11 +22,15 @@ public final class Connection {
             throw PostgresError(code: .connectionFailed, message: "cannot connect to PostgreSQL: \(message)")
         }
         self.conn = conn
+        self.conninfo = conninfo
         // Notices (e.g. "relation already exists, skipping") are not errors; keep stderr clean.
         PQsetNoticeReceiver(conn, { _, _ in }, nil)
     }
 
     deinit { PQfinish(conn) }
+
+    /// True inside a transaction block (or a failed one).
+    public var inTransaction: Bool { PQtransactionStatus(conn) != PQTRANS_IDLE }
 
     /// False once the connection to the server is lost (a pool then replaces it).
     public var isHealthy: Bool { PQstatus(conn) == CONNECTION_OK }
@@ -37,9 +43,7 @@ public final class Connection {
     /// Runs one statement with bound parameters and returns every row.
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
-        let result = try run(sql, parameters)
-        defer { PQclear(result) }
-        return try QueryResult(result)
+        QueryResult(try run(sql, parameters))
     }
 
     /// Runs one statement with bound parameters; returns the number of rows it affected.

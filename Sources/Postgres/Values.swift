@@ -8,26 +8,70 @@ public protocol PostgresEncodable {
 /// A value that can be read from a result column given in text format.
 public protocol PostgresDecodable {
     init?(postgresText: String)
+    /// The same from the value's UTF-8 bytes (by default through a `String`).
+    init?(postgresBytes: UnsafeBufferPointer<UInt8>)
+}
+
+extension PostgresDecodable {
+    @inlinable
+    public init?(postgresBytes: UnsafeBufferPointer<UInt8>) { self.init(postgresText: String(decoding: postgresBytes, as: UTF8.self)) }
+}
+
+/// A whole number in decimal text, e.g. `-42`; nil when it is not one or does not fit.
+@inlinable @usableFromInline
+func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+    var index = 0, negative = false
+    if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+        negative = bytes[index] == UInt8(ascii: "-"); index += 1
+    }
+    guard index < bytes.count else { return nil }
+    var value: Int64 = 0
+    while index < bytes.count {
+        let digit = bytes[index] &- UInt8(ascii: "0")
+        guard digit < 10 else { return nil }
+        let (times, o1) = value.multipliedReportingOverflow(by: 10)
+        let (next, o2) = negative ? times.subtractingReportingOverflow(Int64(digit)) : times.addingReportingOverflow(Int64(digit))
+        guard !o1, !o2 else { return nil }
+        value = next; index += 1
+    }
+    return value
 }
 
 extension String: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { self }
     public init?(postgresText: String) { self = postgresText }
+    @inlinable
+    public init?(postgresBytes: UnsafeBufferPointer<UInt8>) { self = String(decoding: postgresBytes, as: UTF8.self) }
 }
 
 extension Int: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { String(self) }
     public init?(postgresText: String) { self.init(postgresText) }
+    @inlinable
+    public init?(postgresBytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = parseInteger(postgresBytes).flatMap({ Int(exactly: $0) }) else { return nil }
+        self = value
+    }
 }
 
 extension Int64: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { String(self) }
     public init?(postgresText: String) { self.init(postgresText) }
+    @inlinable
+    public init?(postgresBytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = parseInteger(postgresBytes).flatMap({ Int64(exactly: $0) }) else { return nil }
+        self = value
+    }
 }
 
 extension Int32: PostgresEncodable, PostgresDecodable {
     public var postgresText: String? { String(self) }
     public init?(postgresText: String) { self.init(postgresText) }
+    @inlinable
+    public init?(postgresBytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = parseInteger(postgresBytes).flatMap({ Int32(exactly: $0) }) else { return nil }
+        self = value
+    }
 }
 
 extension Double: PostgresEncodable, PostgresDecodable {

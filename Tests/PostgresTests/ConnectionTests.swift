@@ -25,6 +25,36 @@ final class ConnectionTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT length($1::text)", [name]).first?.decode(0, as: Int.self), name.count)
     }
 
+    /// Whole numbers are parsed from the result's bytes: the edges of each width, signs, and values
+    /// that are not whole numbers or do not fit are decoding errors, never a wrong number.
+    func testIntegersDecodeFromBytesAtTheirEdges() throws {
+        let row = try XCTUnwrap(db.query("""
+            SELECT $1::bigint, $2::bigint, '-0'::text, '+7'::text, '2147483648'::text, '12a'::text, ''::text, '-'::text,
+                   '99999999999999999999'::text, 1.5::float8
+            """, [Int64.max, Int64.min]).first)
+        XCTAssertEqual(try row.decode(0, as: Int64.self), .max)
+        XCTAssertEqual(try row.decode(1, as: Int.self), Int.min)
+        XCTAssertEqual(try row.decode(2, as: Int.self), 0)
+        XCTAssertEqual(try row.decode(3, as: Int32.self), 7)
+        XCTAssertEqual(try row.decode(4, as: Int64.self), 2_147_483_648)
+        for (column, type) in [(4, Int32.self as any PostgresDecodable.Type), (5, Int.self), (6, Int.self), (7, Int.self), (8, Int64.self), (9, Int.self)] {
+            XCTAssertThrowsError(try row.decode(column, as: type), "column \(column)") { error in
+                XCTAssertEqual((error as? PostgresError)?.code, .decoding)
+            }
+        }
+        XCTAssertEqual(try row.decode(9, as: Double.self), 1.5)
+        XCTAssertEqual(row.values.count, 10)
+    }
+
+    /// Rows read the libpq result lazily: they stay valid after the connection is gone.
+    func testRowsOutliveTheirConnection() throws {
+        let rows: [Row] = try {
+            let (other, _) = try TestCluster.freshConnection()
+            return try other.query("SELECT g, 'row ' || g FROM generate_series(1, 3) g").rows
+        }()   // the connection is closed here
+        XCTAssertEqual(try rows.reversed().map { try $0.decode(1, as: String.self) }, ["row 3", "row 2", "row 1"])
+    }
+
     func testArraysRoundTrip() throws {
         let values = ["a", "b c", "quote\"d", "back\\slash", "", "NULL"]
         let row = try XCTUnwrap(db.query("SELECT $1::text[]", [PostgresArray(values)]).first)
