@@ -16,19 +16,96 @@ public struct ForecastRequest: Sendable {
     }
 }
 
-/// The forecast's queries, all point in time (contract: Point in time): paying accounts and their
-/// MRR on as_of, the lookback months' movements, the open offers and the acceptance lags known then.
+/// What the forecast and the backtest read, in two scans (every account's history and every upsell
+/// offer's events); every point-in-time question is then answered in Core (contract: Point in time).
+struct ForecastHistory {
+    var accounts: [AccountTimeline]
+    var offers: [OfferTimeline]
+    var span: (first: Day, latest: Day)?
+
+    init(_ db: Connection) throws {
+        (accounts, offers) = try Self.read(db)
+        span = AccountHistory.span(accounts)
+    }
+
+    /// The two scans at once, on two connections that share one snapshot (the second imports the
+    /// first one's): the server reads the offers while this process decodes the history. Inside a
+    /// caller's transaction, one after the other on its connection.
+    static func read(_ db: Connection) throws -> ([AccountTimeline], [OfferTimeline]) {
+        guard !db.inTransaction, let other = try? Connection(db.conninfo) else {
+            return (try HistoryStore.timelines(db), try HistoryStore.upsellOfferTimelines(db))
+        }
+        try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        defer { _ = try? db.execute("COMMIT") }
+        let snapshot: String = try db.query("SELECT pg_export_snapshot()").first!.decode(0)
+        // SET TRANSACTION SNAPSHOT takes no parameter: the id comes from the server and is checked.
+        guard !snapshot.isEmpty, snapshot.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw PostgresError(code: .protocolViolation, message: "unexpected snapshot id '\(snapshot)'")
+        }
+        try other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try other.execute("SET TRANSACTION SNAPSHOT '\(snapshot)'")
+        let offers = ReadResult<[OfferTimeline]>(), reader = HandOver(other), done = DispatchGroup()
+        DispatchQueue.global().async(group: done) {
+            offers.value = Result { try HistoryStore.upsellOfferTimelines(reader.connection) }
+            _ = try? reader.connection.execute("COMMIT")
+        }
+        defer { done.wait() }
+        let accounts = try HistoryStore.timelines(db)
+        done.wait()
+        return (accounts, try offers.value!.get())
+    }
+
+    /// The open offers on as_of per group (the account's group that day; "" without grouping).
+    func openOffers(on day: Day, by grouping: ForecastGrouping?) -> [String: [ForecastOffer]] {
+        let open = OfferTimeline.open(offers, on: day)
+        guard let grouping else { return open.isEmpty ? [:] : ["": open.keys.sorted().map { open[$0]!.offer }] }
+        var result: [String: [ForecastOffer]] = [:]
+        for timeline in accounts {
+            guard let offer = open[timeline.accountID] else { continue }
+            result[timeline.state(on: day).map(grouping.key) ?? "", default: []].append(offer.offer)
+        }
+        return result
+    }
+
+    /// The acceptance lags known on a day (accepted on or before it).
+    func lags(knownOn day: Day) -> [Int] {
+        offers.compactMap { offer in offer.acceptedOn.flatMap { $0 <= day ? offer.acceptanceLag : nil } }
+    }
+
+    /// Per account, the days an upsell offer of it was accepted.
+    var acceptedUpsells: [String: [Day]] {
+        offers.reduce(into: [:]) { result, offer in if let day = offer.acceptedOn { result[offer.accountID, default: []].append(day) } }
+    }
+
+    func movements(months: [CalendarMonth], by grouping: ForecastGrouping?) -> [String: [MonthMovements]] {
+        AccountHistory.movements(accounts, months: months, by: grouping, acceptedUpsells: acceptedUpsells)
+    }
+}
+
+/// A connection handed to one other thread, which alone uses it from then on.
+private struct HandOver: @unchecked Sendable {
+    let connection: Connection
+    init(_ connection: Connection) { self.connection = connection }
+}
+
+/// What the other thread read, written once before the group it runs in is left.
+private final class ReadResult<T>: @unchecked Sendable {
+    var value: Result<T, Error>?
+}
+
+/// The forecast and the backtest over `ForecastHistory`.
 public enum ForecastStore {
     /// The projection, overall (group "") or per tier or segment.
     public static func forecast(_ db: Connection, _ request: ForecastRequest, policy: Policy) throws -> [(group: String, forecast: Forecast)] {
         let asOf = request.asOf
-        let lookback = request.model == .history ? usableLookback(asOf: asOf, months: request.lookback, span: try HistoryStore.span(db)) : []
-        let movements = try lookback.isEmpty ? [:] : HistoryStore.movements(db, months: lookback, by: request.by)
-        let paying = try HistoryStore.paying(db, on: [asOf], by: request.by)[asOf] ?? [:]
-        let offers = try openOffers(db, asOf: asOf, by: request.by)
-        let lags = try acceptedLags(db).filter { $0.acceptedOn <= asOf }.map(\.lag)
-        let flatChurn = try self.flatChurn(db, asOf: asOf, override: request.churn ?? policy.monthlyChurn,
-                                           payingAccounts: paying.values.reduce(0) { $0 + $1.accounts })
+        let history = try ForecastHistory(db)
+        let lookback = request.model == .history ? usableLookback(asOf: asOf, months: request.lookback, span: history.span) : []
+        let movements = lookback.isEmpty ? [:] : history.movements(months: lookback, by: request.by)
+        let paying = AccountHistory.paying(history.accounts, on: [asOf], by: request.by)[asOf] ?? [:]
+        let offers = history.openOffers(on: asOf, by: request.by)
+        let lags = history.lags(knownOn: asOf)
+        let flatChurn = self.flatChurn(history, asOf: asOf, override: request.churn ?? policy.monthlyChurn,
+                                       payingAccounts: paying.values.reduce(0) { $0 + $1.accounts })
         let keys = Set(paying.keys).union(offers.keys).union(movements.keys).sorted()
         return (keys.isEmpty ? [""] : keys).map { key in
             let input = HistoryForecastInput(
@@ -57,45 +134,10 @@ public enum ForecastStore {
     }
 
     /// The flat model's churn: the override, else accounts canceled in the 90 days to as_of ÷ N0 ÷ 3.
-    static func flatChurn(_ db: Connection, asOf: Day, override: Double?, payingAccounts: Int) throws -> Double {
+    static func flatChurn(_ history: ForecastHistory, asOf: Day, override: Double?, payingAccounts: Int) -> Double {
         if let override { return override }
-        let canceled = try db.query("""
-            SELECT count(*) FROM accounts WHERE canceled_at >= $1::date AND canceled_at < $2::date
-            """, [asOf.adding(days: -89).iso, asOf.adding(days: 1).iso]).first!.decode(0, as: Int.self)
-        return Forecaster.derivedChurn(canceledIn90Days: canceled, payingAccounts: payingAccounts)
-    }
-
-    /// The upsell offers open on as_of (made by a run for an as_of ≤ it, not closed by a change dated
-    /// ≤ it, not held out), at most one per account: the largest expected delta.
-    static func openOffers(_ db: Connection, asOf: Day, by grouping: ForecastGrouping?) throws -> [String: [ForecastOffer]] {
-        let grouped = grouping != nil
-        var offers: [String: [ForecastOffer]] = [:]
-        for row in try db.query("""
-            WITH \(HistoryStore.statesSQL(days: "$1")), \(HistoryStore.offerStatusSQL(day: "($1::date[])[1]"))
-            SELECT DISTINCT ON (o.account_id) \(grouped ? "coalesce(s.\(grouping!.column), '')" : "''"), o.acceptance_probability, o.delta_mrr
-            FROM offers o JOIN offer_status ev USING (account_id, offer_id)
-            \(grouped ? "LEFT JOIN states s USING (account_id)" : "")
-            WHERE ev.to_status = ANY($2::text[]) AND o.kind = ANY($3::text[])
-            ORDER BY o.account_id, o.expected_delta_mrr DESC, o.rank, o.offer_id
-            """, [PostgresArray([asOf.iso]), PostgresArray(OfferStatus.allCases.filter(\.isOpen).map(\.rawValue)), HistoryStore.upsellKinds]).rows {
-            offers[try row.decode(0), default: []].append(ForecastOffer(probability: try row.decode(1), deltaMRR: try row.decode(2)))
-        }
-        return offers
-    }
-
-    /// Every accepted upsell offer: the day it was accepted and the days from the as_of of the run
-    /// that first made it to that day.
-    static func acceptedLags(_ db: Connection) throws -> [(acceptedOn: Day, lag: Int)] {
-        try db.query("""
-            SELECT accepted::text, accepted - made FROM (
-                SELECT min((e.at AT TIME ZONE 'UTC')::date) FILTER (WHERE e.run_id IS NOT NULL AND e.from_status IS NULL) AS made,
-                       min((e.at AT TIME ZONE 'UTC')::date) FILTER (WHERE e.to_status = 'accepted') AS accepted
-                FROM offer_events e JOIN offers o USING (account_id, offer_id)
-                WHERE o.kind = ANY($1::text[]) GROUP BY e.account_id, e.offer_id
-            ) x WHERE accepted IS NOT NULL AND made IS NOT NULL ORDER BY 1
-            """, [HistoryStore.upsellKinds]).rows.map { row in
-            (Day(iso: try row.decode(0, as: String.self))!, max(0, try row.decode(1, as: Int.self)))
-        }
+        return Forecaster.derivedChurn(canceledIn90Days: AccountHistory.canceled(history.accounts, from: asOf.adding(days: -89), through: asOf),
+                                       payingAccounts: payingAccounts)
     }
 }
 
@@ -251,32 +293,31 @@ public struct BacktestRequest: Sendable {
 extension ForecastStore {
     /// Replays the forecast at the end of each month from `from`'s month to `to`'s, each with what
     /// was known on its as_of, against the paying accounts and MRR that followed (contract: Backtest).
-    /// The movements and actuals come from two set-based queries; the open offers from one per as_of.
+    /// Everything comes from one read of the history (`ForecastHistory`), whatever the number of as_of days.
     public static func backtest(_ db: Connection, _ request: BacktestRequest, policy: Policy,
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> BacktestReport {
-        let span = try HistoryStore.span(db)
-        let asOfs = Backtest.asOfDays(from: request.from, to: request.to, horizon: request.months, latest: span?.latest)
+        let history = try ForecastHistory(db)
+        let asOfs = Backtest.asOfDays(from: request.from, to: request.to, horizon: request.months, latest: history.span?.latest)
         var points: [BacktestPoint] = []
         if let firstAsOf = asOfs.first, let lastAsOf = asOfs.last {
-            // Every month some as_of looks back on, in one pass.
+            // Every month some as_of looks back on, measured once.
             let firstMonth = CalendarMonth(containing: firstAsOf).adding(months: -request.lookback)
             let needed = (0..<CalendarMonth(containing: lastAsOf).months(since: firstMonth)).map { firstMonth.adding(months: $0) }
-                .filter { month in span.map { month.firstDay >= $0.first } ?? false }
-            let movements = try HistoryStore.movements(db, months: needed)[""] ?? []
+                .filter { month in history.span.map { month.firstDay >= $0.first } ?? false }
+            let movements = history.movements(months: needed, by: nil)[""] ?? []
             var days = Set(asOfs)
             for asOf in asOfs { for h in 1...request.months { days.insert(CalendarMonth(containing: asOf).adding(months: h).lastDay) } }
-            let paying = try HistoryStore.paying(db, on: days.sorted())
-            let lags = try acceptedLags(db)
+            let paying = AccountHistory.paying(history.accounts, on: days.sorted())
             let churnOverride = policy.monthlyChurn
             for (index, asOf) in asOfs.enumerated() {
                 progress(index, asOfs.count)
                 let now = paying[asOf]?[""] ?? (0, 0)
-                let usable = Set(usableLookback(asOf: asOf, months: request.lookback, span: span))
+                let usable = Set(usableLookback(asOf: asOf, months: request.lookback, span: history.span))
                 let input = HistoryForecastInput(
                     payingAccounts: now.accounts, mrr: now.mrr, history: movements.filter { usable.contains($0.month) },
-                    churnOverride: churnOverride, offers: try openOffers(db, asOf: asOf, by: nil)[""] ?? [],
-                    lags: lags.filter { $0.acceptedOn <= asOf }.map(\.lag), lookbackMonths: request.lookback)
-                let flatChurn = try self.flatChurn(db, asOf: asOf, override: churnOverride, payingAccounts: now.accounts)
+                    churnOverride: churnOverride, offers: history.openOffers(on: asOf, by: nil)[""] ?? [],
+                    lags: history.lags(knownOn: asOf), lookbackMonths: request.lookback)
+                let flatChurn = self.flatChurn(history, asOf: asOf, override: churnOverride, payingAccounts: now.accounts)
                 for model in request.models {
                     let forecast = project(input, model: model, asOf: asOf, months: request.months, flatChurn: flatChurn)
                     for (i, m) in forecast.months.enumerated() {
@@ -291,7 +332,7 @@ extension ForecastStore {
             }
             progress(asOfs.count, asOfs.count)
         }
-        return BacktestReport(request: request, asOfs: asOfs, latest: span?.latest, points: points)
+        return BacktestReport(request: request, asOfs: asOfs, latest: history.span?.latest, points: points)
     }
 }
 

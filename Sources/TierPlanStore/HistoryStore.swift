@@ -2,18 +2,11 @@ import Foundation
 import Postgres
 import TierPlanCore
 
-/// How the forecast splits accounts, if at all.
-public enum ForecastGrouping: String, Sendable, CaseIterable {
-    case tier, segment
-
-    /// A column of `HistoryStore.statesSQL` (fixed identifiers, never input).
-    var column: String { self == .tier ? "tier_code" : "segment" }
-}
-
-/// The SQL of the account history read "as of" a day (contract: Point in time): each account's
-/// state on a day is its history row with the latest effective date on or before it; the first row
-/// also holds back to `created_at`, and a first row that is canceled with a `canceled_at` counts as
-/// active until the day before it. Before its `created_at` an account does not exist.
+/// The account history read "as of" a day (contract: Point in time): each account's state on a day
+/// is its history row with the latest effective date on or before it; the first row also holds back
+/// to `created_at`, and a first row that is canceled with a `canceled_at` counts as active until the
+/// day before it. Before its `created_at` an account does not exist. In SQL for one-day questions
+/// (`statesSQL`), as timelines for the many-day ones (`AccountTimeline` applies the same rule).
 public enum HistoryStore {
     /// A `WITH` list defining `states(i, day, account_id, tier_code, addons, discount_bp, status, mrr, segment)`:
     /// every account's state on each day of the `date[]` parameter `days` (`i` is its 1-based position).
@@ -61,77 +54,68 @@ public enum HistoryStore {
         return (first, latest)
     }
 
-    /// Paying accounts and their MRR on each day, per group ("" without grouping).
-    public static func paying(_ db: Connection, on days: [Day], by grouping: ForecastGrouping? = nil) throws -> [Day: [String: (accounts: Int, mrr: Int)]] {
-        guard !days.isEmpty else { return [:] }
-        var result: [Day: [String: (accounts: Int, mrr: Int)]] = [:]
-        for row in try db.query("""
+    /// Paying accounts and their MRR on a day, in SQL (what `metrics` reads with its other numbers).
+    public static func paying(_ db: Connection, on day: Day) throws -> AccountHistory.Level {
+        let row = try db.query("""
             WITH \(statesSQL(days: "$1"))
-            SELECT day::text, \(grouping?.column ?? "''"), count(*), coalesce(sum(mrr), 0)::bigint
-            FROM states WHERE status = ANY($2::text[]) GROUP BY 1, 2
-            """, [PostgresArray(days.map(\.iso)), payingStatuses]).rows {
-            result[Day(iso: try row.decode(0, as: String.self))!, default: [:]][try row.decode(1)] = (try row.decode(2), try row.decode(3))
-        }
-        return result
+            SELECT count(*), coalesce(sum(mrr), 0)::bigint FROM states WHERE status = ANY($2::text[])
+            """, [PostgresArray([day.iso]), payingStatuses]).first!
+        return (try row.decode(0), try row.decode(1))
     }
 
-    /// The movements of each calendar month (start: the end of the month before; end: its last
-    /// day), per group: one set-based pass over the history, whatever the number of accounts.
-    public static func movements(_ db: Connection, months: [CalendarMonth], by grouping: ForecastGrouping? = nil) throws -> [String: [MonthMovements]] {
-        guard let first = months.min(), let last = months.max() else { return [:] }
-        let span = last.months(since: first) + 1
-        let ends = (0...span).map { first.adding(months: $0 - 1).lastDay }
-        let wanted = Set(months)
-        var result: [String: [MonthMovements]] = [:]
-        // Each account's state next to its state at the previous day (a window over the days, not a
-        // join of day pairs); an account that changes group counts at its start in the old group
-        // and at its end in the new one.
-        let group = grouping?.column ?? "''::text"
+    /// Every account's timeline: one ordered scan of the history and one of the accounts (the
+    /// forecast and the backtest read many days; the point-in-time rule is then
+    /// `AccountTimeline.state(on:)`).
+    public static func timelines(_ db: Connection) throws -> [AccountTimeline] {
+        var accounts: [String: (segment: String, createdOn: Day, canceledOn: Day?)] = [:]
         for row in try db.query("""
-            WITH \(statesSQL(days: "$1")),
-            w AS (
-                SELECT i, account_id, status = ANY($2::text[]) AS paying, mrr, \(group) AS grp,
-                       lag(i) OVER a = i - 1 AND lag(status) OVER a = ANY($2::text[]) AS was_paying,
-                       lag(mrr) OVER a AS was_mrr, lag(\(group)) OVER a AS was_grp
-                FROM states WINDOW a AS (PARTITION BY account_id ORDER BY i)
-            ),
-            sides AS (
-                SELECT i, account_id, grp, coalesce(was_paying AND was_grp = grp, false) AS at_start, paying AS at_end, was_mrr, mrr
-                FROM w WHERE i > 1
-                UNION ALL
-                SELECT i, account_id, was_grp, true, false, was_mrr, mrr FROM w WHERE i > 1 AND was_paying AND was_grp <> grp
-            ),
-            accepted AS (
-                SELECT DISTINCT e.account_id, d.i
-                FROM offer_events e JOIN offers o USING (account_id, offer_id)
-                JOIN state_days d ON (e.at AT TIME ZONE 'UTC')::date <= d.day
-                JOIN state_days before ON before.i = d.i - 1 AND (e.at AT TIME ZONE 'UTC')::date > before.day
-                WHERE e.to_status = 'accepted' AND o.kind = ANY($3::text[])
-            )
-            SELECT s.i, s.grp,
-                   count(*) FILTER (WHERE at_start), coalesce(sum(was_mrr) FILTER (WHERE at_start), 0)::bigint,
-                   count(*) FILTER (WHERE at_start AND NOT at_end), coalesce(sum(was_mrr) FILTER (WHERE at_start AND NOT at_end), 0)::bigint,
-                   count(*) FILTER (WHERE at_end AND NOT at_start), coalesce(sum(mrr) FILTER (WHERE at_end AND NOT at_start), 0)::bigint,
-                   coalesce(sum(mrr - was_mrr) FILTER (WHERE at_start AND at_end AND mrr > was_mrr), 0)::bigint,
-                   coalesce(sum(mrr - was_mrr) FILTER (WHERE at_start AND at_end AND mrr > was_mrr AND a.account_id IS NOT NULL), 0)::bigint,
-                   coalesce(sum(was_mrr - mrr) FILTER (WHERE at_start AND at_end AND mrr < was_mrr), 0)::bigint,
-                   count(*) FILTER (WHERE at_end), coalesce(sum(mrr) FILTER (WHERE at_end), 0)::bigint
-            FROM sides s LEFT JOIN accepted a ON a.account_id = s.account_id AND a.i = s.i
-            WHERE at_start OR at_end
-            GROUP BY s.i, s.grp ORDER BY s.i, s.grp
-            """, [PostgresArray(ends.map(\.iso)), payingStatuses, upsellKinds]).rows {
-            let month = first.adding(months: try row.decode(0, as: Int.self) - 2)
-            guard wanted.contains(month) else { continue }
-            result[try row.decode(1), default: []].append(MonthMovements(
-                month: month, startAccounts: try row.decode(2), startMRR: try row.decode(3), churned: try row.decode(4),
-                churnedMRR: try row.decode(5), new: try row.decode(6), newMRR: try row.decode(7), expansion: try row.decode(8),
-                offerExpansion: try row.decode(9), contraction: try row.decode(10), endAccounts: try row.decode(11), endMRR: try row.decode(12)))
+            SELECT account_id, segment, (created_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01',
+                   (canceled_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01'
+            FROM accounts
+            """).rows {
+            accounts[try row.decode(0)] = (try row.decode(1), Day(daysSinceEpoch: try row.decode(2)),
+                                           try row.decodeIfPresent(3, as: Int.self).map(Day.init(daysSinceEpoch:)))
         }
-        // A month with no paying account at either end has no row: it still counts, with zeros.
-        for (group, list) in result {
-            let present = Set(list.map(\.month))
-            result[group] = (list + months.filter { !present.contains($0) }.map { MonthMovements(month: $0) }).sorted { $0.month < $1.month }
+        var timelines: [AccountTimeline] = []
+        timelines.reserveCapacity(accounts.count)
+        for row in try db.query("""
+            SELECT account_id, effective_on - DATE '1970-01-01', tier_code, status, mrr FROM account_history
+            ORDER BY account_id, effective_on
+            """).rows {
+            let id: String = try row.decode(0)
+            let historyRow = AccountTimeline.Row(effectiveOn: Day(daysSinceEpoch: try row.decode(1)), tier: try row.decode(2),
+                                                 status: AccountStatus(rawValue: try row.decode(3)), mrr: try row.decode(4))
+            if timelines.last?.accountID == id {
+                timelines[timelines.count - 1].rows.append(historyRow)
+            } else if let account = accounts[id] {
+                timelines.append(AccountTimeline(accountID: id, segment: account.segment, createdOn: account.createdOn,
+                                                 canceledOn: account.canceledOn, rows: [historyRow]))
+            }
         }
-        return result
+        return timelines
+    }
+
+    /// Every upsell offer with its events in the order they happened, in one scan.
+    public static func upsellOfferTimelines(_ db: Connection) throws -> [OfferTimeline] {
+        var offers: [OfferTimeline] = []
+        for row in try db.query("""
+            SELECT o.account_id, o.offer_id::text, o.rank, o.acceptance_probability, o.delta_mrr, o.expected_delta_mrr,
+                   (e.at AT TIME ZONE 'UTC')::date - DATE '1970-01-01', e.to_status, e.run_id IS NOT NULL AND e.from_status IS NULL
+            FROM offers o JOIN offer_events e USING (account_id, offer_id)
+            WHERE o.kind = ANY($1::text[])
+            ORDER BY o.account_id COLLATE "C", o.offer_id, e.at, e.seq
+            """, [upsellKinds]).rows {
+            let event = OfferTimeline.Event(day: Day(daysSinceEpoch: try row.decode(6)), status: OfferStatus(rawValue: try row.decode(7)),
+                                            madeByRun: try row.decode(8))
+            let offerID: String = try row.decode(1)
+            if let last = offers.last, last.offerID == offerID, last.accountID == (try row.decode(0, as: String.self)) {
+                offers[offers.count - 1].events.append(event)
+                continue
+            }
+            offers.append(OfferTimeline(accountID: try row.decode(0), offerID: offerID, rank: try row.decode(2),
+                                        offer: ForecastOffer(probability: try row.decode(3), deltaMRR: try row.decode(4)),
+                                        expectedDeltaMRR: try row.decode(5), events: [event]))
+        }
+        return offers
     }
 }

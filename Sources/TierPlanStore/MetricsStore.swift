@@ -89,7 +89,7 @@ public struct MetricsReport: Encodable, Sendable {
 
 public enum MetricsStore {
     public static func report(_ db: Connection, asOf: Day, from: Day, currency: String) throws -> MetricsReport {
-        let snapshot = try HistoryStore.paying(db, on: [asOf])[asOf]?[""] ?? (0, 0)
+        let snapshot = try HistoryStore.paying(db, on: asOf)
         let paying = snapshot.accounts, mrr = snapshot.mrr
 
         var histories: [[BillingState]] = []

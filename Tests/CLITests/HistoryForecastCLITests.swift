@@ -183,4 +183,18 @@ final class HistoryForecastCLITests: XCTestCase {
         let e = json["expected_delta_mrr"] as? Double ?? 0, c = json["monthly_churn"] as? Double ?? 0
         XCTAssertEqual(month["uplift_expected"] as? Double ?? 0, e * (1 - c), accuracy: 0.01)
     }
+
+    /// The point-in-time rule exists twice: in SQL (`statesSQL`, read by `metrics`, `signals` and
+    /// `plan` for one day) and in Core (`AccountTimeline`, read by the forecast for many days).
+    /// On the days around every change of the scripted history both must count the same.
+    func testTheSQLAndTheCoreReadTheSameStateOnEveryDay() throws {
+        try scriptedHistory()
+        for day in ["2026-01-09", "2026-01-10", "2026-01-31", "2026-02-14", "2026-02-15", "2026-02-16", "2026-03-19", "2026-03-20",
+                    "2026-04-30", "2026-05-04", "2026-05-05", "2026-06-01"] {
+            let metrics = try XCTUnwrap(try tierplan("metrics", "--as-of", day, "--json").json, day)
+            let forecast = try XCTUnwrap(try tierplan("forecast", "--as-of", day, "--months", "1", "--json").json, day)
+            XCTAssertEqual(metrics["paying_accounts"] as? Int, forecast["paying_accounts"] as? Int, day)
+            XCTAssertEqual(metrics["mrr"] as? Int, forecast["mrr"] as? Int, day)
+        }
+    }
 }
