@@ -112,6 +112,12 @@ public enum HistoryForecaster {
     public static let draws = 10_000
     public static let seed: UInt64 = 0x6869_7374_6f72_7921   // "history!"
 
+    /// The seed of draw d: the forecast's seed and d, mixed.
+    static func drawSeed(_ d: Int) -> UInt64 {
+        var mixer = SplitMix64(seed: seed ^ (UInt64(d) &* 0xD1B5_4A32_D192_ED03))
+        return mixer.next()
+    }
+
     /// F(m): the share of lags at most (last day of month m − as_of); 1 with no lag.
     public static func landedShare(lags: [Int], asOf: Day, month m: Int) -> Double {
         guard !lags.isEmpty else { return 1 }
@@ -183,34 +189,46 @@ public enum HistoryForecaster {
             let ordered = groups.sorted { ($0.key.probability, $0.key.deltaMRR) < ($1.key.probability, $1.key.deltaMRR) }
             let acceptedTables = ordered.map { BinomialTable(n: $0.value, p: $0.key.probability) }
 
-            var rng = SplitMix64(seed: HistoryForecaster.seed)
-            arpu = Array(repeating: [Double](repeating: 0, count: draws), count: count)
-            mrr = arpu
-            var landed = [Double](repeating: 0, count: count)
-            for d in 0..<draws {
-                for i in 0..<count { landed[i] = 0 }
-                for (g, table) in acceptedTables.enumerated() {
-                    var left = table.draw(&rng)
-                    var shareLeft = 1.0
-                    let delta = Double(ordered[g].key.deltaMRR)
-                    for (month, share) in categories where left > 0 {
-                        let k = shareLeft <= share + 1e-12 ? left : Binomial.draw(n: left, p: share / shareLeft, &rng)
-                        landed[month] += Double(k) * delta
-                        left -= k
-                        shareLeft -= share
+            // Each draw has its own seeded generator, so the draws can run on every core and the
+            // numbers do not depend on how many there are.
+            let categoriesByMonth = categories, tables = acceptedTables, deltas = ordered.map { Double($0.key.deltaMRR) }
+            let active0 = Double(input.payingAccounts), mrr0 = Double(input.mrr)
+            var arpuFlat = [Double](repeating: 0, count: count * draws), mrrFlat = arpuFlat
+            arpuFlat.withUnsafeMutableBufferPointer { arpuOut in
+                mrrFlat.withUnsafeMutableBufferPointer { mrrOut in
+                    let out = DrawOutput(arpu: arpuOut.baseAddress!, mrr: mrrOut.baseAddress!)
+                    let chunks = min(draws, 16)
+                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                        var landed = [Double](repeating: 0, count: count)
+                        for d in stride(from: chunk, to: draws, by: chunks) {
+                            var rng = SplitMix64(seed: HistoryForecaster.drawSeed(d))
+                            for i in 0..<count { landed[i] = 0 }
+                            for (g, table) in tables.enumerated() {
+                                var left = table.draw(&rng)
+                                var shareLeft = 1.0
+                                for (month, share) in categoriesByMonth where left > 0 {
+                                    let k = shareLeft <= share + 1e-12 ? left : Binomial.draw(n: left, p: share / shareLeft, &rng)
+                                    landed[month] += Double(k) * deltas[g]
+                                    left -= k
+                                    shareLeft -= share
+                                }
+                            }
+                            var active = active0, base = mrr0, survival = 1.0, uplift = 0.0
+                            for m in 0..<count {
+                                let rates = monthRates[min(Int(rng.nextUnit() * Double(monthRates.count)), monthRates.count - 1)]
+                                (active, base) = rates.step(active: active, mrr: base)
+                                survival *= 1 - rates.logoChurn
+                                uplift += landed[m]
+                                let total = base + uplift * survival
+                                out.mrr[m * draws + d] = total
+                                out.arpu[m * draws + d] = active > 0 ? total / active : 0
+                            }
+                        }
                     }
                 }
-                var active = Double(input.payingAccounts), base = Double(input.mrr), survival = 1.0, uplift = 0.0
-                for m in 0..<count {
-                    let rates = monthRates[min(Int(rng.nextUnit() * Double(monthRates.count)), monthRates.count - 1)]
-                    (active, base) = rates.step(active: active, mrr: base)
-                    survival *= 1 - rates.logoChurn
-                    uplift += landed[m]
-                    let total = base + uplift * survival
-                    mrr[m][d] = total
-                    arpu[m][d] = active > 0 ? total / active : 0
-                }
             }
+            arpu = (0..<count).map { Array(arpuFlat[($0 * draws)..<(($0 + 1) * draws)]) }
+            mrr = (0..<count).map { Array(mrrFlat[($0 * draws)..<(($0 + 1) * draws)]) }
             for m in 0..<count { arpu[m].sort(); mrr[m].sort() }
         }
 
@@ -222,6 +240,12 @@ public enum HistoryForecaster {
             return ((q(a, 0.1), q(a, 0.5), q(a, 0.9)), (q(r, 0.1), q(r, 0.5), q(r, 0.9)))
         }
     }
+}
+
+/// Where the concurrent draws write: each draw its own slots (month m, draw d at m × draws + d).
+private struct DrawOutput: @unchecked Sendable {
+    let arpu: UnsafeMutablePointer<Double>
+    let mrr: UnsafeMutablePointer<Double>
 }
 
 /// The contract's quantile: the smallest value whose cumulative share reaches the level.
