@@ -27,8 +27,8 @@
 #
 #   scripts/bench_forecast.sh BIN                       e.g. .build/release/tierplan
 #   BENCH_ACCOUNTS=100000 BENCH_OFFERS=100000 BENCH_PAST_OFFERS=6000 BENCH_SEED=0.42 …
-#   BENCH_EXPLAIN=1 …      also print where the time goes: each statement's server time (the cluster's log)
-#                          and EXPLAIN ANALYZE of the forecast's queries with the real parameters
+#   BENCH_EXPLAIN=1 …      also print where the time goes: each statement's server time (the cluster's log;
+#                          the two offer/history scans run at once on two connections sharing a snapshot)
 #   BENCH_KEEP=1 …         keep the cluster afterwards (prints where)
 set -euo pipefail
 shopt -s inherit_errexit
@@ -304,8 +304,7 @@ read -r fc_model fc_quantiles fc_paying fc_mrr fc_open fc_hist fc_months bt_poin
 [[ $check == agree ]] || note "warning: ${check//_/ }"
 
 # ── Where the time goes (BENCH_EXPLAIN=1): each statement's server time in one forecast and one
-# backtest (the cluster's log), and EXPLAIN ANALYZE of the forecast's queries, their SQL taken from
-# Sources/TierPlanStore/{HistoryStore,ForecastStore}.swift with the real parameters ──
+# backtest (the cluster's log) ──
 EXPLAIN_SUMMARY=
 if [[ ${BENCH_EXPLAIN:-} == 1 ]]; then
     LOG=$TIERPLAN_HOME/postgres.log
@@ -321,14 +320,12 @@ for entry in entries:
     ms = float(m.group(1)); total += ms
     if m.group(2) == "execute" and ms >= 20:
         sql = m.group(3)
-        name = ("HistoryStore.movements" if "pairs AS" in sql else "ForecastStore.openOffers" if "ev AS" in sql else
-                "HistoryStore.paying" if "state_days AS" in sql else "ForecastStore.acceptedLags" if "accepted - made" in sql else
-                "ForecastStore.flatChurn" if "canceled_at >=" in sql else "HistoryStore.span" if "max(effective_on)" in sql else sql[:40])
-        days = re.search(r"\$1 = '(\{[^']*\})'", entry)
-        ndays = f" ({days.group(1).count(',') + 1} days)" if days and "state_days AS" in sql and "ev AS" not in sql else ""
-        rows.append(f"  {tag}: {ms:9.1f} ms  {name}{ndays}")
+        name = ("HistoryStore.upsellOfferTimelines (offers and their events)" if "offer_events e" in sql else
+                "HistoryStore.timelines (account_history)" if "FROM account_history" in sql else
+                "HistoryStore.timelines (accounts)" if "FROM accounts" in sql else sql[:40])
+        rows.append(f"  {tag}: {ms:9.1f} ms  {name}")
 wall = float(sys.argv[2]) * 1000
-print("\n".join(rows)); print(f"  {tag}: {total:9.1f} ms  all SQL (parse, bind, execute); wall {wall:.0f} ms, outside SQL {wall - total:.0f} ms (process, connection, draws, JSON)")
+print("\n".join(rows)); print(f"  {tag}: {total:9.1f} ms  all SQL summed (parse, bind, execute; the offer scan overlaps the history scans); wall {wall:.0f} ms")
 PY
     statements() {   # tag, args… → one line per statement over 20 ms, then the SQL total
         local tag=$1 n t0 wall; shift
@@ -343,53 +340,6 @@ PY
     EXPLAIN_SUMMARY+="$(statements forecast "${FC_ARGS[@]}")"$'\n'
     EXPLAIN_SUMMARY+="$(statements backtest "${BT_ARGS[@]}")"$'\n'
     q -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null
-    python3 - "$WORK" "$FC_DAYS" "$BT_DAYS" "$AS_OF" <<'PY' || fail "could not read the forecast's SQL from Sources/TierPlanStore"
-import re, sys, textwrap
-work, fc_days, bt_days, as_of = sys.argv[1:5]
-hist = open("Sources/TierPlanStore/HistoryStore.swift").read()
-fore = open("Sources/TierPlanStore/ForecastStore.swift").read()
-states = textwrap.dedent(re.search(r'static func statesSQL.*?"""\n(.*?)\n\s*"""', hist, re.S).group(1)).replace("\\(days)", "$1")
-def query(text, func):
-    return textwrap.dedent(re.search(func + r'.*?db.query\("""\n(.*?)\n\s*""", \[', text, re.S).group(1))
-ungroup = lambda sql: re.sub(r'\\\(grouping\?\.column \?\? "\'\'"\)', "''", sql)
-PAYING, UPSELL, OPEN = "'{active,past_due}'::text[]", "'{tier_upgrade,addon}'::text[]", "'{proposed,approved}'::text[]"
-mov = ungroup(query(hist, "func movements").replace('WITH \\(statesSQL(days: "$1")),', "WITH " + states + ","))
-pay = ungroup(query(hist, "func paying").replace('WITH \\(statesSQL(days: "$1"))', "WITH " + states))
-offers = query(fore, "func openOffers").replace('WITH \\(HistoryStore.statesSQL(days: "$1")),', "WITH " + states + ",")
-offers = re.sub(r'\\\(grouped \? "coalesce.*?: "\'\'"\)', "''", offers)
-offers = re.sub(r'\n[ \t]*\\\(grouped \? "LEFT JOIN.*?\)(?=\n)', "", offers)
-lags = textwrap.dedent(re.search(r'func acceptedLags.*?db.query\("""\n(.*?)\n\s*""", \[', fore, re.S).group(1))
-month_ends = lambda days: [d for d in days.strip("{}").split(",") if d != as_of]
-fc_ends, bt_ends = month_ends(fc_days), month_ends(bt_days)
-arr = lambda xs: "'{" + ",".join(xs) + "}'"
-def write(name, sql):
-    if "\\(" in sql: raise SystemExit(f"{name}: Swift interpolation left in the SQL")
-    open(f"{work}/explain_{name}.sql", "w").write("SET TimeZone = 'UTC';\nEXPLAIN (ANALYZE, BUFFERS)\n" + sql + ";\n")
-write("movements_forecast", mov.replace("$1", arr(fc_ends)).replace("$2::text[]", PAYING).replace("$3::text[]", UPSELL).replace("$4", str(len(fc_ends) - 1)))
-write("movements_backtest", mov.replace("$1", arr(bt_ends)).replace("$2::text[]", PAYING).replace("$3::text[]", UPSELL).replace("$4", str(len(bt_ends) - 1)))
-write("paying_as_of", pay.replace("$1", arr([as_of])).replace("$2::text[]", PAYING))
-write("open_offers_as_of", offers.replace("$1", arr([as_of])).replace("$2::text[]", OPEN).replace("$3::text[]", UPSELL))
-write("acceptance_lags", lags.replace("$1::text[]", UPSELL))
-PY
-    EXPLAIN_SUMMARY+="EXPLAIN ANALYZE (full plans on stderr and in $WORK/explain_*.plan):"$'\n'
-    for name in movements_forecast movements_backtest paying_as_of open_offers_as_of acceptance_lags; do
-        psql "$URL" -X -q -v ON_ERROR_STOP=1 -f "$WORK/explain_$name.sql" >"$WORK/explain_$name.plan" 2>&1 || note "EXPLAIN $name failed"
-        { echo "── EXPLAIN ANALYZE $name ($WORK/explain_$name.sql)"; cat "$WORK/explain_$name.plan"; } >&2
-        shape=$(python3 - "$WORK/explain_$name.plan" <<'PY'
-import re, sys
-plan = open(sys.argv[1]).read()
-spills = [int(k) for k in re.findall(r"Sort Method: external \w+\s+Disk: (\d+)kB", plan)]
-worst = (1.0, "")
-for line in plan.splitlines():
-    m = re.search(r"cost=\S+ rows=(\d+) .*actual time=\S+ rows=(\d+) loops=(\d+)", line)
-    if not m: continue
-    est, act = max(int(m.group(1)), 1), max(int(m.group(2)), 1)   # both per loop
-    if max(est / act, act / est) > worst[0]: worst = (max(est / act, act / est), f"worst row estimate {est} for {act} actual")
-print((f"{len(spills)} sorts on disk ({sum(spills) // 1024} MB)" if spills else "no sort on disk") + "; " + (worst[1] or "row estimates fine"))
-PY
-)
-        EXPLAIN_SUMMARY+="  $(printf '%-20s' "$name") $(grep -o 'Execution Time: [0-9.]* ms' "$WORK/explain_$name.plan" || echo 'failed'); $shape"$'\n'
-    done
 fi
 
 fc_ratio=$(ratio "$fc_s" "$raw_fc_states"); fc_ratio_all=$(ratio "$fc_s" "$raw_fc_all"); bt_ratio=$(ratio "$bt_s" "$raw_bt_all")
