@@ -32,6 +32,11 @@ public final class DatabasePool: @unchecked Sendable {   // `idle` is guarded by
         }
     }
 
+    /// Throws when the database cannot be reached (a round trip on a pooled connection).
+    public func check() async throws {
+        try await withConnection { _ = try $0.execute("SELECT 1") }
+    }
+
     public func shutdown() async throws {
         try await threads.shutdownGracefully()
         lock.withLock { idle.removeAll() }

@@ -9,12 +9,14 @@ struct PublicRoutes {
     let env: ServerEnvironment
 
     func register(on router: Router<AppContext>) {
-        router.get("/healthz") { _, _ -> Response in
+        // Says ok or unavailable and nothing more to anonymous callers; why is in the log.
+        router.get("/healthz") { _, context -> Response in
             do {
-                _ = try await env.db { try $0.execute("SELECT 1") }
+                try await env.pool.check()
                 return textResponse("ok\n")
             } catch {
-                return textResponse("database unavailable: \(error)\n", status: .serviceUnavailable)
+                context.logger.error("healthz: database unavailable: \(error)")
+                return textResponse("unavailable\n", status: .serviceUnavailable, headers: [.retryAfter: "5"])
             }
         }
         router.get("/metrics") { _, _ -> Response in
@@ -78,8 +80,11 @@ func safeNext(_ next: String?) -> String {
     return next
 }
 
-func textResponse(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
-    Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+func textResponse(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8",
+                  headers: HTTPFields = [:]) -> Response {
+    var fields = headers
+    fields[.contentType] = contentType
+    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: text)))
 }
 
 /// Turns refusals into proper responses: JSON for the API, pages or a sign-in redirect for people.

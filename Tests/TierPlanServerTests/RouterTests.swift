@@ -114,10 +114,24 @@ final class RouterTests: XCTestCase {
 
     // MARK: Tests
 
+    /// Anonymous callers learn only whether the database answers, never libpq's message (which
+    /// names the host, the socket and the user).
+    func testHealthSaysUnavailableWithoutDetails() async throws {
+        let env = try ServerEnvironment(pool: DatabasePool(conninfo: "postgresql:///tierplan?host=/nonexistent-socket-dir&user=nobody", size: 1))
+        try await Application(router: buildRouter(env)).test(.router) { client in
+            let health = try await Self.get(client, "/healthz")
+            XCTAssertEqual(health.status, .serviceUnavailable)
+            XCTAssertEqual(String(buffer: health.body), "unavailable\n")
+            XCTAssertEqual(health.headers[.retryAfter], "5")
+        }
+        try await env.pool.shutdown()
+    }
+
     func testPublicRoutes() async throws {
         try await withApp { client in
             let health = try await Self.get(client, "/healthz")
             XCTAssertEqual(health.status, .ok)
+            XCTAssertEqual(String(buffer: health.body), "ok\n")
             let spec = try await Self.get(client, "/api/openapi.yaml")
             XCTAssertEqual(spec.status, .ok)
             XCTAssertTrue(String(buffer: spec.body).hasPrefix("openapi: 3.1.0"))
