@@ -6,6 +6,9 @@ public enum AccountStatus: String, Sendable, Codable, CaseIterable {
 
     /// Paying accounts count in MRR and ARPU.
     public var isPaying: Bool { self == .active || self == .pastDue }
+
+    /// The planner watches every account that has not canceled (trials included).
+    public var isWatched: Bool { self != .canceled }
 }
 
 /// A customer account as imported: its tier, add-ons, discount and who looks after it.

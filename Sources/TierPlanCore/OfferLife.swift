@@ -4,6 +4,15 @@ public enum OfferStatus: String, Sendable, Codable, CaseIterable {
 
     /// Open offers await a decision or an outcome.
     public var isOpen: Bool { self == .proposed || self == .approved }
+
+    /// Current offers are what a run reconciles with its plan (keeps, refreshes or expires): open or held out.
+    public var isCurrent: Bool { isOpen || self == .heldOut }
+
+    /// A refusal starts a kind's cooldown for the account (the reviewer's or the customer's no).
+    public var isRefusal: Bool { self == .rejected || self == .declined }
+
+    /// Outcomes teach the acceptance model.
+    public var isOutcome: Bool { self == .accepted || self == .declined }
 }
 
 /// A change someone (or the nightly job) asks of an offer.
@@ -32,6 +41,10 @@ public enum OfferDecision: Sendable, Equatable {
 /// The offer life cycle of the contract: proposed → approved | rejected | snoozed | expired | held_out;
 /// snoozed → proposed when its date passes; approved → accepted | declined | expired.
 public enum OfferLife {
+    /// Accepting an offer expires the account's other offers of which this holds: open upsells
+    /// (the account is taking one change; an enablement offer stays).
+    public static func expiresOnAcceptance(kind: OfferKind, status: OfferStatus) -> Bool { kind.isUpsell && status.isOpen }
+
     public struct IllegalTransition: Error, CustomStringConvertible, Equatable {
         public let from: OfferStatus
         public let decision: String

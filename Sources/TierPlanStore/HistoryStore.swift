@@ -42,9 +42,6 @@ public enum HistoryStore {
         """
     }
 
-    /// The statuses that pay, as a parameter (the rule lives in `AccountStatus.isPaying`).
-    static var payingStatuses: PostgresArray<String> { PostgresArray(AccountStatus.allCases.filter(\.isPaying).map(\.rawValue)) }
-    static var upsellKinds: PostgresArray<String> { PostgresArray(OfferKind.allCases.filter(\.isUpsell).map(\.rawValue)) }
 
     /// The earliest and latest effective date of any history row (what the history covers).
     public static func span(_ db: Connection) throws -> (first: Day, latest: Day)? {
@@ -59,7 +56,7 @@ public enum HistoryStore {
         let row = try db.query("""
             WITH \(statesSQL(days: "$1"))
             SELECT count(*), coalesce(sum(mrr), 0)::bigint FROM states WHERE status = ANY($2::text[])
-            """, [PostgresArray([day.iso]), payingStatuses]).first!
+            """, [PostgresArray([day.iso]), CoreSets.payingStatuses]).first!
         return (try row.decode(0), try row.decode(1))
     }
 
@@ -104,7 +101,7 @@ public enum HistoryStore {
             FROM offers o JOIN offer_events e USING (account_id, offer_id)
             WHERE o.kind = ANY($1::text[])
             ORDER BY o.account_id COLLATE "C", o.offer_id, e.at, e.seq
-            """, [upsellKinds]).rows {
+            """, [CoreSets.upsellKinds]).rows {
             let event = OfferTimeline.Event(day: Day(daysSinceEpoch: try row.decode(6)), status: OfferStatus(rawValue: try row.decode(7)),
                                             madeByRun: try row.decode(8))
             let offerID: String = try row.decode(1)

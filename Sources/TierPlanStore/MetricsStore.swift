@@ -115,15 +115,8 @@ public enum MetricsStore {
             WITH \(HistoryStore.offerStatusSQL(day: "$1")) SELECT to_status, count(*) FROM offer_status GROUP BY 1
             """, [asOf.iso]).rows { byStatus[try row.decode(0)] = try row.decode(1) }
 
-        var outcomes: [String: (Int, Int)] = [:]
-        for row in try db.query("""
-            SELECT o.kind, count(*) FILTER (WHERE e.to_status = 'accepted'), count(*) FILTER (WHERE e.to_status = 'declined')
-            FROM offer_events e JOIN offers o USING (account_id, offer_id)
-            WHERE e.to_status IN ('accepted', 'declined') AND (e.at AT TIME ZONE 'UTC')::date <= $1::date GROUP BY o.kind
-            """, [asOf.iso]).rows {
-            outcomes[try row.decode(0)] = (try row.decode(1), try row.decode(2))
-        }
-        let conversion = OfferKind.allCases.map { Conversion(kind: $0.rawValue, accepted: outcomes[$0.rawValue]?.0 ?? 0, declined: outcomes[$0.rawValue]?.1 ?? 0) }
+        let outcomes = try OfferStore.acceptanceOutcomes(db, asOf: asOf)
+        let conversion = OfferKind.allCases.map { Conversion(kind: $0.rawValue, accepted: outcomes[$0]?.accepted ?? 0, declined: outcomes[$0]?.declined ?? 0) }
 
         // Accepted upsells whose account now has exactly the offered tier and add-ons.
         let realised = try db.query("""
@@ -133,14 +126,14 @@ public enum MetricsStore {
             )
             SELECT count(*), count(*) FILTER (WHERE c.target = o.target), coalesce(sum(o.delta_mrr) FILTER (WHERE c.target = o.target), 0)
             FROM offers o JOIN config c USING (account_id)
-            WHERE o.status = 'accepted' AND o.kind <> 'adoption'
-            """).first!
+            WHERE o.status = $1 AND o.kind = ANY($2::text[])
+            """, [OfferStatus.accepted.rawValue, CoreSets.upsellKinds]).first!
         let changes = try db.query("""
-            SELECT DISTINCT ON (o.account_id) bool_or(o.status = 'held_out') OVER (PARTITION BY o.account_id), a.mrr - o.current_mrr
+            SELECT DISTINCT ON (o.account_id) bool_or(o.status = $2) OVER (PARTITION BY o.account_id), a.mrr - o.current_mrr
             FROM offers o JOIN accounts a USING (account_id)
-            WHERE o.kind <> 'adoption' AND o.as_of <= $1::date
+            WHERE o.kind = ANY($3::text[]) AND o.as_of <= $1::date
             ORDER BY o.account_id, o.created_at, o.rank
-            """, [asOf.iso]).rows.map { (heldOut: try $0.decode(0, as: Bool.self), deltaMRR: try $0.decode(1, as: Int.self)) }
+            """, [asOf.iso, OfferStatus.heldOut.rawValue, CoreSets.upsellKinds]).rows.map { (heldOut: try $0.decode(0, as: Bool.self), deltaMRR: try $0.decode(1, as: Int.self)) }
 
         return MetricsReport(
             asOf: asOf.iso, from: from.iso, currency: currency, payingAccounts: paying, mrr: mrr,

@@ -179,19 +179,24 @@ public enum OfferStore {
         }
     }
 
-    /// Outcomes per kind decided on or before `asOf`, for the acceptance model.
-    public static func acceptanceModel(_ db: Connection, asOf: Day, policy: Policy) throws -> AcceptanceModel {
+    /// Accepted and declined outcomes per kind, dated on or before `asOf`.
+    public static func acceptanceOutcomes(_ db: Connection, asOf: Day) throws -> [OfferKind: (accepted: Int, declined: Int)] {
         var outcomes: [OfferKind: (accepted: Int, declined: Int)] = [:]
         for row in try db.query("""
-            SELECT o.kind, count(*) FILTER (WHERE e.to_status = 'accepted'), count(*) FILTER (WHERE e.to_status = 'declined')
+            SELECT o.kind, count(*) FILTER (WHERE e.to_status = $2), count(*) FILTER (WHERE e.to_status = $3)
             FROM offer_events e JOIN offers o USING (account_id, offer_id)
-            WHERE e.to_status IN ('accepted', 'declined') AND (e.at AT TIME ZONE 'UTC')::date <= $1::date
+            WHERE e.to_status = ANY($4::text[]) AND (e.at AT TIME ZONE 'UTC')::date <= $1::date
             GROUP BY o.kind
-            """, [asOf.iso]).rows {
+            """, [asOf.iso, OfferStatus.accepted.rawValue, OfferStatus.declined.rawValue, CoreSets.outcomeStatuses]).rows {
             guard let kind = OfferKind(rawValue: try row.decode(0)) else { continue }
             outcomes[kind] = (try row.decode(1), try row.decode(2))
         }
-        return AcceptanceModel(alpha: policy.acceptanceAlpha, beta: policy.acceptanceBeta, outcomes: outcomes)
+        return outcomes
+    }
+
+    /// The acceptance model learnt from the outcomes known on `asOf`.
+    public static func acceptanceModel(_ db: Connection, asOf: Day, policy: Policy) throws -> AcceptanceModel {
+        AcceptanceModel(alpha: policy.acceptanceAlpha, beta: policy.acceptanceBeta, outcomes: try acceptanceOutcomes(db, asOf: asOf))
     }
 
     /// Per account: the facts the guardrails need, counting only decisions on or before `asOf`.
@@ -200,13 +205,13 @@ public enum OfferStore {
         for row in try db.query("""
             SELECT o.account_id, o.kind, e.to_status, max((e.at AT TIME ZONE 'UTC')::date)::text
             FROM offer_events e JOIN offers o USING (account_id, offer_id)
-            WHERE e.to_status IN ('rejected', 'declined', 'accepted') AND (e.at AT TIME ZONE 'UTC')::date <= $1::date
+            WHERE e.to_status = ANY($2::text[]) AND (e.at AT TIME ZONE 'UTC')::date <= $1::date
             GROUP BY o.account_id, o.kind, e.to_status
-            """, [asOf.iso]).rows {
+            """, [asOf.iso, CoreSets.guardrailStatuses]).rows {
             let account: String = try row.decode(0)
             guard let kind = OfferKind(rawValue: try row.decode(1)), let day = Day(iso: try row.decode(3, as: String.self)) else { continue }
             var history = histories[account] ?? OfferHistory()
-            if try row.decode(2, as: String.self) == "accepted" {
+            if OfferStatus(rawValue: try row.decode(2)) == .accepted {
                 history.lastAcceptance = max(history.lastAcceptance ?? day, day)
             } else {
                 history.lastRefusal[kind] = max(history.lastRefusal[kind] ?? day, day)
@@ -224,11 +229,11 @@ public enum OfferStore {
         return histories
     }
 
-    /// Offers a plan may keep or expire: proposed, approved and held out.
+    /// Offers a plan may keep or expire (`OfferStatus.isCurrent`).
     public static func openOffers(_ db: Connection) throws -> [ExistingOffer] {
         try db.query("""
-            SELECT offer_id::text, account_id, kind, target, status FROM offers WHERE status IN ('proposed', 'approved', 'held_out')
-            """).rows.compactMap { row in
+            SELECT offer_id::text, account_id, kind, target, status FROM offers WHERE status = ANY($1::text[])
+            """, [CoreSets.currentStatuses]).rows.compactMap { row in
             guard let kind = OfferKind(rawValue: try row.decode(2)), let status = OfferStatus(rawValue: try row.decode(4)) else { return nil }
             return ExistingOffer(id: try row.decode(0), accountID: try row.decode(1), kind: kind, target: try row.decode(3), status: status)
         }
@@ -272,18 +277,19 @@ public enum OfferStore {
             }
             try appendEvent(db, accountID: current.accountID, offerID: offerID, from: from, to: to, actor: actor, reason: reason, at: at)
             if to == .accepted {
-                // The account is taking this one: its other open upsell offers are moot.
+                // The account is taking this one: the others it makes moot expire (`OfferLife.expiresOnAcceptance`).
+                let moot = CoreSets.expiredOnAcceptance
                 for row in try db.query("""
                     WITH old AS (
                         SELECT offer_id, status FROM offers
-                        WHERE account_id = $1 AND offer_id <> $2::uuid AND status IN ('proposed', 'approved') AND kind <> 'adoption'
+                        WHERE account_id = $1 AND offer_id <> $2::uuid AND status = ANY($3::text[]) AND kind = ANY($4::text[])
                         FOR UPDATE
                     ), changed AS (
-                        UPDATE offers o SET status = 'expired', version = o.version + 1, updated_at = now()
+                        UPDATE offers o SET status = $5, version = o.version + 1, updated_at = now()
                         FROM old WHERE o.account_id = $1 AND o.offer_id = old.offer_id
                     )
                     SELECT offer_id::text, status FROM old
-                    """, [current.accountID, offerID]).rows {
+                    """, [current.accountID, offerID, moot.statuses, moot.kinds, OfferStatus.expired.rawValue]).rows {
                     try appendEvent(db, accountID: current.accountID, offerID: try row.decode(0),
                                     from: OfferStatus(rawValue: try row.decode(1)), to: .expired,
                                     actor: actor, reason: "another offer was accepted (\(offerID))", at: at)

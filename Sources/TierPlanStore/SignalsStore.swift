@@ -2,8 +2,8 @@ import Foundation
 import Postgres
 import TierPlanCore
 
-/// The watcher's SQL: one set-based query over the daily rollups for every account that was not
-/// canceled on as_of (its state from the account history), streamed through a cursor in batches.
+/// The watcher's SQL: one set-based query over the daily rollups for every account watched on
+/// as_of (`AccountStatus.isWatched`) (its state from the account history), streamed through a cursor in batches.
 /// Raw events are never read here.
 public enum SignalsStore {
     /// Calls `body` with batches of accounts and their usage summaries over the window ending on
@@ -28,11 +28,11 @@ public enum SignalsStore {
                        GROUP BY account_id) fu USING (account_id)
             LEFT JOIN (SELECT account_id, count(DISTINCT user_id) AS users FROM daily_active_users
                        WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id) us USING (account_id)
-            WHERE s.status <> 'canceled'
+            WHERE s.status = ANY($4::text[])
             """
-        var parameters: [any PostgresEncodable] = [start.iso, asOf.iso, PostgresArray([asOf.iso])]
+        var parameters: [any PostgresEncodable] = [start.iso, asOf.iso, PostgresArray([asOf.iso]), CoreSets.watchedStatuses]
         if let accountID {
-            sql += " AND a.account_id = $4"
+            sql += " AND a.account_id = $5"
             parameters.append(accountID)
         }
         sql += " ORDER BY a.account_id"

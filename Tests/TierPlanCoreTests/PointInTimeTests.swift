@@ -90,3 +90,38 @@ final class PointInTimeTests: XCTestCase {
         XCTAssertNil(offers[1].acceptanceLag)
     }
 }
+
+/// The Core predicates the store sends to SQL as parameter sets, case by case.
+final class RuleSetTests: XCTestCase {
+    func testEveryCaseIsClassified() {
+        let paying: [AccountStatus: (paying: Bool, watched: Bool)] = [
+            .active: (true, true), .pastDue: (true, true), .trialing: (false, true), .canceled: (false, false)]
+        for status in AccountStatus.allCases {
+            XCTAssertEqual(status.isPaying, paying[status]?.paying, status.rawValue)
+            XCTAssertEqual(status.isWatched, paying[status]?.watched, status.rawValue)
+        }
+        let offer: [OfferStatus: (open: Bool, current: Bool, refusal: Bool, outcome: Bool)] = [
+            .proposed: (true, true, false, false), .approved: (true, true, false, false), .heldOut: (false, true, false, false),
+            .rejected: (false, false, true, false), .declined: (false, false, true, true), .accepted: (false, false, false, true),
+            .snoozed: (false, false, false, false), .expired: (false, false, false, false)]
+        for status in OfferStatus.allCases {
+            let expected = offer[status]
+            XCTAssertEqual(status.isOpen, expected?.open, status.rawValue)
+            XCTAssertEqual(status.isCurrent, expected?.current, status.rawValue)
+            XCTAssertEqual(status.isRefusal, expected?.refusal, status.rawValue)
+            XCTAssertEqual(status.isOutcome, expected?.outcome, status.rawValue)
+        }
+        XCTAssertEqual(OfferKind.allCases.filter(\.isUpsell), [.tierUpgrade, .addon])
+    }
+
+    /// Accepting an offer expires the account's other open upsells; enablement offers and closed
+    /// offers stay as they are.
+    func testWhatAnAcceptanceExpires() {
+        for kind in OfferKind.allCases {
+            for status in OfferStatus.allCases {
+                XCTAssertEqual(OfferLife.expiresOnAcceptance(kind: kind, status: status),
+                               kind != .adoption && (status == .proposed || status == .approved), "\(kind) \(status)")
+            }
+        }
+    }
+}
