@@ -55,7 +55,7 @@ struct APIRoutes {
             guard let offer = try OfferStore.get(db, id: id) else { return nil }
             return (offer, try OfferStore.events(db, offerID: id))
         }) else { return apiError(.notFound, "no offer with id \(id)") }
-        return try json(OfferWithHistory(offer: found.0, events: found.1))
+        return try json(OfferWithEvents(offer: found.0, events: found.1))
     }
 
     struct DecisionBody: Decodable {
@@ -231,11 +231,6 @@ struct OfferPage: Encodable {
     enum CodingKeys: String, CodingKey { case offers, total, totalIsLowerBound = "total_is_lower_bound", limit, offset }
 }
 
-struct OfferWithHistory: Encodable {
-    var offer: OfferRecord
-    var events: [OfferEventRecord]
-}
-
 struct AccountSignalsDocument: Encodable {
     var asOf: String
     var account: SignalsRecord
@@ -243,9 +238,7 @@ struct AccountSignalsDocument: Encodable {
 }
 
 func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let data = try encoder.encode(value)
+    let data = try ContractJSON.data(value)
     return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 

@@ -189,10 +189,7 @@ public enum CatalogStore {
     }
 
     static func policyJSON(_ policy: Policy) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(policy), as: UTF8.self)
+        try ContractJSON.text(policy)
     }
 }
 

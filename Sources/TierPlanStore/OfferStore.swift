@@ -81,6 +81,13 @@ public struct OfferEventRecord: Encodable, Sendable {
     public var at: String
 }
 
+/// An offer with its audit trail (`offers show --json`, `GET /api/v1/offers/{id}`).
+public struct OfferWithEvents: Encodable, Sendable {
+    public var offer: OfferRecord
+    public var events: [OfferEventRecord]
+    public init(offer: OfferRecord, events: [OfferEventRecord]) { self.offer = offer; self.events = events }
+}
+
 /// A review decision or outcome was refused; says why (illegal transition, lost race, unknown id).
 public struct OfferDecisionError: Error, CustomStringConvertible {
     public enum Kind: Sendable { case notFound, stale, illegal }

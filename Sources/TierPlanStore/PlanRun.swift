@@ -136,8 +136,7 @@ public enum PlanRun {
         var evidence: [String: String] = [:]
         var suppressed: [SuppressedRecord] = []
         var scanned = 0, flagged = 0
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = ContractJSON.encoder()
         try SignalsStore.forEachBatch(db, asOf: asOf) { batch in
             for (account, usage) in batch {
                 let signals = Watcher.signals(for: account, usage: usage, catalog: catalog, asOf: asOf)

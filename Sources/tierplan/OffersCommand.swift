@@ -119,11 +119,6 @@ struct DecisionOptions: ParsableArguments {
     }
 }
 
-struct OfferWithEvents: Encodable {
-    var offer: OfferRecord
-    var events: [OfferEventRecord]
-}
-
 enum OffersTable {
     static func print(_ offers: [OfferRecord]) {
         guard !offers.isEmpty else { Console.out("no offers"); return }

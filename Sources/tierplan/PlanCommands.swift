@@ -22,8 +22,7 @@ struct SignalsCommand: ParsableCommand {
         try runReportingErrors {
             let db = try connection.connect()
             let catalog = try CatalogStore.read(db)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let encoder = ContractJSON.encoder()
             var first = true
             // One account: nothing is printed until it is found, so a refusal leaves stdout empty.
             var held = ""

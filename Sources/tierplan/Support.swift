@@ -42,10 +42,7 @@ enum Console {
 
     /// Prints `value` as one JSON document with snake_case keys.
     static func json<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        out(String(decoding: try encoder.encode(value), as: UTF8.self))
+        out(try ContractJSON.text(value))
     }
 
     /// A progress line rewritten in place, only on a terminal.

@@ -284,6 +284,13 @@ final class RouterTests: XCTestCase {
             try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(id)/outcome", token: reviewer, #"{"outcome":"maybe"}"#), .badRequest)
             try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(other)/outcome", token: reviewer, #"{"outcome":"accepted"}"#), .unprocessableContent, "not approved yet")
             try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(id)/outcome", token: reviewer, #"{"outcome":"accepted"}"#), .ok)
+            // The offer with its trail: the same snake_case keys as `offers show --json` and the document.
+            let trail = try await Self.get(client, "/api/v1/offers/\(id)", token: viewer)
+            let detail = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(buffer: trail.body)) as? [String: Any])
+            let events = try XCTUnwrap(detail["events"] as? [[String: Any]])
+            XCTAssertEqual(events.last?["to_status"] as? String, "accepted")
+            XCTAssertEqual(events.last?["from_status"] as? String, "approved")
+            XCTAssertNil(events.last?["toStatus"])
             // Signals, forecast, metrics.
             let signals = try await Self.get(client, "/api/v1/accounts/acme/signals?as_of=2026-11-01", token: viewer)
             XCTAssertEqual(signals.status, .ok)
