@@ -130,17 +130,8 @@ struct APIRoutes {
         let given = request.uri.queryParameters.get("as_of")
         if let given, Day(iso: given) == nil { return apiError(.badRequest, "as_of must be YYYY-MM-DD") }
         let result = try await env.db { db -> (Day, SignalsRecord?) in
-            let asOf = try given.flatMap { Day(iso: $0) } ?? latestAsOf(db)
-            let catalog = try CatalogStore.read(db)
-            var found: SignalsRecord?
-            try db.transaction { db in
-                try SignalsStore.forEachBatch(db, asOf: asOf, accountID: id) { batch in
-                    for (account, usage) in batch {
-                        found = SignalsRecord(Watcher.signals(for: account, usage: usage, catalog: catalog, asOf: asOf))
-                    }
-                }
-            }
-            return (asOf, found)
+            let asOf = try given.flatMap { Day(iso: $0) } ?? PlanRun.latestAsOf(db)
+            return (asOf, try SignalsStore.signals(db, accountID: id, asOf: asOf, catalog: try CatalogStore.read(db)).map { SignalsRecord($0) })
         }
         guard let record = result.1 else { return apiError(.notFound, "no account '\(id)' that is not canceled on \(result.0.iso)") }
         return try json(AccountSignalsDocument(asOf: result.0.iso, account: record))
@@ -161,9 +152,9 @@ struct APIRoutes {
         }
         let captured = churn
         let document = try await env.db { db -> ForecastReport in
-            let asOf = try q.get("as_of").flatMap { Day(iso: $0) } ?? latestAsOf(db)
+            let asOf = try q.get("as_of").flatMap { Day(iso: $0) } ?? PlanRun.latestAsOf(db)
             return ForecastReport(try projectForecast(db, asOf: asOf, months: months, churn: captured, model: model, lookback: lookback),
-                                  asOf: asOf, currency: try currencyOf(db))
+                                  asOf: asOf, currency: try CatalogStore.currency(db))
         }
         return try json(document)
     }
@@ -185,9 +176,9 @@ struct APIRoutes {
         let q = request.uri.queryParameters
         for key in ["as_of", "from"] { if let text = q.get(key), Day(iso: text) == nil { return apiError(.badRequest, "\(key) must be YYYY-MM-DD") } }
         let report = try await env.db { db -> MetricsReport in
-            let asOf = try q.get("as_of").flatMap { Day(iso: $0) } ?? latestAsOf(db)
+            let asOf = try q.get("as_of").flatMap { Day(iso: $0) } ?? PlanRun.latestAsOf(db)
             let from = q.get("from").flatMap { Day(iso: $0) }.flatMap { $0 < asOf ? $0 : nil } ?? asOf.adding(days: -30)
-            return try MetricsStore.report(db, asOf: asOf, from: from, currency: try currencyOf(db))
+            return try MetricsStore.report(db, asOf: asOf, from: from, currency: try CatalogStore.currency(db))
         }
         return try json(report)
     }

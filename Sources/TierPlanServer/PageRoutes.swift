@@ -151,7 +151,7 @@ struct PageRoutes {
         let captured = filter
         let (result, facets, names, labels) = try await env.db { db in
             let result = try OfferStore.page(db, captured)
-            return (result, try env.facets.get { try OfferStore.facets(db) }, try accountNames(db, result.offers.map(\.accountID)),
+            return (result, try env.facets.get { try OfferStore.facets(db) }, try AccountStore.names(db, ids: result.offers.map(\.accountID)),
                     try env.labels.get { try Labels.load(db) })
         }
         let capped = result.total > OfferStore.Filter.countLimit
@@ -224,7 +224,7 @@ struct PageRoutes {
         do {
             let offer = try await env.db { try OfferStore.decide($0, offerID: id, decision: decision, by: identity.name,
                                                                    reason: reason?.isEmpty == false ? reason : nil, at: nil, expectedVersion: version) }
-            let name = try await env.db { try accountNames($0, [offer.accountID])[offer.accountID] } ?? offer.accountID
+            let name = try await env.db { try AccountStore.names($0, ids: [offer.accountID])[offer.accountID] } ?? offer.accountID
             let notice = "Offer for \(name) \(offer.status)."
             return Response(status: .seeOther, headers: [.location: "/queue?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")])
         } catch let error as OfferDecisionError {
@@ -265,7 +265,7 @@ struct PageRoutes {
         let backtestFrom = CalendarMonth(containing: p.asOf).adding(months: -9).lastDay
         let backtestRequest = BacktestRequest(from: backtestFrom, to: p.asOf, months: 3, lookback: p.lookback)
         let (f, currency, backtest) = try await env.db { db in
-            (try projectForecast(db, asOf: p.asOf, months: p.months, churn: nil, model: p.model, lookback: p.lookback), try currencyOf(db),
+            (try projectForecast(db, asOf: p.asOf, months: p.months, churn: nil, model: p.model, lookback: p.lookback), try CatalogStore.currency(db),
              try ForecastStore.backtest(db, backtestRequest, policy: try CatalogStore.read(db).policy))
         }
         func m(_ x: Double) -> String { Rationale.money(Int(x.rounded()), currency) }
@@ -319,7 +319,7 @@ struct PageRoutes {
         let lookback = min(60, max(1, Int(q.get("lookback") ?? "6") ?? 6))
         let model = ForecastModel(rawValue: q.get("model") ?? "history") ?? .history
         if let text = q.get("as_of"), let day = Day(iso: text) { return (day, months, model, lookback) }
-        return (try await env.db { try latestAsOf($0) }, months, model, lookback)
+        return (try await env.db { try PlanRun.latestAsOf($0) }, months, model, lookback)
     }
 
     @Sendable func finance(_ request: Request, context: AppContext) async throws -> Response {
@@ -327,9 +327,9 @@ struct PageRoutes {
         let q = request.uri.queryParameters
         let given = q.get("as_of").flatMap { Day(iso: $0) }
         let (report, currency) = try await env.db { db -> (MetricsReport, String) in
-            let asOf = try given ?? latestAsOf(db)
+            let asOf = try given ?? PlanRun.latestAsOf(db)
             let from = q.get("from").flatMap { Day(iso: $0) }.flatMap { $0 < asOf ? $0 : nil } ?? asOf.adding(days: -30)
-            let currency = try currencyOf(db)
+            let currency = try CatalogStore.currency(db)
             return (try MetricsStore.report(db, asOf: asOf, from: from, currency: currency), currency)
         }
         func kv(_ pairs: [(String, String)]) -> [[String: String]] { pairs.map { ["key": $0.0, "value": $0.1] } }
@@ -398,9 +398,7 @@ struct Labels: Sendable {
     var addonNames: [String: String]
 
     static func load(_ db: Connection) throws -> Labels {
-        var names: [String: String] = [:]
-        for row in try db.query("SELECT code, name FROM addons").rows { names[try row.decode(0)] = try row.decode(1) }
-        return Labels(currency: try currencyOf(db), addonNames: names)
+        Labels(currency: try CatalogStore.currency(db), addonNames: try CatalogStore.addonNames(db))
     }
 
     func items(_ items: [AddonQuantity]) -> String {
@@ -417,27 +415,6 @@ func offerRow(_ o: OfferRecord, name: String?, labels: Labels) -> [String: Any] 
             "accountName": name ?? o.accountID, "kind": o.kind, "change": change, "status": o.status,
             "delta": Rationale.money(o.deltaMRR, currency), "probability": String(format: "%.2f", o.acceptanceProbability),
             "expected": Rationale.money(Int(o.expectedDeltaMRR.rounded()), currency), "reasons": o.reasons]
-}
-
-func accountNames(_ db: Connection, _ ids: [String]) throws -> [String: String] {
-    guard !ids.isEmpty else { return [:] }
-    var names: [String: String] = [:]
-    for row in try db.query("SELECT account_id, name FROM accounts WHERE account_id = ANY($1::text[])", [PostgresArray(ids)]).rows {
-        names[try row.decode(0)] = try row.decode(1)
-    }
-    return names
-}
-
-func currencyOf(_ db: Connection) throws -> String {
-    try db.query("SELECT currency FROM catalog").first?.decode(0) ?? "USD"
-}
-
-/// The as_of of the latest run, else today (UTC).
-func latestAsOf(_ db: Connection) throws -> Day {
-    if let text = try db.query("SELECT max(as_of)::text FROM runs").first?.decodeIfPresent(0, as: String.self), let day = Day(iso: text) {
-        return day
-    }
-    return Timestamp.now.day
 }
 
 func projectForecast(_ db: Connection, asOf: Day, months: Int, churn: Double?, model: ForecastModel = .history, lookback: Int = 6) throws -> Forecast {
@@ -461,11 +438,9 @@ struct OfferDetail: Sendable {
         let evidence = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(try OfferStore.evidence(db, id: id).utf8))) ?? [:]
         let asOf = Day(iso: offer.asOf) ?? Day(daysSinceEpoch: 0)
         let series = try AccountStore.storageSeries(db, id: offer.accountID, from: Watcher.windowStart(asOf: asOf), to: asOf)
-        var names: [String: String] = [:]
-        for row in try db.query("SELECT key, name FROM features").rows { names[try row.decode(0)] = try row.decode(1) }
-        return OfferDetail(offer: offer, accountName: try accountNames(db, [offer.accountID])[offer.accountID] ?? offer.accountID,
+        return OfferDetail(offer: offer, accountName: try AccountStore.names(db, ids: [offer.accountID])[offer.accountID] ?? offer.accountID,
                            labels: try Labels.load(db), evidence: evidence, series: series,
-                           events: try OfferStore.events(db, offerID: id), featureNames: names)
+                           events: try OfferStore.events(db, offerID: id), featureNames: try CatalogStore.featureNames(db))
     }
 
     func featureRow(_ key: String, included: Set<String>, adopted: Set<String>) -> [String: Any] {

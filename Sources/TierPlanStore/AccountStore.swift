@@ -147,4 +147,14 @@ public enum AccountStore {
             SELECT effective_on::text, tier_code, addons, status, mrr FROM account_history WHERE account_id = $1 ORDER BY effective_on
             """, [id]).rows.map { (try $0.decode(0), try $0.decode(1), try $0.decode(2), try $0.decode(3), try $0.decode(4)) }
     }
+
+    /// Account names by id, for the ids given (unknown ids are left out).
+    public static func names(_ db: Connection, ids: [String]) throws -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        var names: [String: String] = [:]
+        for row in try db.query("SELECT account_id, name FROM accounts WHERE account_id = ANY($1::text[])", [PostgresArray(ids)]).rows {
+            names[try row.decode(0)] = try row.decode(1)
+        }
+        return names
+    }
 }

@@ -191,6 +191,27 @@ public enum CatalogStore {
     static func policyJSON(_ policy: Policy) throws -> String {
         try ContractJSON.text(policy)
     }
+
+    /// The catalog's currency ("USD" before any catalog is loaded).
+    public static func currency(_ db: Connection) throws -> String {
+        try db.query("SELECT currency FROM catalog").first?.decode(0) ?? "USD"
+    }
+
+    /// Add-on names by code.
+    public static func addonNames(_ db: Connection) throws -> [String: String] {
+        try names(db, "SELECT code, name FROM addons")
+    }
+
+    /// Feature names by key.
+    public static func featureNames(_ db: Connection) throws -> [String: String] {
+        try names(db, "SELECT key, name FROM features")
+    }
+
+    static func names(_ db: Connection, _ sql: String) throws -> [String: String] {
+        var names: [String: String] = [:]
+        for row in try db.query(sql).rows { names[try row.decode(0)] = try row.decode(1) }
+        return names
+    }
 }
 
 extension JSONDecoder {

@@ -92,6 +92,11 @@ public struct RunLockedError: Error, CustomStringConvertible {
 /// The nightly job: snoozes that ended, signals, plan, refresh and expiry, in one transaction under
 /// an advisory lock, so a second run at once is refused and a crash leaves the database as it was.
 public enum PlanRun {
+    /// The as_of of the latest run, else today (UTC): what pages and the API show by default.
+    public static func latestAsOf(_ db: Connection) throws -> Day {
+        try db.query("SELECT max(as_of)::text FROM runs").first?.decodeIfPresent(0, as: String.self).flatMap { Day(iso: $0) } ?? Timestamp.now.day
+    }
+
     static let lockKey = "hashtext('tierplan.run')"
 
     public static func execute(_ db: Connection, asOf: Day, dryRun: Bool, command: String,

@@ -41,6 +41,24 @@ public enum SignalsStore {
         }
     }
 
+    /// Each watched account's signals on `asOf` (or the one account asked for), in batches in
+    /// account order, read in one transaction of its own.
+    public static func forEachSignals(_ db: Connection, asOf: Day, accountID: String? = nil, catalog: Catalog,
+                                      _ body: ([AccountSignals]) throws -> Void) throws {
+        try db.transaction { db in
+            try forEachBatch(db, asOf: asOf, accountID: accountID) { batch in
+                try body(batch.map { Watcher.signals(for: $0.0, usage: $0.1, catalog: catalog, asOf: asOf) })
+            }
+        }
+    }
+
+    /// One account's signals on `asOf`, nil when it is not watched that day.
+    public static func signals(_ db: Connection, accountID: String, asOf: Day, catalog: Catalog) throws -> AccountSignals? {
+        var found: AccountSignals?
+        try forEachSignals(db, asOf: asOf, accountID: accountID, catalog: catalog) { found = $0.first ?? found }
+        return found
+    }
+
     static func decode(_ row: Row) throws -> (Account, UsageSummary) { try decode(row, usage: true) }
 
     static func decode(_ row: Row, usage withUsage: Bool) throws -> (Account, UsageSummary) {

@@ -28,20 +28,17 @@ struct SignalsCommand: ParsableCommand {
             var held = ""
             func emit(_ text: String) { if account == nil { Console.write(text) } else { held += text } }
             emit(output.json ? "{\"as_of\":\"\(day.asOf.iso)\",\"accounts\":[" : SignalsTable.header + "\n")
-            try db.transaction { db in
-                try SignalsStore.forEachBatch(db, asOf: day.asOf, accountID: account) { batch in
-                    var chunk = ""
-                    for (account, usage) in batch {
-                        let signals = Watcher.signals(for: account, usage: usage, catalog: catalog, asOf: day.asOf)
-                        if output.json {
-                            chunk += (first ? "" : ",") + String(decoding: try encoder.encode(SignalsRecord(signals)), as: UTF8.self)
-                        } else {
-                            chunk += SignalsTable.row(signals) + "\n"
-                        }
-                        first = false
+            try SignalsStore.forEachSignals(db, asOf: day.asOf, accountID: account, catalog: catalog) { batch in
+                var chunk = ""
+                for signals in batch {
+                    if output.json {
+                        chunk += (first ? "" : ",") + String(decoding: try encoder.encode(SignalsRecord(signals)), as: UTF8.self)
+                    } else {
+                        chunk += SignalsTable.row(signals) + "\n"
                     }
-                    emit(chunk)
+                    first = false
                 }
+                emit(chunk)
             }
             if account != nil && first { throw StoreError.refused("no account '\(account!)' that is not canceled and existed on \(day.asOf.iso)") }
             if output.json { emit("]}\n") }
