@@ -30,6 +30,8 @@ let package = Package(
             dependencies: ["Postgres", "TierPlanCore", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources/schema.sql")]
         ),
+        // The generated data set of `tierplan demo` and the scenario that loads it (beside the store).
+        .target(name: "TierPlanDemo", dependencies: ["TierPlanStore", "TierPlanCore", "Postgres"]),
         // The review page and JSON API (Hummingbird 2, server-rendered Mustache, no external assets).
         .target(
             name: "TierPlanServer",
@@ -46,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "tierplan",
             dependencies: [
-                "TierPlanStore", "TierPlanCore", "Postgres", "TierPlanServer",
+                "TierPlanStore", "TierPlanCore", "Postgres", "TierPlanServer", "TierPlanDemo",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

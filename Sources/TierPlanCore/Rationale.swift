@@ -72,6 +72,16 @@ public enum Rationale {
     }
 
     /// Minor units as a price: `$79.00`, `€12.50`, else `12.50 CHF`.
+    /// A whole number with thousands separators: 1,234,567.
+    public static func grouped(_ n: Int) -> String {
+        var out = ""
+        for (i, c) in String(n).reversed().enumerated() {
+            if i > 0 && i % 3 == 0 && c != "-" { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+
     public static func money(_ amount: MinorUnits, _ currency: String) -> String {
         let sign = amount < 0 ? "-" : ""
         let value = abs(amount)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Postgres
 import TierPlanCore
+import TierPlanDemo
 import TierPlanStore
 
 /// `tierplan demo`: a generated SaaS data set in its own database on the embedded cluster, the nightly
@@ -22,135 +22,18 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let started = Date()
-            func step(_ text: String) { if !json { Console.note("▸ " + text) } }
-            let cluster = EmbeddedCluster.forCurrentDirectory()
-            step("starting the embedded PostgreSQL cluster at \(cluster.home)")
-            try cluster.up()
-            let url = try Self.freshDatabase(cluster)
-            let db = try Connection(url)
-            try db.execute("SET TIME ZONE 'UTC'")
-            try Schema.migrate(db)
-
-            let data = DemoData(accounts: accounts, seed: seed, asOf: asOf)
-            step("catalog: 4 tiers, storage and seat packs, a feature add-on, onboarding (holdout \(Int(data.catalog.policy.holdoutPercent))%)")
-            _ = try CatalogStore.load(data.catalog, source: "tierplan demo", into: db)
-
-            step("accounts: \(accounts) over segments and owners, and \(DemoData.historyMonths) months of their history "
-                 + "(\(data.timelines.count - accounts) more that churned on the way)")
-            var previous = data.historyStart
-            _ = try AccountStore.upsert(data.accounts(on: previous), catalog: data.catalog, effective: previous, into: db)
-            let days = data.changeDays
-            for (i, day) in days.enumerated() {
-                _ = try AccountStore.upsert(data.changes(after: previous, through: day), catalog: data.catalog, effective: day, into: db)
-                previous = day
-                if !json { Console.progress("  history: \(day.iso) (\(i + 1) of \(days.count) days with changes)") }
-            }
-            Console.endProgress()
-            try OfferStore.backfill(db, data.pastOffers, command: "demo history")
-            step("offers of the past: \(data.pastOffers.count) made, decided and answered over those months")
-
-            step("usage: \(DemoData.days) days of storage samples and feature events")
-            var ingest = UsageIngest()
-            if !json {
-                ingest.progress = { p in
-                    let rate = p.seconds > 0 ? Int(Double(p.lines) / p.seconds) : 0
-                    Console.progress("  \(p.phase): \(Console.grouped(p.lines)) events, \(Console.grouped(rate))/s")
+            let outcome = try DemoScenario(accounts: accounts, seed: seed, asOf: asOf).run { report in
+                guard !json else { return }
+                switch report {
+                case .step(let text): Console.note("▸ " + text)
+                case .progress(let text): Console.progress(text)
+                case .endProgress: Console.endProgress()
                 }
             }
-            let usage = try ingest.run(events: "demo usage", into: db) { emit in try data.usage(emit) }
-            Console.endProgress()
-            step("ingested \(Console.grouped(usage.new)) events in \(String(format: "%.1f", usage.seconds)) s")
-
-            step("history: the job 45 days ago, and what customer success and customers did with its offers")
-            let history = try Self.makeHistory(db, data: data)
-
-            step("the nightly job for \(asOf.iso)")
-            let result = try PlanRun.execute(db, asOf: asOf, dryRun: false, command: "demo")
-            let catalog = try CatalogStore.read(db)
-            let forecast = try ForecastStore.forecast(db, ForecastRequest(asOf: asOf, months: 12), policy: catalog.policy)[0].forecast
-            step("backtest: the forecast made at each month end of the last year and a half, against what followed")
-            let backtest = try ForecastStore.backtest(db, Self.backtestRequest(data), policy: catalog.policy)
-            let summary = try DemoSummary(db, result: result, forecast: forecast, backtest: backtest, asOf: asOf, url: url, history: history,
-                                          events: usage.new, seconds: Date().timeIntervalSince(started))
-            if json { try Console.json(summary); return }
-            Self.tell(summary, result: result, forecast: forecast, backtest: backtest, currency: catalog.currency, asOf: asOf, url: url)
+            if json { try Console.json(outcome.summary); return }
+            Self.tell(outcome.summary, result: outcome.result, forecast: outcome.forecast, backtest: outcome.backtest,
+                      currency: outcome.currency, asOf: asOf, url: outcome.url)
         }
-    }
-
-    /// Every month end from the first with six lookback months of history, six months ahead.
-    static func backtestRequest(_ data: DemoData) -> BacktestRequest {
-        let first = CalendarMonth(containing: data.historyStart).adding(months: 6).lastDay
-        return BacktestRequest(from: first, to: data.asOf, months: 6)
-    }
-
-    static func freshDatabase(_ cluster: EmbeddedCluster) throws -> String {
-        let admin = try Connection("postgresql:///postgres?host=\(cluster.home)&port=\(cluster.port)&user=postgres")
-        try admin.execute("DROP DATABASE IF EXISTS tierplan_demo WITH (FORCE)")
-        try admin.execute("CREATE DATABASE tierplan_demo")
-        return "postgresql:///tierplan_demo?host=\(cluster.home)&port=\(cluster.port)&user=postgres"
-    }
-
-    /// Plans 45 days before as_of and records decisions and outcomes on those offers, dated, so that
-    /// acceptance probabilities are learnt and cooldowns, snoozes and recent acceptances show up.
-    static func makeHistory(_ db: Connection, data: DemoData) throws -> [String: Int] {
-        let then = data.asOf.adding(days: -45)
-        _ = try PlanRun.execute(db, asOf: then, dryRun: false, command: "demo history")
-        var rng = SplitMix64(seed: data.seed ^ 0x4849_5354)
-        var counts: [String: Int] = [:]
-        let offers = try db.query("""
-            SELECT offer_id::text, account_id, kind, target FROM offers WHERE status = 'proposed' ORDER BY account_id, rank
-            """).rows
-        var realised: [Account] = []
-        let reasons = ["budget frozen until next quarter", "champion left the company", "already evaluating a competitor", "not a priority now"]
-        for row in offers {
-            let id: String = try row.decode(0), account: String = try row.decode(1), target: String = try row.decode(3)
-            let x = rng.nextUnit()
-            // An earlier acceptance may have expired this one.
-            guard try OfferStore.get(db, id: id)?.status == OfferStatus.proposed.rawValue else { continue }
-            func decide(_ d: OfferDecision, _ by: String, _ reason: String?, _ day: Int) throws {
-                try OfferStore.decide(db, offerID: id, decision: d, by: by, reason: reason, at: data.asOf.adding(days: day).start)
-            }
-            let reviewer = DemoData.owners[Int(rng.nextUnit() * Double(DemoData.owners.count))]
-            if x < 0.30 {
-                try decide(.approve, reviewer, nil, -44)
-                if rng.nextUnit() < 0.45 {
-                    try decide(.accept, reviewer, "signed the order form", -41)
-                    counts["accepted", default: 0] += 1
-                    if rng.nextUnit() < 0.7, let current = try AccountStore.account(db, id: account)?.account {
-                        realised.append(Self.applying(target: target, to: current))
-                    }
-                } else {
-                    try decide(.decline, reviewer, "customer declined", -41)
-                    counts["declined", default: 0] += 1
-                }
-            } else if x < 0.42 {
-                try decide(.reject(reason: reasons[Int(rng.nextUnit() * Double(reasons.count))]), reviewer, nil, -43)
-                counts["rejected", default: 0] += 1
-            } else if x < 0.50 {
-                try decide(.snooze(until: data.asOf.adding(days: 7)), reviewer, "call back after the renewal", -42)
-                counts["snoozed", default: 0] += 1
-            }
-        }
-        if !realised.isEmpty {
-            _ = try AccountStore.upsert(realised, catalog: data.catalog, effective: data.asOf.adding(days: -40), into: db)
-            counts["realised", default: 0] += realised.count
-        }
-        return counts
-    }
-
-    /// The account as it is once it took an offer (`target` is `tier|addon:qty;…`; adoption offers change nothing).
-    static func applying(target: String, to account: Account) -> Account {
-        guard !target.hasPrefix("adoption|") else { return account }
-        let parts = target.split(separator: "|", omittingEmptySubsequences: false)
-        var changed = account
-        changed.tier = String(parts[0])
-        changed.addons = parts.count > 1 ? parts[1].split(separator: ";").compactMap { item in
-            let kv = item.split(separator: ":")
-            guard kv.count == 2, let q = Int(kv[1]) else { return nil }
-            return AddonQuantity(addon: String(kv[0]), quantity: q)
-        } : []
-        return changed
     }
 
     static func tell(_ s: DemoSummary, result: PlanResult, forecast: Forecast, backtest: BacktestReport, currency: String, asOf: Day, url: String) {
@@ -187,46 +70,5 @@ struct DemoCommand: ParsableCommand {
         Console.out("Done in \(String(format: "%.0f", s.seconds)) s. Open the review page on this data:")
         Console.out("  printf '%s\\n' 'choose-a-password' | tierplan users add you --role reviewer --database-url '\(url)'")
         Console.out("  tierplan serve --database-url '\(url)'    # then open http://127.0.0.1:8080/")
-    }
-}
-
-/// What `tierplan demo --json` prints (and its tests read).
-struct DemoSummary: Encodable {
-    var databaseURL: String
-    var accounts: Int
-    var accountsByStatus: [String: Int]
-    var events: Int
-    var history: [String: Int]
-    var offersByKind: [String: Int]
-    var heldOut: Int
-    var suppressedByReason: [String: Int]
-    var forecast: ForecastReport
-    var backtest: BacktestReport
-    /// A checksum of the generated accounts and usage: the same seed gives the same value.
-    var dataFingerprint: String
-    var seconds: Double
-
-    init(_ db: Connection, result: PlanResult, forecast: Forecast, backtest: BacktestReport, asOf: Day, url: String, history: [String: Int],
-         events: Int, seconds: Double) throws {
-        self.backtest = backtest
-        databaseURL = url
-        accountsByStatus = [:]
-        for row in try db.query("SELECT status, count(*) FROM accounts GROUP BY status").rows { accountsByStatus[try row.decode(0)] = try row.decode(1) }
-        accounts = accountsByStatus.values.reduce(0, +)
-        self.events = events
-        self.history = history
-        offersByKind = [:]
-        for offer in result.offers where offer.status == "proposed" { offersByKind[offer.kind, default: 0] += 1 }
-        heldOut = result.offers.filter { $0.status == "held_out" }.count
-        suppressedByReason = [:]
-        for s in result.suppressed { suppressedByReason[s.reason, default: 0] += 1 }
-        self.forecast = ForecastReport(forecast, asOf: asOf, currency: "USD")
-        dataFingerprint = try db.query("""
-            SELECT md5(
-                (SELECT string_agg(account_id || name || tier_code || status || mrr || segment || owner, ',' ORDER BY account_id) FROM accounts)
-                || (SELECT count(*) || ':' || coalesce(sum(bytes), 0) FROM storage_samples)
-                || (SELECT count(*) || ':' || coalesce(sum(hashtext(account_id || id || user_id || feature_key || at::text || count)::bigint), 0) FROM feature_events))
-            """).first!.decode(0)
-        self.seconds = (seconds * 10).rounded() / 10
     }
 }

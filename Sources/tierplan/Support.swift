@@ -56,15 +56,7 @@ enum Console {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 
-    static func grouped(_ n: Int) -> String {
-        let digits = String(n)
-        var out = ""
-        for (i, c) in digits.reversed().enumerated() {
-            if i > 0 && i % 3 == 0 && c != "-" { out.append(",") }
-            out.append(c)
-        }
-        return String(out.reversed())
-    }
+    static func grouped(_ n: Int) -> String { Rationale.grouped(n) }
 }
 
 /// Runs a command body; any error becomes a clear message on stderr and a non-zero exit.

@@ -1,30 +1,5 @@
 import Foundation
-
-/// A past offer with its trail of decisions, written as it happened (the demo's history, or a
-/// backfill from another tool): made by a run for `asOf`, then each event on its day.
-public struct PastOffer: Sendable {
-    public struct Event: Sendable {
-        public var day: Day
-        public var status: OfferStatus
-        public var actor: String
-        public var reason: String?
-    }
-
-    public var accountID: String
-    public var asOf: Day
-    public var kind: OfferKind
-    public var from: Configuration
-    public var to: Configuration
-    public var currentMRR: MinorUnits
-    public var newMRR: MinorUnits
-    public var probability: Double
-    public var rationale: String
-    /// After the first (proposed) one, made by the run.
-    public var events: [Event]
-
-    public var status: OfferStatus { events.last?.status ?? .proposed }
-    public var change: (add: [AddonQuantity], remove: [AddonQuantity]) { Planner.difference(from: from.addons, to: to.addons) }
-}
+import TierPlanCore
 
 /// How the demo's accounts lived through the 24 months before as_of: monthly upgrades and
 /// downgrades (more in smaller segments), churn that differs by segment and rises in December and

@@ -1,4 +1,5 @@
 import Foundation
+import TierPlanCore
 
 /// A realistic generated SaaS data set for `tierplan demo`: the catalog, accounts with distinct
 /// behaviours, 24 months of their history with the offers of the past, and 90 days of usage.
