@@ -52,6 +52,13 @@ public struct Addon: Hashable, Sendable, Codable {
 }
 
 /// Everything sold: tiers in rank order, features, add-ons, and the planning policy.
+/// Storage bytes, seats and features a configuration gives.
+public struct Limits: Sendable, Equatable {
+    public var storage: Int64
+    public var seats: Int
+    public var features: Set<String>
+}
+
 public struct Catalog: Sendable, Equatable {
     public var currency: String
     public var features: [Feature]
@@ -64,6 +71,25 @@ public struct Catalog: Sendable, Equatable {
     }
 
     public func tier(_ code: String) -> Tier? { tiers.first { $0.code == code } }
+
+    /// What a tier with add-ons gives: storage from storage add-ons, seats from seat add-ons, the
+    /// tier's features and those of feature add-ons (the one limits function of the watcher, the
+    /// planner and its solution check). Unknown codes give nothing.
+    public func limits(tier code: String, addons: [AddonQuantity]) -> Limits {
+        let tier = self.tier(code)
+        var storageGB = Int64(tier?.storageGB ?? 0), seats = tier?.seats ?? 0
+        var features = Set(tier?.features ?? [])
+        for item in addons {
+            guard let addon = addon(item.addon) else { continue }
+            switch addon.kind {
+            case .storage: storageGB += Int64(addon.storageGB) * Int64(item.quantity)
+            case .seats: seats += addon.seats * item.quantity
+            case .feature: if let feature = addon.feature { features.insert(feature) }
+            case .service: break
+            }
+        }
+        return Limits(storage: storageGB * Int64(bytesPerGB), seats: seats, features: features)
+    }
     public func addon(_ code: String) -> Addon? { addons.first { $0.code == code } }
     public func feature(_ key: String) -> Feature? { features.first { $0.key == key } }
 }

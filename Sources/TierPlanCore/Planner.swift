@@ -29,42 +29,6 @@ public struct Configuration: Hashable, Sendable {
     }
 }
 
-/// What the account needs, from its flags.
-public struct Needs: Sendable, Equatable {
-    /// Storage capacity in bytes the new configuration must reach.
-    public var storageBytes: Int64?
-    /// Seats the new configuration must reach.
-    public var seats: Int?
-    /// Features it must include on top of those the account has.
-    public var features: [String]
-    public var reasons: [SignalFlag]
-
-    public var isEmpty: Bool { storageBytes == nil && seats == nil && features.isEmpty }
-
-    /// storage: max(used, used + slope × horizon) / target utilization; seats: ceil(active / target);
-    /// features: every demanded feature.
-    public init(signals: AccountSignals, policy: Policy) {
-        var reasons: [SignalFlag] = []
-        if signals.flags.contains(where: \.isStorage), let used = signals.storageUsedBytes {
-            let projected = Double(used) + (signals.storageGrowthBytesPerDay ?? 0) * Double(policy.storageHorizonDays)
-            storageBytes = Int64((max(Double(used), projected) / policy.storageTargetUtilization).rounded(.up))
-            reasons += signals.flags.filter(\.isStorage)
-        }
-        if signals.has(.seatsNearLimit) {
-            // The epsilon keeps 8 / 0.8 at 10 seats despite binary floating point.
-            seats = Int((Double(signals.activeUsers) / policy.seatTargetUtilization - 1e-9).rounded(.up))
-            reasons.append(.seatsNearLimit)
-        }
-        features = signals.demandedFeatures
-        if !features.isEmpty { reasons.append(.featureDemand) }
-        self.reasons = reasons
-    }
-
-    public init(storageBytes: Int64? = nil, seats: Int? = nil, features: [String] = [], reasons: [SignalFlag] = []) {
-        self.storageBytes = storageBytes; self.seats = seats; self.features = features; self.reasons = reasons
-    }
-}
-
 /// A configuration that meets every need, with its price.
 public struct PricedSolution: Sendable, Equatable {
     public var configuration: Configuration
@@ -160,14 +124,23 @@ public enum Holdout {
     /// FNV-1a of the id, in buckets of 0.01 %: the same id always lands in the same bucket.
     public static func isHeldOut(_ accountID: String, percent: Double) -> Bool {
         guard percent > 0 else { return false }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in accountID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Double(hash % 10_000) < percent * 100
+        return Double(StableHash.fnv1a(accountID) % 10_000) < percent * 100
     }
 }
 
-/// Turns an account's signals into priced offers: needs → every viable solution → primary and
-/// alternative → adoption offer → guardrails → holdout → probability → rationale.
+/// A hash that is the same in every process and on every machine (unlike `Hasher`).
+public enum StableHash {
+    /// 64-bit FNV-1a of the UTF-8 bytes.
+    public static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+}
+
+/// Turns an account's signals into priced offers: each offer source (upsell: needs → every viable
+/// solution → primary and alternative; adoption) within the guardrails, with holdout, probability
+/// and rationale.
 public struct Planner: Sendable {
     public let catalog: Catalog
     public let asOf: Day
@@ -181,76 +154,15 @@ public struct Planner: Sendable {
 
     var policy: Policy { catalog.policy }
 
+    /// The offer rules, in the order they add to a plan (each in its own file under Planning/).
+    static let sources: [any OfferSource] = [UpsellSource(), AdoptionSource()]
+
     public func plan(account: Account, signals: AccountSignals, history: OfferHistory = OfferHistory()) -> AccountPlan {
         var plan = AccountPlan()
         guard account.status == .active, let tier = catalog.tier(account.tier) else { return plan }
-        let current = Configuration(tier: account.tier, addons: account.addons)
-        let currentMRR = account.mrr(in: catalog)
-        let heldOut = Holdout.isHeldOut(account.id, percent: policy.holdoutPercent)
-
-        // Guardrails, per kind.
-        var blocked: [OfferKind: SuppressionReason] = [:]
-        for kind in OfferKind.allCases {
-            if kind.isUpsell, let accepted = history.lastAcceptance, accepted <= asOf,
-               asOf.days(since: accepted) <= policy.recentlyAcceptedDays {
-                blocked[kind] = .recentlyAccepted
-            } else if let until = history.snoozedUntil[kind], asOf < until {
-                blocked[kind] = .snoozed
-            } else if let refused = history.lastRefusal[kind], refused <= asOf, asOf.days(since: refused) <= policy.cooldownDays {
-                blocked[kind] = .cooldown
-            }
-        }
-        func offer(_ solution: PricedSolution, rank: Int, reasons: [SignalFlag], oneTime: MinorUnits = 0) -> PlannedOffer {
-            let (add, remove) = Self.difference(from: current.addons, to: solution.configuration.addons)
-            var offer = PlannedOffer(
-                accountID: account.id, kind: solution.kind, rank: rank, fromTier: account.tier, toTier: solution.configuration.tier,
-                add: add, remove: remove, currentMRR: currentMRR, newMRR: solution.newMRR, oneTime: oneTime,
-                acceptanceProbability: acceptance.probability(solution.kind), reasons: reasons, rationale: "",
-                target: solution.configuration.target, heldOut: heldOut)
-            offer.rationale = Rationale.sentence(for: offer, signals: signals, solution: solution, catalog: catalog)
-            return offer
-        }
-
-        // Upsell needs.
-        let needs = Needs(signals: signals, policy: policy)
-        if !needs.isEmpty {
-            let lowAdoption = signals.has(.lowAdoption)
-            let allowUpgrade = !lowAdoption || signals.has(.storageOverLimit)
-            let all = solutions(for: current, tier: tier, needs: needs, discount: account.discount, allowUpgrade: allowUpgrade)
-            if all.isEmpty {
-                plan.suppressed.append(Suppression(accountID: account.id, kind: nil, reason: .noViableOffer))
-            } else {
-                for kind in [OfferKind.tierUpgrade, .addon] where blocked[kind] != nil && all.contains(where: { $0.kind == kind }) {
-                    plan.suppressed.append(Suppression(accountID: account.id, kind: kind, reason: blocked[kind]!))
-                }
-                let allowed = all.filter { blocked[$0.kind] == nil }
-                if let primary = allowed.first {
-                    plan.offers.append(offer(primary, rank: 1, reasons: needs.reasons))
-                    if let alternative = allowed.first(where: { $0.kind != primary.kind }) {
-                        plan.offers.append(offer(alternative, rank: 2, reasons: needs.reasons))
-                    }
-                }
-            }
-        }
-
-        // Low adoption: the cheapest service add-on available on the tier, sold once.
-        if signals.has(.lowAdoption) {
-            let services = catalog.addons.filter { $0.kind == .service && $0.isAvailable(on: tier.code) }
-                .sorted { ($0.priceOnce, $0.code) < ($1.priceOnce, $1.code) }
-            if let reason = blocked[.adoption] {
-                plan.suppressed.append(Suppression(accountID: account.id, kind: .adoption, reason: reason))
-            } else if let service = services.first {
-                let solution = PricedSolution(configuration: Configuration(tier: tier.code, addons: current.addons + [AddonQuantity(addon: service.code, quantity: 1)]),
-                                              kind: .adoption, tierRank: tier.rank, newMRR: currentMRR,
-                                              storageLimitBytes: signals.storageLimitBytes, seatLimit: signals.seatLimit)
-                var adoption = offer(solution, rank: plan.offers.isEmpty ? 1 : plan.offers.count + 1, reasons: [.lowAdoption], oneTime: service.priceOnce)
-                adoption.target = "adoption|" + service.code
-                adoption.rationale = Rationale.sentence(for: adoption, signals: signals, solution: solution, catalog: catalog)
-                plan.offers.append(adoption)
-            } else {
-                plan.suppressed.append(Suppression(accountID: account.id, kind: .adoption, reason: .noViableOffer))
-            }
-        }
+        let context = PlanningContext(planner: self, account: account, signals: signals, tier: tier,
+                                      blocked: Guardrails.blocked(history, asOf: asOf, policy: policy))
+        for source in Self.sources { source.propose(context, into: &plan) }
         return plan
     }
 
@@ -299,18 +211,9 @@ public struct Planner: Sendable {
         }
     }
 
-    /// Storage bytes, seats and features a configuration gives.
-    public func limitsOf(_ configuration: Configuration) -> (storage: Int64, seats: Int, features: Set<String>) {
-        guard let tier = catalog.tier(configuration.tier) else { return (0, 0, []) }
-        var storage = Int64(tier.storageGB) * Int64(bytesPerGB), seats = tier.seats
-        var features = Set(tier.features)
-        for item in configuration.addons {
-            guard let addon = catalog.addon(item.addon) else { continue }
-            storage += Int64(addon.storageGB) * Int64(bytesPerGB) * Int64(item.quantity)
-            seats += addon.seats * item.quantity
-            if addon.kind == .feature, let feature = addon.feature { features.insert(feature) }
-        }
-        return (storage, seats, features)
+    /// Storage bytes, seats and features a configuration gives (`Catalog.limits`).
+    public func limitsOf(_ configuration: Configuration) -> Limits {
+        catalog.limits(tier: configuration.tier, addons: configuration.addons)
     }
 
     /// The cheapest quantities of packs whose units sum to at least `deficit` (empty when nothing is

@@ -75,20 +75,8 @@ public enum Watcher {
 
     public static func signals(for account: Account, usage: UsageSummary, catalog: Catalog, asOf: Day) -> AccountSignals {
         let policy = catalog.policy
-        let tier = catalog.tier(account.tier)
-        var storageGB = tier?.storageGB ?? 0
-        var seats = tier?.seats ?? 0
-        var included = Set(tier?.features ?? [])
-        for item in account.addons {
-            guard let addon = catalog.addon(item.addon) else { continue }
-            switch addon.kind {
-            case .storage: storageGB += addon.storageGB * item.quantity
-            case .seats: seats += addon.seats * item.quantity
-            case .feature: if let feature = addon.feature { included.insert(feature) }
-            case .service: break
-            }
-        }
-        let limit = Int64(storageGB) * Int64(bytesPerGB)
+        let limits = catalog.limits(tier: account.tier, addons: account.addons)
+        let limit = limits.storage, seats = limits.seats, included = limits.features
         let used = usage.storageUsedBytes
         let utilization = used.flatMap { limit > 0 ? Double($0) / Double(limit) : nil }
         let slope = usage.dailyMaxStorage.count >= policy.minGrowthDays ? leastSquaresSlope(usage.dailyMaxStorage) : nil

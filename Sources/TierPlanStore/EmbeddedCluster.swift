@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TierPlanCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -186,9 +187,7 @@ private func chownToPostgres(_ path: String) throws {
 
 /// FNV-1a, printed in hex: a short stable name for a folder.
 func stableHash(_ text: String) -> String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-    return String(hash, radix: 16).prefix(8).description
+    String(StableHash.fnv1a(text), radix: 16).prefix(8).description
 }
 
 /// An exclusive advisory lock on a file, so two processes never initdb or start one cluster at once.
