@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where an offer is in its life.
 public enum OfferStatus: String, Sendable, Codable, CaseIterable {
     case proposed, approved, rejected, snoozed, expired, heldOut = "held_out", accepted, declined
@@ -40,6 +42,26 @@ public enum OfferDecision: Sendable, Equatable {
 
 /// The offer life cycle of the contract: proposed → approved | rejected | snoozed | expired | held_out;
 /// snoozed → proposed when its date passes; approved → accepted | declined | expired.
+extension OfferDecision {
+    /// Why a reviewer's decision, as asked for, cannot be made.
+    public enum Problem: Error, Equatable { case unknown, reasonMissing, dateMissing }
+
+    /// A reviewer's decision by name (the review page and the API): approve; reject with a reason
+    /// (trimmed, not empty); snooze until a day (YYYY-MM-DD).
+    public static func review(_ name: String?, reason: String?, until: String?) -> Result<OfferDecision, Problem> {
+        switch name {
+        case "approve": return .success(.approve)
+        case "reject":
+            guard let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else { return .failure(.reasonMissing) }
+            return .success(.reject(reason: reason))
+        case "snooze":
+            guard let until = until.flatMap({ Day(iso: $0) }) else { return .failure(.dateMissing) }
+            return .success(.snooze(until: until))
+        default: return .failure(.unknown)
+        }
+    }
+}
+
 public enum OfferLife {
     /// Accepting an offer expires the account's other offers of which this holds: open upsells
     /// (the account is taking one change; an enablement offer stays).

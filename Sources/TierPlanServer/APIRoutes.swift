@@ -74,18 +74,11 @@ struct APIRoutes {
             return apiError(.badRequest, "expected JSON {\"decision\": \"approve|reject|snooze\", \"reason\", \"until\", \"version\"}")
         }
         let decision: OfferDecision
-        switch body.decision {
-        case "approve": decision = .approve
-        case "reject":
-            guard let reason = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else {
-                return apiError(.unprocessableContent, "reject needs a reason")
-            }
-            decision = .reject(reason: reason)
-        case "snooze":
-            guard let until = body.until.flatMap({ Day(iso: $0) }) else { return apiError(.unprocessableContent, "snooze needs until (YYYY-MM-DD)") }
-            decision = .snooze(until: until)
-        default:
-            return apiError(.badRequest, "decision must be approve, reject or snooze")
+        switch OfferDecision.review(body.decision, reason: body.reason, until: body.until) {
+        case .success(let asked): decision = asked
+        case .failure(.reasonMissing): return apiError(.unprocessableContent, "reject needs a reason")
+        case .failure(.dateMissing): return apiError(.unprocessableContent, "snooze needs until (YYYY-MM-DD)")
+        case .failure(.unknown): return apiError(.badRequest, "decision must be approve, reject or snooze")
         }
         return try await apply(decision, id: id, identity: identity, reason: body.reason, version: body.version)
     }

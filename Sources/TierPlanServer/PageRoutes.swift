@@ -205,19 +205,13 @@ struct PageRoutes {
         let version = form["version"].flatMap(Int.init)
         let reason = form["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         let decision: OfferDecision
-        switch context.parameters.get("decision") {
-        case "approve": decision = .approve
-        case "reject":
-            guard let reason, !reason.isEmpty else {
-                return try await offerPage(id: id, identity: identity, error: "A rejection needs a reason.", notice: nil, status: .unprocessableContent)
-            }
-            decision = .reject(reason: reason)
-        case "snooze":
-            guard let until = form["until"].flatMap({ Day(iso: $0) }) else {
-                return try await offerPage(id: id, identity: identity, error: "A snooze needs a date (YYYY-MM-DD).", notice: nil, status: .unprocessableContent)
-            }
-            decision = .snooze(until: until)
-        default:
+        switch OfferDecision.review(context.parameters.get("decision"), reason: reason, until: form["until"]) {
+        case .success(let asked): decision = asked
+        case .failure(.reasonMissing):
+            return try await offerPage(id: id, identity: identity, error: "A rejection needs a reason.", notice: nil, status: .unprocessableContent)
+        case .failure(.dateMissing):
+            return try await offerPage(id: id, identity: identity, error: "A snooze needs a date (YYYY-MM-DD).", notice: nil, status: .unprocessableContent)
+        case .failure(.unknown):
             return env.pages.render("message", title: "Not found", identity: identity,
                                     data: ["heading": "Unknown decision", "style": "error", "message": "Use approve, reject or snooze."], status: .notFound)
         }

@@ -125,3 +125,22 @@ final class RuleSetTests: XCTestCase {
         }
     }
 }
+
+/// A reviewer's decision by name, as the review page and the API both read it.
+final class ReviewDecisionTests: XCTestCase {
+    func testDecisionsByName() {
+        let cases: [(String?, String?, String?, Result<OfferDecision, OfferDecision.Problem>)] = [
+            ("approve", nil, nil, .success(.approve)),
+            ("reject", "  budget  ", nil, .success(.reject(reason: "budget"))),
+            ("reject", " \n ", nil, .failure(.reasonMissing)),
+            ("reject", nil, nil, .failure(.reasonMissing)),
+            ("snooze", nil, "2026-12-01", .success(.snooze(until: Day(iso: "2026-12-01")!))),
+            ("snooze", nil, "next week", .failure(.dateMissing)),
+            ("accept", nil, nil, .failure(.unknown)),
+            (nil, nil, nil, .failure(.unknown)),
+        ]
+        for (name, reason, until, expected) in cases {
+            XCTAssertEqual(OfferDecision.review(name, reason: reason, until: until), expected, "\(name ?? "nil") \(reason ?? "") \(until ?? "")")
+        }
+    }
+}
