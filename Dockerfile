@@ -24,12 +24,14 @@ COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib --product tierplan
 
 # Stage the binary, every resource bundle next to it (tierplan_TierPlanStore.resources holds
-# schema.sql, found through Bundle.module beside the executable) and the crash backtracer.
+# schema.sql, tierplan_TierPlanServer.resources the page templates, both found through
+# Bundle.module beside the executable) and the crash backtracer.
 RUN mkdir -p /staging \
  && bin="$(swift build -c release --show-bin-path)" \
  && cp "$bin/tierplan" /staging/ \
  && find -L "$bin/" -maxdepth 1 -name '*.resources' -exec cp -R {} /staging/ \; \
  && test -f /staging/tierplan_TierPlanStore.resources/schema.sql \
+ && test -f /staging/tierplan_TierPlanServer.resources/Templates/layout.mustache \
  && cp /usr/libexec/swift/linux/swift-backtrace-static /staging/
 
 # ---- runtime -----------------------------------------------------------------------------------
@@ -47,7 +49,7 @@ RUN export DEBIAN_FRONTEND=noninteractive \
  && chown tierplan:tierplan /app
 WORKDIR /app
 
-# /app/tierplan, /app/tierplan_TierPlanStore.resources/schema.sql, /app/swift-backtrace-static.
+# /app/tierplan, /app/tierplan_*.resources (schema.sql, Templates/*.mustache), /app/swift-backtrace-static.
 COPY --from=build /staging/ /app/
 # The example catalog, accounts and usage, so demo data can be loaded from inside the image.
 COPY examples /app/examples

@@ -11,7 +11,7 @@ public struct Pages: Sendable {
 
     init() throws {
         var library = MustacheLibrary()
-        for (name, text) in Self.templates { try library.register(text, named: name) }
+        for (name, text) in try Self.templates() { try library.register(text, named: name) }
         self.library = library
     }
 
@@ -28,139 +28,19 @@ public struct Pages: Sendable {
                         body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    static let templates: [String: String] = [
-        "layout": """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{title}} · tierplan</title>
-        <style>
-        body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
-        header{background:#1d2733;color:#fff;padding:.6em 1.2em;display:flex;gap:1.2em;align-items:center}
-        header a{color:#cfe3ff;text-decoration:none}header .who{margin-left:auto;color:#aab}
-        main{padding:1em 1.4em;max-width:1200px}
-        table{border-collapse:collapse;background:#fff;width:100%}th,td{padding:.35em .6em;border-bottom:1px solid #e3e6ea;text-align:left;vertical-align:top}
-        th{background:#eef1f5;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-        .card{background:#fff;border:1px solid #e3e6ea;border-radius:6px;padding:1em;margin:0 0 1em}
-        .error{background:#fdecea;border:1px solid #f5c2c0;color:#8a1c17;padding:.6em 1em;border-radius:6px;margin-bottom:1em}
-        .notice{background:#e8f5e9;border:1px solid #b9dfbc;padding:.6em 1em;border-radius:6px;margin-bottom:1em}
-        .tag{display:inline-block;background:#eef1f5;border-radius:3px;padding:0 .4em;margin:0 .2em .2em 0;font-size:12px}
-        form.inline{display:inline-block;margin-right:1em}button{cursor:pointer}
-        .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1em}
-        </style></head>
-        <body><header><strong>tierplan</strong>
-        {{#user}}<a href="/queue">Queue</a><a href="/forecast">Forecast</a><a href="/finance">Finance</a>{{#admin}}<a href="/users">Users</a>{{/admin}}
-        <span class="who">{{name}} ({{role}})</span>
-        <form class="inline" method="post" action="/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form>{{/user}}
-        </header><main>{{{body}}}</main></body></html>
-        """,
-        "login": """
-        <h1>Sign in</h1>
-        {{#error}}<div class="error">{{error}}</div>{{/error}}
-        <form method="post" action="/login" class="card" style="max-width:360px">
-        <input type="hidden" name="next" value="{{next}}"><input type="hidden" name="csrf" value="{{csrf}}">
-        <p><label>Name<br><input name="name" id="name" autocomplete="username" required></label></p>
-        <p><label>Password<br><input name="password" id="password" type="password" autocomplete="current-password" required></label></p>
-        <p><button id="sign-in">Sign in</button></p></form>
-        """,
-        "queue": """
-        <h1>Review queue</h1>
-        {{#notice}}<div class="notice">{{notice}}</div>{{/notice}}
-        <form method="get" action="/queue" class="card">
-        <label>Kind <select name="kind"><option value="">any</option>{{#kinds}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/kinds}}</select></label>
-        <label>Reason <select name="reason"><option value="">any</option>{{#reasons}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/reasons}}</select></label>
-        <label>Owner <select name="owner"><option value="">any</option>{{#owners}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/owners}}</select></label>
-        <label>Segment <select name="segment"><option value="">any</option>{{#segments}}<option {{#selected}}selected{{/selected}}>{{value}}</option>{{/segments}}</select></label>
-        <button>Filter</button></form>
-        <p>{{total}} proposed offer(s){{#pages}}, page {{page}} of {{pages}}{{/pages}}.</p>
-        <table id="queue"><tr><th>Account</th><th>Kind</th><th>Change</th><th class="num">Δ MRR</th><th class="num">p</th><th class="num">E[Δ]</th><th>Reasons</th><th></th></tr>
-        {{#offers}}<tr class="offer" data-id="{{id}}"><td><a href="/accounts/{{accountPath}}">{{accountName}}</a></td><td>{{kind}}</td><td>{{change}}</td>
-        <td class="num">{{delta}}</td><td class="num">{{probability}}</td><td class="num">{{expected}}</td>
-        <td>{{#reasons}}<span class="tag">{{.}}</span>{{/reasons}}</td><td><a class="open" href="/offers/{{id}}">Review</a></td></tr>{{/offers}}
-        </table>
-        <p>{{#previous}}<a href="{{previous}}">← previous</a> {{/previous}}{{#next}}<a href="{{next}}">next →</a>{{/next}}</p>
-        """,
-        "offer": """
-        <h1>Offer for <a href="/accounts/{{accountPath}}">{{accountName}}</a></h1>
-        {{#error}}<div class="error" id="error">{{error}}</div>{{/error}}
-        {{#notice}}<div class="notice">{{notice}}</div>{{/notice}}
-        <div class="card"><p><strong>{{kind}}</strong> · status <strong id="status">{{status}}</strong> · version {{version}} · as of {{asOf}}</p>
-        <p id="rationale">{{rationale}}</p>
-        <table><tr><th>From</th><th>To</th><th>Add</th><th>Remove</th><th class="num">MRR before</th><th class="num">MRR after</th><th class="num">Δ MRR</th><th class="num">One-time</th><th class="num">p</th><th class="num">E[Δ]</th></tr>
-        <tr><td>{{fromTier}}</td><td>{{toTier}}</td><td>{{add}}</td><td>{{remove}}</td><td class="num">{{currentMRR}}</td><td class="num">{{newMRR}}</td>
-        <td class="num">{{delta}}</td><td class="num">{{oneTime}}</td><td class="num">{{probability}}</td><td class="num">{{expected}}</td></tr></table></div>
-        {{#canDecide}}<div class="card" id="decide">
-        <form class="inline" method="post" action="/offers/{{id}}/approve"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{version}}"><button id="approve">Approve</button></form>
-        <form class="inline" method="post" action="/offers/{{id}}/reject"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{version}}"><input name="reason" id="reject-reason" placeholder="reason (required)"> <button id="reject">Reject</button></form>
-        <form class="inline" method="post" action="/offers/{{id}}/snooze"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="version" value="{{version}}"><input type="date" name="until" id="snooze-until" required> <button id="snooze">Snooze</button></form>
-        </div>{{/canDecide}}
-        <div class="grid">
-        <div class="card"><h3>Storage</h3>{{{storageChart}}}<p>{{storageText}}</p></div>
-        <div class="card"><h3>Adoption</h3><table><tr><th>Feature</th><th>Included</th><th class="num">Days used (of 28)</th><th>Adopted</th></tr>
-        {{#features}}<tr><td>{{name}}</td><td>{{included}}</td><td class="num">{{days}}</td><td>{{adopted}}</td></tr>{{/features}}</table></div>
-        <div class="card"><h3>Seats</h3><p>{{seatText}}</p></div>
-        </div>
-        <div class="card"><h3>Decision history</h3><table><tr><th>When</th><th>From</th><th>To</th><th>Who</th><th>Why</th></tr>
-        {{#events}}<tr><td>{{at}}</td><td>{{from}}</td><td>{{to}}</td><td>{{actor}}</td><td>{{reason}}</td></tr>{{/events}}</table></div>
-        """,
-        "account": """
-        <h1 id="account-name">{{name}}</h1>
-        <div class="card"><p>{{id}} · tier <strong>{{tier}}</strong> · {{status}} · add-ons {{addons}} · discount {{discount}} · segment {{segment}} · owner {{owner}}</p>
-        <p>MRR <strong>{{mrr}}</strong> · customer since {{created}}</p></div>
-        <div class="card"><h3>Offers</h3><table><tr><th>Kind</th><th>Change</th><th>Status</th><th class="num">Δ MRR</th><th class="num">E[Δ]</th><th></th></tr>
-        {{#offers}}<tr><td>{{kind}}</td><td>{{change}}</td><td>{{status}}</td><td class="num">{{delta}}</td><td class="num">{{expected}}</td><td><a href="/offers/{{id}}">open</a></td></tr>{{/offers}}</table></div>
-        <div class="card"><h3>Billing history</h3><table><tr><th>From</th><th>Tier</th><th>Add-ons</th><th>Status</th><th class="num">MRR</th></tr>
-        {{#history}}<tr><td>{{day}}</td><td>{{tier}}</td><td>{{addons}}</td><td>{{status}}</td><td class="num">{{mrr}}</td></tr>{{/history}}</table></div>
-        """,
-        "forecast": """
-        <h1>ARPU forecast</h1>
-        <form method="get" action="/forecast" class="card"><label>As of <input type="date" name="as_of" value="{{asOf}}"></label>
-        <label>Months <input type="number" name="months" min="1" max="120" value="{{months}}"></label>
-        <label>Model <select name="model">{{#models}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/models}}</select></label>
-        <label>Lookback <input type="number" name="lookback" min="1" max="60" value="{{lookback}}"></label> <button>Project</button>
-        <a id="csv" href="/forecast.csv?as_of={{asOf}}&amp;months={{months}}&amp;model={{model}}&amp;lookback={{lookback}}">CSV</a></form>
-        <div class="card"><p id="model">{{modelText}}</p>
-        <p>{{paying}} paying accounts · MRR {{mrr}} · ARPU {{arpu}} · monthly churn {{churn}} · {{openOffers}} open offers counted, expected Δ MRR {{expectedDelta}}</p>
-        <figure id="forecast-chart">{{{chart}}}</figure></div>
-        <table id="forecast-table"><tr><th>Month</th><th class="num">Active</th><th class="num">MRR baseline</th><th class="num">MRR expected</th><th class="num">ARPU baseline</th><th class="num">ARPU expected</th><th class="num">P10</th><th class="num">P50</th><th class="num">P90</th></tr>
-        {{#rows}}<tr><td>{{month}}</td><td class="num">{{active}}</td><td class="num">{{mrrBaseline}}</td><td class="num">{{mrrExpected}}</td><td class="num">{{arpuBaseline}}</td><td class="num">{{arpuExpected}}</td><td class="num">{{p10}}</td><td class="num">{{p50}}</td><td class="num">{{p90}}</td></tr>{{/rows}}</table>
-        <h2>What the history says</h2>
-        <div class="card"><figure id="history-chart">{{{movementsChart}}}</figure>
-        <table id="history-table"><tr><th>Month</th><th class="num">Start</th><th class="num">MRR start</th><th class="num">Churned</th><th class="num">Churned MRR</th><th class="num">New</th><th class="num">New MRR</th><th class="num">Expansion</th><th class="num">of it offers</th><th class="num">Contraction</th><th class="num">End</th><th class="num">MRR end</th></tr>
-        {{#history}}<tr><td>{{month}}</td><td class="num">{{start}}</td><td class="num">{{startMRR}}</td><td class="num">{{churned}}</td><td class="num">{{churnedMRR}}</td><td class="num">{{new}}</td><td class="num">{{newMRR}}</td><td class="num">{{expansion}}</td><td class="num">{{offerExpansion}}</td><td class="num">{{contraction}}</td><td class="num">{{end}}</td><td class="num">{{endMRR}}</td></tr>{{/history}}</table></div>
-        <h2>How far to trust it</h2>
-        <div class="card"><p>The forecast made at each month end from {{backtestFrom}} to {{backtestTo}}, {{backtestMonths}} months ahead, against what happened
-        (<a id="backtest-json" href="/api/v1/forecast/backtest?from={{backtestFrom}}&amp;to={{backtestTo}}&amp;months={{backtestMonths}}">JSON</a>).</p>
-        <figure id="backtest-chart">{{{backtestChart}}}</figure>
-        <table id="backtest-table"><tr><th>Model</th><th>Horizon</th><th class="num">Forecasts</th><th class="num">ARPU MAPE</th><th class="num">MRR MAPE</th><th class="num">ARPU bias</th><th class="num">P10–P90 coverage</th></tr>
-        {{#backtest}}<tr><td>{{model}}</td><td>{{h}}</td><td class="num">{{forecasts}}</td><td class="num">{{arpuMAPE}}</td><td class="num">{{mrrMAPE}}</td><td class="num">{{bias}}</td><td class="num">{{coverage}}</td></tr>{{/backtest}}</table></div>
-        """,
-        "finance": """
-        <h1>Revenue and offers</h1>
-        <form method="get" action="/finance" class="card"><label>From <input type="date" name="from" value="{{from}}"></label>
-        <label>As of <input type="date" name="as_of" value="{{asOf}}"></label> <button>Show</button></form>
-        <div class="grid">
-        <div class="card"><h3>Today</h3><table>{{#summary}}<tr><th>{{key}}</th><td class="num">{{value}}</td></tr>{{/summary}}</table></div>
-        <div class="card"><h3>MRR movements {{from}} → {{asOf}}</h3><table>{{#movements}}<tr><th>{{key}}</th><td class="num">{{value}}</td></tr>{{/movements}}</table></div>
-        <div class="card"><h3>Offers by status</h3><table>{{#statuses}}<tr><th>{{key}}</th><td class="num">{{value}}</td></tr>{{/statuses}}</table></div>
-        <div class="card"><h3>Conversion</h3><table><tr><th>Kind</th><th class="num">Accepted</th><th class="num">Declined</th><th class="num">Rate</th><th>95 % interval</th></tr>
-        {{#conversion}}<tr><td>{{kind}}</td><td class="num">{{accepted}}</td><td class="num">{{declined}}</td><td class="num">{{rate}}</td><td>{{interval}}</td></tr>{{/conversion}}</table></div>
-        <div class="card"><h3>Realised expansion and uplift</h3><table>{{#outcome}}<tr><th>{{key}}</th><td class="num">{{value}}</td></tr>{{/outcome}}</table></div>
-        <div class="card"><h3>Forecast</h3><p id="forecast-links"><a href="/forecast?as_of={{asOf}}">ARPU forecast from the history, with its backtest</a>
-        · <a href="/forecast.csv?as_of={{asOf}}&amp;months=12">CSV</a> · <a href="/api/v1/forecast?as_of={{asOf}}">JSON</a></p></div>
-        </div>
-        """,
-        "users": """
-        <h1>Users</h1>
-        {{#error}}<div class="error">{{error}}</div>{{/error}}{{#notice}}<div class="notice">{{notice}}</div>{{/notice}}
-        <table><tr><th>Name</th><th>Role</th></tr>{{#users}}<tr><td>{{name}}</td><td>{{role}}</td></tr>{{/users}}</table>
-        <form method="post" action="/users" class="card"><input type="hidden" name="csrf" value="{{csrf}}">
-        <label>Name <input name="name" required></label> <label>Role <select name="role"><option>viewer</option><option>reviewer</option><option>admin</option></select></label>
-        <label>Password <input name="password" type="password" required minlength="8"></label> <button>Add user</button></form>
-        """,
-        "message": """
-        <h1>{{heading}}</h1><div class="{{style}}">{{message}}</div><p><a href="/queue">Back to the queue</a></p>
-        """,
-    ]
+    /// The templates shipped with this build: every `Templates/NAME.mustache` resource, by NAME.
+    static func templates() throws -> [String: String] {
+        guard let folder = Bundle.module.url(forResource: "Templates", withExtension: nil) else { throw TemplatesMissing() }
+        var templates: [String: String] = [:]
+        for file in try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil) where file.pathExtension == "mustache" {
+            templates[file.deletingPathExtension().lastPathComponent] = try String(contentsOf: file, encoding: .utf8)
+        }
+        return templates
+    }
+
+    struct TemplatesMissing: Error, CustomStringConvertible {
+        var description: String { "the page templates (tierplan_TierPlanServer.resources/Templates) are missing next to the binary" }
+    }
 }
 
 /// HTML-escapes text placed in SVG built by hand.
