@@ -62,6 +62,7 @@ public func buildApplication(_ arguments: ServerArguments, logger: Logger = Logg
     return Application(
         router: buildRouter(environment),
         configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: "tierplan"),
+        services: [environment.pool],
         logger: logger)
 }
 

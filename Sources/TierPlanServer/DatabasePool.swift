@@ -1,10 +1,12 @@
 import Foundation
 import NIOPosix
 import Postgres
+import ServiceLifecycle
 
 /// A few libpq connections shared by the server. libpq blocks, so every call runs on a thread pool
-/// of its own (never on the event loops), and each connection has one user at a time.
-public final class DatabasePool: @unchecked Sendable {   // `idle` is guarded by `lock`
+/// of its own (never on the event loops), and each connection has one user at a time. A Service of
+/// the application: it closes its connections and threads when the application shuts down.
+public final class DatabasePool: Service, @unchecked Sendable {   // `idle` is guarded by `lock`
     let conninfo: String
     let threads: NIOThreadPool
     private let lock = NSLock()
@@ -35,6 +37,13 @@ public final class DatabasePool: @unchecked Sendable {   // `idle` is guarded by
     /// Throws when the database cannot be reached (a round trip on a pooled connection).
     public func check() async throws {
         try await withConnection { _ = try $0.execute("SELECT 1") }
+    }
+
+    /// Runs until the application shuts down (after the HTTP server stopped taking requests), then
+    /// closes the pool.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await shutdown()
     }
 
     public func shutdown() async throws {
