@@ -107,7 +107,7 @@ public struct DemoScenario {
             let id: String = try row.decode(0), account: String = try row.decode(1), target: String = try row.decode(3)
             let x = rng.nextUnit()
             // An earlier acceptance may have expired this one.
-            guard try OfferStore.get(db, id: id)?.status == OfferStatus.proposed.rawValue else { continue }
+            guard try OfferStore.get(db, id: id)?.status == .proposed else { continue }
             func decide(_ d: OfferDecision, _ by: String, _ reason: String?, _ day: Int) throws {
                 try OfferStore.decide(db, offerID: id, decision: d, by: by, reason: reason, at: data.asOf.adding(days: day).start)
             }
@@ -180,8 +180,8 @@ public struct DemoSummary: Encodable {
         self.events = events
         self.history = history
         offersByKind = [:]
-        for offer in result.offers where offer.status == "proposed" { offersByKind[offer.kind, default: 0] += 1 }
-        heldOut = result.offers.filter { $0.status == "held_out" }.count
+        for offer in result.offers where offer.status == .proposed { offersByKind[offer.kind.rawValue, default: 0] += 1 }
+        heldOut = result.offers.filter { $0.status == .heldOut }.count
         suppressedByReason = [:]
         for s in result.suppressed { suppressedByReason[s.reason, default: 0] += 1 }
         self.forecast = ForecastReport(forecast, asOf: asOf, currency: "USD")

@@ -190,7 +190,7 @@ struct PageRoutes {
                                     data: ["heading": "No such offer", "style": "error", "message": "There is no offer \(id)."], status: .notFound)
         }
         var data = detail.pageData()
-        data["canDecide"] = identity.role.allows(.reviewer) && detail.offer.status == OfferStatus.proposed.rawValue
+        data["canDecide"] = identity.role.allows(.reviewer) && detail.offer.status == .proposed
         data["csrf"] = identity.csrfToken ?? ""
         if let error { data["error"] = error }
         if let notice { data["notice"] = notice }
@@ -219,7 +219,7 @@ struct PageRoutes {
             let offer = try await env.db { try OfferStore.decide($0, offerID: id, decision: decision, by: identity.name,
                                                                    reason: reason?.isEmpty == false ? reason : nil, at: nil, expectedVersion: version) }
             let name = try await env.db { try AccountStore.names($0, ids: [offer.accountID])[offer.accountID] } ?? offer.accountID
-            let notice = "Offer for \(name) \(offer.status)."
+            let notice = "Offer for \(name) \(offer.status.rawValue)."
             return Response(status: .seeOther, headers: [.location: "/queue?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")])
         } catch let error as OfferDecisionError {
             let status: HTTPResponse.Status = error.kind == .stale ? .conflict : (error.kind == .notFound ? .notFound : .unprocessableContent)
@@ -406,7 +406,7 @@ func offerRow(_ o: OfferRecord, name: String?, labels: Labels) -> [String: Any] 
     if !o.add.isEmpty { change += " + " + labels.items(o.add) }
     if !o.remove.isEmpty { change += " − " + labels.items(o.remove) }
     return ["id": o.id, "accountPath": o.accountID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? o.accountID,
-            "accountName": name ?? o.accountID, "kind": o.kind, "change": change, "status": o.status,
+            "accountName": name ?? o.accountID, "kind": o.kind.rawValue, "change": change, "status": o.status.rawValue,
             "delta": Rationale.money(o.deltaMRR, currency), "probability": String(format: "%.2f", o.acceptanceProbability),
             "expected": Rationale.money(Int(o.expectedDeltaMRR.rounded()), currency), "reasons": o.reasons]
 }
@@ -430,7 +430,7 @@ struct OfferDetail: Sendable {
     static func load(_ db: Connection, id: String) throws -> OfferDetail? {
         guard let offer = try OfferStore.get(db, id: id) else { return nil }
         let evidence = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(try OfferStore.evidence(db, id: id).utf8))) ?? [:]
-        let asOf = Day(iso: offer.asOf) ?? Day(daysSinceEpoch: 0)
+        let asOf = offer.asOf
         let series = try AccountStore.storageSeries(db, id: offer.accountID, from: Watcher.windowStart(asOf: asOf), to: asOf)
         return OfferDetail(offer: offer, accountName: try AccountStore.names(db, ids: [offer.accountID])[offer.accountID] ?? offer.accountID,
                            labels: try Labels.load(db), evidence: evidence, series: series,
@@ -446,7 +446,7 @@ struct OfferDetail: Sendable {
 
     func pageData() -> [String: Any] {
         let o = offer
-        let asOf = Day(iso: o.asOf) ?? Day(daysSinceEpoch: 0)
+        let asOf = o.asOf
         let limit = evidence["storage_limit_bytes"]?.int ?? 0
         let used = evidence["storage_used_bytes"]?.int
         let included = Set(evidence["included_features"]?.strings ?? [])
@@ -459,7 +459,7 @@ struct OfferDetail: Sendable {
         let currency = labels.currency
         var row = offerRow(o, name: accountName, labels: labels)
         row.merge([
-            "accountName": accountName, "asOf": o.asOf, "version": o.version, "rationale": o.rationale,
+            "accountName": accountName, "asOf": o.asOf.iso, "version": o.version, "rationale": o.rationale,
             "fromTier": o.fromTier, "toTier": o.toTier,
             "add": labels.items(o.add), "remove": labels.items(o.remove),
             "currentMRR": Rationale.money(o.currentMRR, currency), "newMRR": Rationale.money(o.newMRR, currency),

@@ -22,3 +22,9 @@ enum CoreSets {
          of { status in OfferKind.allCases.contains { OfferLife.expiresOnAcceptance(kind: $0, status: status) } })
     }
 }
+
+// Core values read from result columns as themselves (an unknown value is a decoding error).
+extension OfferKind: PostgresDecodable { public init?(postgresText: String) { self.init(rawValue: postgresText) } }
+extension OfferStatus: PostgresDecodable { public init?(postgresText: String) { self.init(rawValue: postgresText) } }
+extension AccountStatus: PostgresDecodable { public init?(postgresText: String) { self.init(rawValue: postgresText) } }
+extension Day: PostgresDecodable { public init?(postgresText: String) { self.init(iso: postgresText) } }

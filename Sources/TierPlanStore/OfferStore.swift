@@ -6,7 +6,7 @@ import TierPlanCore
 public struct OfferRecord: Encodable, Sendable, Equatable {
     public var id: String
     public var accountID: String
-    public var kind: String
+    public var kind: OfferKind
     public var rank: Int
     public var fromTier: String
     public var toTier: String
@@ -20,9 +20,9 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
     public var expectedDeltaMRR: Double
     public var reasons: [String]
     public var rationale: String
-    public var status: String
-    public var asOf: String
-    public var snoozedUntil: String?
+    public var status: OfferStatus
+    public var asOf: Day
+    public var snoozedUntil: Day?
     public var version: Int
 
     enum CodingKeys: String, CodingKey {
@@ -34,15 +34,15 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id); try c.encode(accountID, forKey: .accountID); try c.encode(kind, forKey: .kind)
+        try c.encode(id, forKey: .id); try c.encode(accountID, forKey: .accountID); try c.encode(kind.rawValue, forKey: .kind)
         try c.encode(rank, forKey: .rank); try c.encode(fromTier, forKey: .fromTier); try c.encode(toTier, forKey: .toTier)
         try c.encode(add, forKey: .add); try c.encode(remove, forKey: .remove)
         try c.encode(currentMRR, forKey: .currentMRR); try c.encode(newMRR, forKey: .newMRR); try c.encode(deltaMRR, forKey: .deltaMRR)
         try c.encode(oneTime, forKey: .oneTime)
         try c.encode(rounded(acceptanceProbability, 4), forKey: .acceptanceProbability)
         try c.encode(rounded(expectedDeltaMRR, 2), forKey: .expectedDeltaMRR)
-        try c.encode(reasons, forKey: .reasons); try c.encode(rationale, forKey: .rationale); try c.encode(status, forKey: .status)
-        try c.encode(asOf, forKey: .asOf); try c.encode(snoozedUntil, forKey: .snoozedUntil); try c.encode(version, forKey: .version)
+        try c.encode(reasons, forKey: .reasons); try c.encode(rationale, forKey: .rationale); try c.encode(status.rawValue, forKey: .status)
+        try c.encode(asOf.iso, forKey: .asOf); try c.encode(snoozedUntil?.iso, forKey: .snoozedUntil); try c.encode(version, forKey: .version)
     }
 
     nonisolated(unsafe) static let decoder = JSONDecoder()   // stateless once configured; shared to save an allocation per row
@@ -260,7 +260,7 @@ public enum OfferStore {
             if let expectedVersion, expectedVersion != current.version {
                 throw OfferDecisionError(.stale, try staleMessage(db, offer: current))
             }
-            let from = OfferStatus(rawValue: current.status) ?? .expired
+            let from = current.status
             let to: OfferStatus
             do { to = try OfferLife.next(from: from, decision) } catch {
                 throw OfferDecisionError(.illegal, "offer \(offerID): \(error)" + (try lastDecisionNote(db, offerID: offerID)))
@@ -268,8 +268,7 @@ public enum OfferStore {
             let lastDecision = try db.query("""
                 SELECT max(at)::date::text FROM offer_events WHERE offer_id = $1::uuid AND run_id IS NULL
                 """, [offerID]).first?.decodeIfPresent(0, as: String.self).flatMap { Day(iso: $0) }
-            if let asOf = Day(iso: current.asOf),
-               let problem = OfferLife.dateProblem(decision, on: at.day, offerAsOf: asOf, lastDecision: lastDecision) {
+            if let problem = OfferLife.dateProblem(decision, on: at.day, offerAsOf: current.asOf, lastDecision: lastDecision) {
                 throw OfferDecisionError(.illegal, "offer \(offerID): \(problem); nothing was changed")
             }
             var snoozedUntil: String?
@@ -317,7 +316,7 @@ public enum OfferStore {
     static func staleMessage(_ db: Connection, offer: OfferRecord) throws -> String {
         guard let latest = try get(db, id: offer.id) else { return "offer \(offer.id) no longer exists" }
         let last = try events(db, offerID: offer.id).last
-        return "offer \(offer.id) was changed meanwhile: it is now \(latest.status)"
+        return "offer \(offer.id) was changed meanwhile: it is now \(latest.status.rawValue)"
             + (last.map { " (\($0.toStatus) by \($0.actor) at \($0.at))" } ?? "") + "; nothing was changed"
     }
 

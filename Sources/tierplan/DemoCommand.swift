@@ -46,8 +46,8 @@ struct DemoCommand: ParsableCommand {
                     + "; held out: \(s.heldOut)")
         Console.out("")
         Console.out("== the ten best offers (highest expected Δ MRR)")
-        for (i, offer) in result.offers.filter({ $0.status == "proposed" }).prefix(10).enumerated() {
-            Console.out("\(i + 1). \(offer.accountID) — \(offer.kind), \(offer.fromTier) → \(offer.toTier), "
+        for (i, offer) in result.offers.filter({ $0.status == .proposed }).prefix(10).enumerated() {
+            Console.out("\(i + 1). \(offer.accountID) — \(offer.kind.rawValue), \(offer.fromTier) → \(offer.toTier), "
                         + "+\(Rationale.money(offer.deltaMRR, currency))/month × p \(String(format: "%.2f", offer.acceptanceProbability))")
             Console.out("   \(offer.rationale)")
         }

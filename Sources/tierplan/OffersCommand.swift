@@ -114,7 +114,7 @@ struct DecisionOptions: ParsableArguments {
             guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by must name who decides") }
             let offer = try OfferStore.decide(try connection.connect(), offerID: id, decision: decision, by: by, reason: reason, at: at?.start)
             if output.json { try Console.json(offer); return }
-            Console.out("offer \(offer.id) (\(offer.accountID), \(offer.kind)) is now \(offer.status)")
+            Console.out("offer \(offer.id) (\(offer.accountID), \(offer.kind.rawValue)) is now \(offer.status.rawValue)")
         }
     }
 }
@@ -124,10 +124,10 @@ enum OffersTable {
         guard !offers.isEmpty else { Console.out("no offers"); return }
         Console.out("id                                    account              kind          from → to             Δ MRR    p       E[Δ]     status")
         for o in offers {
-            Console.out([SignalsTable.pad(o.id, 37), SignalsTable.pad(o.accountID, 20), SignalsTable.pad(o.kind, 13),
+            Console.out([SignalsTable.pad(o.id, 37), SignalsTable.pad(o.accountID, 20), SignalsTable.pad(o.kind.rawValue, 13),
                          SignalsTable.pad("\(o.fromTier) → \(o.toTier)", 21), SignalsTable.pad(String(o.deltaMRR), 8),
                          SignalsTable.pad(String(format: "%.3f", o.acceptanceProbability), 7),
-                         SignalsTable.pad(String(format: "%.2f", o.expectedDeltaMRR), 8), o.status].joined(separator: " "))
+                         SignalsTable.pad(String(format: "%.2f", o.expectedDeltaMRR), 8), o.status.rawValue].joined(separator: " "))
         }
     }
 }
