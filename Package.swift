@@ -28,7 +28,9 @@ let package = Package(
         // The SQL of tierplan's schema: migrations, embedded cluster, loaders, ingest.
         .target(
             name: "TierPlanStore",
-            dependencies: ["Postgres", "TierPlanCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Postgres", "TierPlanCore", .product(name: "Yams", package: "Yams"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             resources: [.copy("Resources/schema.sql")]
         ),
         // The generated data set of `tierplan demo` and the scenario that loads it (beside the store).
@@ -37,7 +39,7 @@ let package = Package(
         .target(
             name: "TierPlanServer",
             dependencies: [
-                "TierPlanStore", "TierPlanCore", "Postgres",
+                "TierPlanStore", "TierPlanCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -51,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "tierplan",
             dependencies: [
-                "TierPlanStore", "TierPlanCore", "Postgres", "TierPlanServer", "TierPlanDemo",
+                "TierPlanStore", "TierPlanCore", "TierPlanServer", "TierPlanDemo",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "TierPlanServerTests", dependencies: [
             "TierPlanServer", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         // Starts one throwaway PostgreSQL cluster per test process.
         .target(name: "TestSupport", dependencies: ["Postgres", "TierPlanStore"], path: "Tests/TestSupport"),

@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Postgres
 import TierPlanCore
 import TierPlanStore
 
@@ -9,28 +8,21 @@ import TierPlanStore
 struct APIRoutes {
     let env: ServerEnvironment
 
-    /// Every API route, as the OpenAPI document lists it (a test keeps both in step).
-    static let routes: [(method: String, path: String)] = [
-        ("GET", "/api/v1/offers"),
-        ("GET", "/api/v1/offers/{id}"),
-        ("POST", "/api/v1/offers/{id}/decision"),
-        ("POST", "/api/v1/offers/{id}/outcome"),
-        ("GET", "/api/v1/accounts/{id}/signals"),
-        ("GET", "/api/v1/forecast"),
-        ("GET", "/api/v1/forecast/backtest"),
-        ("GET", "/api/v1/metrics"),
-    ]
+    /// The handler of each operationId of the OpenAPI document; the document's paths and methods are
+    /// the routes (it is the one description of the API).
+    var handlers: [String: @Sendable (Request, AppContext) async throws -> Response] {
+        ["listOffers": listOffers, "getOffer": getOffer, "decideOffer": decision, "recordOutcome": outcome,
+         "accountSignals": signals, "forecast": forecast, "backtest": backtest, "metrics": metrics]
+    }
 
     func register(on router: Router<AppContext>) {
-        let api = router.group("api/v1")
-        api.get("offers", use: listOffers)
-        api.get("offers/:id", use: getOffer)
-        api.post("offers/:id/decision", use: decision)
-        api.post("offers/:id/outcome", use: outcome)
-        api.get("accounts/:id/signals", use: signals)
-        api.get("forecast", use: forecast)
-        api.get("forecast/backtest", use: backtest)
-        api.get("metrics", use: metrics)
+        let handlers = self.handlers
+        for operation in OpenAPI.operations {
+            guard let handler = handlers[operation.operationID] else {
+                preconditionFailure("the OpenAPI operation \(operation.operationID) has no handler")
+            }
+            router.on(RouterPath(operation.routerPath), method: HTTPRequest.Method(operation.method)!, use: handler)
+        }
     }
 
     @Sendable func listOffers(_ request: Request, context: AppContext) async throws -> Response {
@@ -42,20 +34,16 @@ struct APIRoutes {
         filter.accountID = q.get("account")
         filter.limit = min(1000, max(1, Int(q.get("limit") ?? "100") ?? 100))
         filter.offset = max(0, Int(q.get("offset") ?? "0") ?? 0)
-        let captured = filter
-        let page = try await env.db { try OfferStore.page($0, captured) }
-        return try json(OfferPage(offers: page.offers, total: page.total, totalIsLowerBound: page.total > OfferStore.Filter.countLimit,
+        let page = try await env.repository.offerPage(filter)
+        return try json(OfferPage(offers: page.offers, total: page.total, totalIsLowerBound: page.total > OfferFilter.countLimit,
                                   limit: filter.limit, offset: filter.offset))
     }
 
     @Sendable func getOffer(_ request: Request, context: AppContext) async throws -> Response {
         _ = try context.require(.viewer)
         let id = context.parameters.get("id") ?? ""
-        guard let found = try await env.db({ db -> (OfferRecord, [OfferEventRecord])? in
-            guard let offer = try OfferStore.get(db, id: id) else { return nil }
-            return (offer, try OfferStore.events(db, offerID: id))
-        }) else { return apiError(.notFound, "no offer with id \(id)") }
-        return try json(OfferWithEvents(offer: found.0, events: found.1))
+        guard let found = try await env.repository.offer(id: id) else { return apiError(.notFound, "no offer with id \(id)") }
+        return try json(found)
     }
 
     struct DecisionBody: Decodable {
@@ -105,8 +93,8 @@ struct APIRoutes {
 
     func apply(_ decision: OfferDecision, id: String, identity: Identity, reason: String?, version: Int?) async throws -> Response {
         do {
-            let offer = try await env.db { try OfferStore.decide($0, offerID: id, decision: decision, by: identity.name, reason: reason,
-                                                               at: nil, expectedVersion: version) }
+            let offer = try await env.repository.decide(offerID: id, decision: decision, by: identity.name, reason: reason,
+                                                        at: nil, expectedVersion: version)
             return try json(offer)
         } catch let error as OfferDecisionError {
             switch error.kind {
@@ -122,12 +110,11 @@ struct APIRoutes {
         let id = context.parameters.get("id") ?? ""
         let given = request.uri.queryParameters.get("as_of")
         if let given, Day(iso: given) == nil { return apiError(.badRequest, "as_of must be YYYY-MM-DD") }
-        let result = try await env.db { db -> (Day, SignalsRecord?) in
-            let asOf = try given.flatMap { Day(iso: $0) } ?? PlanRun.latestAsOf(db)
-            return (asOf, try SignalsStore.signals(db, accountID: id, asOf: asOf, catalog: try CatalogStore.read(db)).map { SignalsRecord($0) })
+        let asOf = try await env.asOf(given.flatMap { Day(iso: $0) })
+        guard let signals = try await env.repository.signals(accountID: id, asOf: asOf) else {
+            return apiError(.notFound, "no account '\(id)' that is not canceled on \(asOf.iso)")
         }
-        guard let record = result.1 else { return apiError(.notFound, "no account '\(id)' that is not canceled on \(result.0.iso)") }
-        return try json(AccountSignalsDocument(asOf: result.0.iso, account: record))
+        return try json(AccountSignalsDocument(asOf: asOf.iso, account: SignalsRecord(signals)))
     }
 
     @Sendable func forecast(_ request: Request, context: AppContext) async throws -> Response {
@@ -143,13 +130,10 @@ struct APIRoutes {
             guard let value = Double(text), (0..<1).contains(value) else { return apiError(.badRequest, "churn must be a rate in [0, 1)") }
             churn = value
         }
-        let captured = churn
-        let document = try await env.db { db -> ForecastReport in
-            let asOf = try q.get("as_of").flatMap { Day(iso: $0) } ?? PlanRun.latestAsOf(db)
-            return ForecastReport(try projectForecast(db, asOf: asOf, months: months, churn: captured, model: model, lookback: lookback),
-                                  asOf: asOf, currency: try CatalogStore.currency(db))
-        }
-        return try json(document)
+        let asOf = try await env.asOf(q.get("as_of").flatMap { Day(iso: $0) })
+        let request = ForecastRequest(asOf: asOf, months: months, model: model, lookback: lookback, churn: churn)
+        let forecast = try await env.repository.forecast(request)[0].forecast
+        return try json(ForecastReport(forecast, asOf: asOf, currency: try await env.repository.labels().currency))
     }
 
     @Sendable func backtest(_ request: Request, context: AppContext) async throws -> Response {
@@ -160,20 +144,16 @@ struct APIRoutes {
         case .success(let value): parsed = value
         case .failure(let problem): return apiError(.badRequest, problem.message)
         }
-        let report = try await env.db { db in try ForecastStore.backtest(db, parsed, policy: try CatalogStore.read(db).policy) }
-        return try json(report)
+        return try json(try await env.repository.backtest(parsed) { _, _ in })
     }
 
     @Sendable func metrics(_ request: Request, context: AppContext) async throws -> Response {
         _ = try context.require(.viewer)
         let q = request.uri.queryParameters
         for key in ["as_of", "from"] { if let text = q.get(key), Day(iso: text) == nil { return apiError(.badRequest, "\(key) must be YYYY-MM-DD") } }
-        let report = try await env.db { db -> MetricsReport in
-            let asOf = try q.get("as_of").flatMap { Day(iso: $0) } ?? PlanRun.latestAsOf(db)
-            let from = q.get("from").flatMap { Day(iso: $0) }.flatMap { $0 < asOf ? $0 : nil } ?? asOf.adding(days: -30)
-            return try MetricsStore.report(db, asOf: asOf, from: from, currency: try CatalogStore.currency(db))
-        }
-        return try json(report)
+        let asOf = try await env.asOf(q.get("as_of").flatMap { Day(iso: $0) })
+        let from = q.get("from").flatMap { Day(iso: $0) }.flatMap { $0 < asOf ? $0 : nil } ?? asOf.adding(days: -30)
+        return try json(try await env.repository.metrics(asOf: asOf, from: from))
     }
 
     /// Requests authenticated by a browser session must carry the session's CSRF token.
@@ -187,8 +167,8 @@ let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
 /// The queue's filters from query parameters (status, kind, reason, owner, segment), with the first
 /// value that is not a known status, kind or reason.
-func offerFilter(_ value: (String) -> String?) -> (OfferStore.Filter, problem: String?) {
-    var filter = OfferStore.Filter()
+func offerFilter(_ value: (String) -> String?) -> (OfferFilter, problem: String?) {
+    var filter = OfferFilter()
     var problem: String?
     func nonEmpty(_ key: String) -> String? { value(key).flatMap { $0.isEmpty ? nil : $0 } }
     if let text = nonEmpty("status") {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
+import NIOPosix
 import Prometheus
 import TierPlanCore
 import TierPlanStore
@@ -16,9 +17,9 @@ struct IdentityMiddleware: RouterMiddleware {
         var context = context
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
             let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-            context.identity = try await env.db { try AccessStore.identity(forToken: token, $0) }
+            context.identity = try await env.repository.identity(forToken: token)
         } else if let cookie = request.cookies[sessionCookie]?.value, !cookie.isEmpty {
-            context.identity = try await env.db { try AccessStore.identity(forSession: cookie, $0) }
+            context.identity = try await env.repository.identity(forSession: cookie)
         }
         return try await next(request, context)
     }
@@ -90,13 +91,13 @@ func parseForm(_ text: String) -> [String: String] {
 /// Sign-in: bcrypt check of the password, then a session row and its cookie.
 enum SignIn {
     static func check(_ env: ServerEnvironment, name: String, password: String) async throws -> (cookie: String, csrf: String)? {
-        guard let credentials = try await env.db({ try AccessStore.credentials($0, name: name) }) else {
+        guard let credentials = try await env.repository.credentials(name: name) else {
             _ = Bcrypt.verify(password, hash: dummyHash)   // same cost whether or not the user exists
             return nil
         }
-        let ok = try await env.pool.threads.runIfActive { Bcrypt.verify(password, hash: credentials.hash) }
+        let ok = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: credentials.hash) }
         guard ok else { return nil }
-        return try await env.db { try AccessStore.openSession($0, user: name) }
+        return try await env.repository.openSession(user: name)
     }
 
     static let dummyHash = Bcrypt.hash("not a password", cost: 10)

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import Logging
 import Mustache
-import Postgres
 import Prometheus
 import TierPlanCore
 import TierPlanStore
@@ -32,41 +31,46 @@ public struct AppContext: RequestContext {
     }
 }
 
-/// Everything the routes share: the database pool, the templates and the metrics registry.
+/// Everything the routes share: the repository, the templates and the metrics registry.
 public struct ServerEnvironment: Sendable {
-    public let pool: DatabasePool
+    public let repository: any TierPlanRepository
     public let pages: Pages
     public let registry: PrometheusCollectorRegistry
     public let secureCookies: Bool
     /// The queue's owner and segment menus, and the currency and add-on names, read at most once a minute.
     let facets = MinuteCache<(owners: [String], segments: [String])>()
-    let labels = MinuteCache<Labels>()
+    let labels = MinuteCache<CatalogLabels>()
 
-    public init(pool: DatabasePool, secureCookies: Bool = false) throws {
-        self.pool = pool
+    public init(repository: some TierPlanRepository, secureCookies: Bool = false) throws {
+        self.repository = repository
         self.pages = try Pages()
         self.registry = PrometheusCollectorRegistry()
         self.secureCookies = secureCookies
     }
 
-    /// Runs blocking database work on the pool's threads.
-    func db<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await pool.withConnection(body)
+    /// The day asked for, else the latest run's as_of (what pages and the API show by default).
+    func asOf(_ given: Day?) async throws -> Day {
+        if let given { return given }
+        return try await repository.latestRunAsOf()
     }
 }
 
 /// Builds the Hummingbird application of `tierplan serve`.
 public func buildApplication(_ arguments: ServerArguments, logger: Logger = Logger(label: "tierplan.serve")) throws -> some ApplicationProtocol {
-    let environment = try ServerEnvironment(pool: DatabasePool(conninfo: arguments.conninfo, size: arguments.poolSize),
-                                            secureCookies: arguments.secureCookies)
+    let repository = PostgresRepository(pool: DatabasePool(conninfo: arguments.conninfo, size: arguments.poolSize))
     return Application(
-        router: buildRouter(environment),
+        router: try buildRouter(repository, secureCookies: arguments.secureCookies),
         configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: "tierplan"),
-        services: [environment.pool],
+        services: [repository.pool],
         logger: logger)
 }
 
-/// All routes: pages, the JSON API, OpenAPI, health and Prometheus metrics.
+/// All routes over `repository`: pages, the JSON API, OpenAPI, health and Prometheus metrics.
+public func buildRouter(_ repository: some TierPlanRepository, secureCookies: Bool = false) throws -> Router<AppContext> {
+    buildRouter(try ServerEnvironment(repository: repository, secureCookies: secureCookies))
+}
+
+/// All routes of `env`.
 public func buildRouter(_ env: ServerEnvironment) -> Router<AppContext> {
     let router = Router(context: AppContext.self)
     router.add(middleware: RequestMetricsMiddleware(registry: env.registry))
@@ -84,9 +88,9 @@ final class MinuteCache<Value>: @unchecked Sendable {   // `value` and `loaded` 
     private var value: Value?
     private var loaded = ContinuousClock.now
 
-    func get(_ load: () throws -> Value) rethrows -> Value {
+    func get(_ load: () async throws -> Value) async rethrows -> Value {
         if let cached = lock.withLock({ value.flatMap { ContinuousClock.now - loaded < .seconds(60) ? $0 : nil } }) { return cached }
-        let fresh = try load()
+        let fresh = try await load()
         lock.withLock { value = fresh; loaded = ContinuousClock.now }
         return fresh
     }

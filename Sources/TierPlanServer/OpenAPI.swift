@@ -52,12 +52,192 @@ enum OpenAPI {
             version: {type: integer}
         Event:
           type: object
-          properties: {from_status: {type: [string, "null"]}, to_status: {type: string}, actor: {type: string}, reason: {type: [string, "null"]}, at: {type: string}}
+          description: One status change; from_status is absent on the offer's creation, reason when none was given.
+          required: [to_status, actor, at]
+          properties: {from_status: {type: string}, to_status: {type: string}, actor: {type: string}, reason: {type: string}, at: {type: string}}
+        OfferPage:
+          type: object
+          required: [offers, total, total_is_lower_bound, limit, offset]
+          properties:
+            offers: {type: array, items: {$ref: "#/components/schemas/Offer"}}
+            total: {type: integer, description: "matching offers, counted up to 1,001"}
+            total_is_lower_bound: {type: boolean}
+            limit: {type: integer}
+            offset: {type: integer}
+        OfferWithEvents:
+          type: object
+          required: [offer, events]
+          properties: {offer: {$ref: "#/components/schemas/Offer"}, events: {type: array, items: {$ref: "#/components/schemas/Event"}}}
+        Signals:
+          type: object
+          required: [account_id, tier, status, storage_used_bytes, storage_limit_bytes, storage_utilization, storage_growth_bytes_per_day,
+                     storage_days_to_full, included_features, adopted_features, adoption_ratio, active_users, seat_limit, seat_utilization,
+                     demanded_features, flags]
+          properties:
+            account_id: {type: string}
+            tier: {type: string}
+            status: {type: string, enum: [trialing, active, past_due, canceled]}
+            storage_used_bytes: {type: [integer, "null"]}
+            storage_limit_bytes: {type: integer}
+            storage_utilization: {type: [number, "null"]}
+            storage_growth_bytes_per_day: {type: [integer, "null"]}
+            storage_days_to_full: {type: [number, "null"]}
+            included_features: {type: array, items: {type: string}}
+            adopted_features: {type: array, items: {type: string}}
+            adoption_ratio: {type: [number, "null"]}
+            active_users: {type: integer}
+            seat_limit: {type: integer}
+            seat_utilization: {type: [number, "null"]}
+            demanded_features: {type: array, items: {type: string}}
+            flags: {type: array, items: {type: string}}
+        AccountSignals:
+          type: object
+          required: [as_of, account]
+          properties: {as_of: {type: string, format: date}, account: {$ref: "#/components/schemas/Signals"}}
+        ForecastMonth:
+          type: object
+          required: [month, active_accounts, mrr_baseline, arpu_baseline, uplift_expected, mrr_expected, arpu_expected,
+                     arpu_p10, arpu_p50, arpu_p90, mrr_p10, mrr_p50, mrr_p90]
+          properties:
+            month: {type: string, pattern: "^[0-9]{4}-[0-9]{2}$"}
+            active_accounts: {type: number}
+            mrr_baseline: {type: number}
+            arpu_baseline: {type: number}
+            uplift_expected: {type: number}
+            mrr_expected: {type: number}
+            arpu_expected: {type: number}
+            arpu_p10: {type: number}
+            arpu_p50: {type: number}
+            arpu_p90: {type: number}
+            mrr_p10: {type: number}
+            mrr_p50: {type: number}
+            mrr_p90: {type: number}
+        HistoryMonth:
+          type: object
+          required: [month, start_accounts, start_mrr, churned, churned_mrr, new, new_mrr, expansion, offer_expansion, organic_expansion,
+                     contraction, end_accounts, end_mrr]
+          properties:
+            month: {type: string, pattern: "^[0-9]{4}-[0-9]{2}$"}
+            start_accounts: {type: integer}
+            start_mrr: {type: integer}
+            churned: {type: integer}
+            churned_mrr: {type: integer}
+            new: {type: integer}
+            new_mrr: {type: integer}
+            expansion: {type: integer}
+            offer_expansion: {type: integer}
+            organic_expansion: {type: integer}
+            contraction: {type: integer}
+            end_accounts: {type: integer}
+            end_mrr: {type: integer}
+        Forecast:
+          type: object
+          required: [as_of, currency, model, paying_accounts, mrr, arpu, monthly_churn, open_offers, expected_delta_mrr, quantiles, months]
+          properties:
+            group: {type: string}
+            as_of: {type: string, format: date}
+            currency: {type: string}
+            model: {type: string, enum: [history, flat]}
+            fallback: {type: string}
+            lookback_months: {type: integer}
+            paying_accounts: {type: integer}
+            mrr: {type: integer}
+            arpu: {type: number}
+            monthly_churn: {type: number}
+            open_offers: {type: integer}
+            expected_delta_mrr: {type: number}
+            quantiles: {type: string}
+            rates:
+              type: object
+              required: [logo_churn, mrr_churn, contraction, organic_expansion, new_accounts, new_mrr]
+              properties: {logo_churn: {type: number}, mrr_churn: {type: number}, contraction: {type: number}, organic_expansion: {type: number},
+                           new_accounts: {type: number}, new_mrr: {type: number}}
+            history: {type: array, items: {$ref: "#/components/schemas/HistoryMonth"}}
+            months: {type: array, items: {$ref: "#/components/schemas/ForecastMonth"}}
+        BacktestScore:
+          type: object
+          required: [forecasts, arpu_mape, mrr_mape, arpu_bias, arpu_coverage]
+          properties:
+            h: {type: integer}
+            forecasts: {type: integer}
+            arpu_mape: {type: [number, "null"]}
+            mrr_mape: {type: [number, "null"]}
+            arpu_bias: {type: [number, "null"]}
+            arpu_coverage: {type: [number, "null"]}
+        Backtest:
+          type: object
+          required: [from, to, months, as_of_days, models, points]
+          properties:
+            from: {type: string, format: date}
+            to: {type: string, format: date}
+            months: {type: integer}
+            as_of_days: {type: array, items: {type: string, format: date}}
+            latest_history_date: {type: string, format: date}
+            models:
+              type: array
+              items:
+                type: object
+                required: [model, horizons, overall]
+                properties:
+                  model: {type: string, enum: [history, flat]}
+                  horizons: {type: array, items: {$ref: "#/components/schemas/BacktestScore"}}
+                  overall: {$ref: "#/components/schemas/BacktestScore"}
+            points:
+              type: array
+              items:
+                type: object
+                required: [as_of, h, month, model, arpu_expected, arpu_p10, arpu_p90, arpu_actual, mrr_expected, mrr_actual]
+                properties:
+                  as_of: {type: string, format: date}
+                  h: {type: integer}
+                  month: {type: string, pattern: "^[0-9]{4}-[0-9]{2}$"}
+                  model: {type: string, enum: [history, flat]}
+                  arpu_expected: {type: number}
+                  arpu_p10: {type: number}
+                  arpu_p90: {type: number}
+                  arpu_actual: {type: number}
+                  mrr_expected: {type: number}
+                  mrr_actual: {type: number}
+        Metrics:
+          type: object
+          required: [as_of, from, currency, paying_accounts, mrr, arpu, movements, offers_by_status, conversion, realised, uplift]
+          properties:
+            as_of: {type: string, format: date}
+            from: {type: string, format: date}
+            currency: {type: string}
+            paying_accounts: {type: integer}
+            mrr: {type: integer}
+            arpu: {type: number}
+            movements:
+              type: object
+              required: [new, expansion, contraction, churn, reactivation, net]
+              properties: {new: {type: integer}, expansion: {type: integer}, contraction: {type: integer}, churn: {type: integer},
+                           reactivation: {type: integer}, net: {type: integer}}
+            offers_by_status: {type: object, additionalProperties: {type: integer}}
+            conversion:
+              type: array
+              items:
+                type: object
+                required: [kind, accepted, declined, rate, credible_low_95, credible_high_95]
+                properties: {kind: {type: string}, accepted: {type: integer}, declined: {type: integer}, rate: {type: [number, "null"]},
+                             credible_low_95: {type: number}, credible_high_95: {type: number}}
+            realised:
+              type: object
+              required: [accepted_offers, realised_offers, realised_expansion_mrr]
+              properties: {accepted_offers: {type: integer}, realised_offers: {type: integer}, realised_expansion_mrr: {type: integer}}
+            uplift:
+              type: [object, "null"]
+              required: [treated_accounts, holdout_accounts, treated_expansion_rate, holdout_expansion_rate, uplift_rate,
+                         treated_mean_delta_mrr, holdout_mean_delta_mrr, uplift_mean_delta_mrr]
+              properties: {treated_accounts: {type: integer}, holdout_accounts: {type: integer}, treated_expansion_rate: {type: number},
+                           holdout_expansion_rate: {type: number}, uplift_rate: {type: number}, treated_mean_delta_mrr: {type: number},
+                           holdout_mean_delta_mrr: {type: number}, uplift_mean_delta_mrr: {type: number}}
     security:
       - bearer: []
     paths:
       /api/v1/offers:
         get:
+          operationId: listOffers
           summary: Offers, highest expected delta first
           parameters:
             - {name: status, in: query, schema: {type: string}}
@@ -69,29 +249,21 @@ enum OpenAPI {
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000}}
             - {name: offset, in: query, schema: {type: integer, minimum: 0}}
           responses:
-            "200":
-              description: A page of offers
-              content:
-                application/json:
-                  schema:
-                    type: object
-                    properties: {offers: {type: array, items: {$ref: "#/components/schemas/Offer"}}, total: {type: integer, description: "matching offers, counted up to 1,001"}, total_is_lower_bound: {type: boolean}, limit: {type: integer}, offset: {type: integer}}
+            "200": {description: A page of offers, content: {application/json: {schema: {$ref: "#/components/schemas/OfferPage"}}}}
             "400": {description: Bad filter, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "401": {description: Not signed in}
       /api/v1/offers/{id}:
         get:
+          operationId: getOffer
           summary: One offer with its decision history
           parameters: [{$ref: "#/components/parameters/id"}]
           responses:
-            "200":
-              description: The offer
-              content:
-                application/json:
-                  schema: {type: object, properties: {offer: {$ref: "#/components/schemas/Offer"}, events: {type: array, items: {$ref: "#/components/schemas/Event"}}}}
+            "200": {description: The offer, content: {application/json: {schema: {$ref: "#/components/schemas/OfferWithEvents"}}}}
             "401": {description: Not signed in}
             "404": {description: No such offer, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
       /api/v1/offers/{id}/decision:
         post:
+          operationId: decideOffer
           summary: Approve, reject (reason required) or snooze (until required) a proposed offer
           parameters: [{$ref: "#/components/parameters/id"}]
           requestBody:
@@ -110,12 +282,13 @@ enum OpenAPI {
             "200": {description: The offer after the decision, content: {application/json: {schema: {$ref: "#/components/schemas/Offer"}}}}
             "400": {description: Malformed body, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "401": {description: Not signed in}
-            "403": {description: Needs the reviewer role, or a CSRF token}
+            "403": {description: "Needs the reviewer role, or a CSRF token"}
             "404": {description: No such offer}
             "409": {description: Decided meanwhile by someone else (says who), content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-            "422": {description: Not allowed from the current status, or a missing reason or date}
+            "422": {description: "Not allowed from the current status, or a missing reason or date"}
       /api/v1/offers/{id}/outcome:
         post:
+          operationId: recordOutcome
           summary: Record what the customer did with an approved offer
           parameters: [{$ref: "#/components/parameters/id"}]
           requestBody:
@@ -136,15 +309,17 @@ enum OpenAPI {
             "422": {description: Not allowed from the current status}
       /api/v1/accounts/{id}/signals:
         get:
+          operationId: accountSignals
           summary: The watcher's signals of one account
           parameters: [{$ref: "#/components/parameters/id"}, {$ref: "#/components/parameters/asOf"}]
           responses:
-            "200": {description: "{as_of, account}: the signals object of `tierplan signals --json`", content: {application/json: {schema: {type: object}}}}
+            "200": {description: "{as_of, account}: the signals object of `tierplan signals --json`", content: {application/json: {schema: {$ref: "#/components/schemas/AccountSignals"}}}}
             "400": {description: Bad date}
             "401": {description: Not signed in}
             "404": {description: No such account}
       /api/v1/forecast:
         get:
+          operationId: forecast
           summary: ARPU forecast (the JSON of `tierplan forecast --json`)
           parameters:
             - {$ref: "#/components/parameters/asOf"}
@@ -153,11 +328,12 @@ enum OpenAPI {
             - {name: model, in: query, schema: {type: string, enum: [history, flat], default: history}}
             - {name: lookback, in: query, schema: {type: integer, minimum: 1, maximum: 60, default: 6}}
           responses:
-            "200": {description: The projection, content: {application/json: {schema: {type: object}}}}
+            "200": {description: The projection, content: {application/json: {schema: {$ref: "#/components/schemas/Forecast"}}}}
             "400": {description: Bad parameter}
             "401": {description: Not signed in}
       /api/v1/forecast/backtest:
         get:
+          operationId: backtest
           summary: The forecast replayed at past month ends against what happened (the JSON of `tierplan forecast backtest --json`)
           parameters:
             - {name: from, in: query, required: true, schema: {type: string, format: date}}
@@ -166,37 +342,52 @@ enum OpenAPI {
             - {name: model, in: query, schema: {type: string, enum: [history, flat, both], default: both}}
             - {name: lookback, in: query, schema: {type: integer, minimum: 1, maximum: 60, default: 6}}
           responses:
-            "200": {description: "Per model and horizon: MAPE, bias, P10-P90 coverage; and every point", content: {application/json: {schema: {type: object}}}}
+            "200": {description: "Per model and horizon: MAPE, bias, P10-P90 coverage; and every point", content: {application/json: {schema: {$ref: "#/components/schemas/Backtest"}}}}
             "400": {description: Bad parameter}
             "401": {description: Not signed in}
       /api/v1/metrics:
         get:
+          operationId: metrics
           summary: MRR, ARPU, movements, offers by status, conversion, realised expansion, uplift
           parameters: [{$ref: "#/components/parameters/asOf"}, {name: from, in: query, schema: {type: string, format: date}}]
           responses:
-            "200": {description: The report (the JSON of `tierplan metrics --json`), content: {application/json: {schema: {type: object}}}}
+            "200": {description: The report (the JSON of `tierplan metrics --json`), content: {application/json: {schema: {$ref: "#/components/schemas/Metrics"}}}}
             "400": {description: Bad date}
             "401": {description: Not signed in}
     """
 
-    /// (method, path) of every operation in the document, for the test that keeps it in step.
-    static var operations: [(method: String, path: String)] {
-        var result: [(String, String)] = []
+    /// One operation of the document: its method, path and operationId.
+    struct Operation: Sendable {
+        var method: String
+        var path: String
+        var operationID: String
+        /// The path as Hummingbird routes it (`{id}` → `:id`).
+        var routerPath: String { path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "") }
+    }
+
+    /// Every operation in the document, in document order: the routes the API registers.
+    static let operations: [Operation] = {
+        var result: [Operation] = []
         var path: String?
+        var method: String?
         for line in document.split(separator: "\n") {
-            if line.hasPrefix("  /api/"), line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()); continue }
-            if !line.hasPrefix("  ") || (line.hasPrefix("  ") && !line.hasPrefix("   ") && !line.hasPrefix("  /")) { path = nil }
-            if let path, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
-                let method = line.trimmingCharacters(in: .whitespaces).dropLast().uppercased()
-                if ["GET", "POST", "PUT", "DELETE", "PATCH"].contains(method) { result.append((method, path)) }
+            let indent = line.prefix { $0 == " " }.count
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if indent == 2, text.hasPrefix("/api/"), text.hasSuffix(":") { path = String(text.dropLast()); method = nil; continue }
+            if indent <= 2 { path = nil }
+            if path != nil, indent == 4, text.hasSuffix(":") { method = text.dropLast().uppercased() }
+            if let path, let m = method, indent == 6, text.hasPrefix("operationId: ") {
+                result.append(Operation(method: m, path: path, operationID: String(text.dropFirst("operationId: ".count))))
             }
         }
         return result
-    }
+    }()
 }
 
-/// The API's routes as registered and as documented, so a test can keep them in step.
+/// The API's operations as documented, so a test can check each against its handler and schema.
 public enum APIDocumentation {
-    public static var documented: [(method: String, path: String)] { OpenAPI.operations }
-    public static var routed: [(method: String, path: String)] { APIRoutes.routes }
+    public static var operations: [(method: String, path: String, operationID: String)] {
+        OpenAPI.operations.map { ($0.method, $0.path, $0.operationID) }
+    }
+    public static var document: String { OpenAPI.document }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Postgres
+import NIOPosix
 import TierPlanCore
 import TierPlanStore
 
@@ -12,7 +12,7 @@ struct PublicRoutes {
         // Says ok or unavailable and nothing more to anonymous callers; why is in the log.
         router.get("/healthz") { _, context -> Response in
             do {
-                try await env.pool.check()
+                try await env.repository.check()
                 return textResponse("ok\n")
             } catch {
                 context.logger.error("healthz: database unavailable: \(error)")
@@ -49,7 +49,7 @@ struct PublicRoutes {
             if let identity = context.identity {
                 guard form["csrf"] == identity.csrfToken else { throw AccessError.badCSRF }
                 if let cookie = request.cookies[sessionCookie]?.value {
-                    try await env.db { try AccessStore.closeSession($0, cookie: cookie) }
+                    try await env.repository.closeSession(cookie: cookie)
                 }
             }
             var response = Response(status: .seeOther, headers: [.location: "/login"])
@@ -148,14 +148,13 @@ struct PageRoutes {
         filter.status = .proposed
         let page = max(1, Int(q.get("page") ?? "1") ?? 1)
         filter.offset = (page - 1) * filter.limit
-        let captured = filter
-        let (result, facets, names, labels) = try await env.db { db in
-            let result = try OfferStore.page(db, captured)
-            return (result, try env.facets.get { try OfferStore.facets(db) }, try AccountStore.names(db, ids: result.offers.map(\.accountID)),
-                    try env.labels.get { try Labels.load(db) })
-        }
-        let capped = result.total > OfferStore.Filter.countLimit
-        let pages = max(1, (min(result.total, OfferStore.Filter.countLimit) + filter.limit - 1) / filter.limit)
+        let repository = env.repository
+        let result = try await repository.offerPage(filter)
+        let facets = try await env.facets.get { try await repository.offerFacets() }
+        let names = try await repository.accountNames(ids: result.offers.map(\.accountID))
+        let labels = try await env.labels.get { try await repository.labels() }
+        let capped = result.total > OfferFilter.countLimit
+        let pages = max(1, (min(result.total, OfferFilter.countLimit) + filter.limit - 1) / filter.limit)
         func link(_ p: Int) -> String {
             var items = ["page=\(p)"]
             for (key, value) in [("kind", filter.kind?.rawValue), ("reason", filter.reason), ("owner", filter.owner), ("segment", filter.segment)] {
@@ -185,7 +184,7 @@ struct PageRoutes {
     }
 
     func offerPage(id: String, identity: Identity, error: String?, notice: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
-        guard let detail = try await env.db({ try OfferDetail.load($0, id: id) }) else {
+        guard let detail = try await OfferDetail.load(env.repository, id: id) else {
             return env.pages.render("message", title: "Not found", identity: identity,
                                     data: ["heading": "No such offer", "style": "error", "message": "There is no offer \(id)."], status: .notFound)
         }
@@ -216,9 +215,9 @@ struct PageRoutes {
                                     data: ["heading": "Unknown decision", "style": "error", "message": "Use approve, reject or snooze."], status: .notFound)
         }
         do {
-            let offer = try await env.db { try OfferStore.decide($0, offerID: id, decision: decision, by: identity.name,
-                                                                   reason: reason?.isEmpty == false ? reason : nil, at: nil, expectedVersion: version) }
-            let name = try await env.db { try AccountStore.names($0, ids: [offer.accountID])[offer.accountID] } ?? offer.accountID
+            let offer = try await env.repository.decide(offerID: id, decision: decision, by: identity.name,
+                                                        reason: reason?.isEmpty == false ? reason : nil, at: nil, expectedVersion: version)
+            let name = try await env.repository.accountNames(ids: [offer.accountID])[offer.accountID] ?? offer.accountID
             let notice = "Offer for \(name) \(offer.status.rawValue)."
             return Response(status: .seeOther, headers: [.location: "/queue?notice=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")])
         } catch let error as OfferDecisionError {
@@ -230,18 +229,17 @@ struct PageRoutes {
     @Sendable func account(_ request: Request, context: AppContext) async throws -> Response {
         let identity = try context.require(.viewer)
         let id = context.parameters.get("id") ?? ""
-        let loaded = try await env.db { db -> (Account, Int, [OfferRecord], [(day: String, tier: String, addons: String, status: String, mrr: Int)], Labels)? in
-            guard let (account, mrr) = try AccountStore.account(db, id: id) else { return nil }
-            var filter = OfferStore.Filter()
-            filter.status = nil
-            filter.accountID = id
-            filter.limit = 200
-            return (account, mrr, try OfferStore.page(db, filter).offers, try AccountStore.history(db, id: id), try Labels.load(db))
-        }
-        guard let (account, mrr, offers, history, labels) = loaded else {
+        guard let (account, mrr) = try await env.repository.account(id: id) else {
             return env.pages.render("message", title: "Not found", identity: identity,
                                     data: ["heading": "No such account", "style": "error", "message": "There is no account \(id)."], status: .notFound)
         }
+        var filter = OfferFilter()
+        filter.status = nil
+        filter.accountID = id
+        filter.limit = 200
+        let offers = try await env.repository.offerPage(filter).offers
+        let history = try await env.repository.accountHistory(id: id)
+        let labels = try await env.repository.labels()
         let data: [String: Any] = [
             "id": account.id, "name": account.name, "tier": account.tier, "status": account.status.rawValue,
             "addons": account.addonsText.isEmpty ? "none" : account.addonsText, "discount": account.discount.description,
@@ -258,10 +256,9 @@ struct PageRoutes {
         // The backtest of the page: month ends of the nine months before as_of, three months ahead.
         let backtestFrom = CalendarMonth(containing: p.asOf).adding(months: -9).lastDay
         let backtestRequest = BacktestRequest(from: backtestFrom, to: p.asOf, months: 3, lookback: p.lookback)
-        let (f, currency, backtest) = try await env.db { db in
-            (try projectForecast(db, asOf: p.asOf, months: p.months, churn: nil, model: p.model, lookback: p.lookback), try CatalogStore.currency(db),
-             try ForecastStore.backtest(db, backtestRequest, policy: try CatalogStore.read(db).policy))
-        }
+        let f = try await env.repository.forecast(p.request)[0].forecast
+        let currency = try await env.repository.labels().currency
+        let backtest = try await env.repository.backtest(backtestRequest) { _, _ in }
         func m(_ x: Double) -> String { Rationale.money(Int(x.rounded()), currency) }
         func mi(_ x: Int) -> String { Rationale.money(x, currency) }
         func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", $0 * 100) } ?? "–" }
@@ -301,31 +298,30 @@ struct PageRoutes {
     @Sendable func forecastCSV(_ request: Request, context: AppContext) async throws -> Response {
         _ = try context.require(.viewer)
         let p = try await forecastParameters(request)
-        let f = try await env.db { try projectForecast($0, asOf: p.asOf, months: p.months, churn: nil, model: p.model, lookback: p.lookback) }
+        let f = try await env.repository.forecast(p.request)[0].forecast
         var response = textResponse(ForecastCSV.text([(group: "", forecast: f)], grouped: false), contentType: "text/csv; charset=utf-8")
         response.headers[.contentDisposition] = "attachment; filename=\"forecast-\(p.asOf.iso).csv\""
         return response
     }
 
-    func forecastParameters(_ request: Request) async throws -> (asOf: Day, months: Int, model: ForecastModel, lookback: Int) {
+    /// The page's forecast: as_of (default the latest run's), months, model and lookback, out-of-range values clamped.
+    func forecastParameters(_ request: Request) async throws -> (asOf: Day, months: Int, model: ForecastModel, lookback: Int, request: ForecastRequest) {
         let q = request.uri.queryParameters
         let months = min(120, max(1, Int(q.get("months") ?? "12") ?? 12))
         let lookback = min(60, max(1, Int(q.get("lookback") ?? "6") ?? 6))
         let model = ForecastModel(rawValue: q.get("model") ?? "history") ?? .history
-        if let text = q.get("as_of"), let day = Day(iso: text) { return (day, months, model, lookback) }
-        return (try await env.db { try PlanRun.latestAsOf($0) }, months, model, lookback)
+        let asOf = try await env.asOf(q.get("as_of").flatMap { Day(iso: $0) })
+        return (asOf, months, model, lookback, ForecastRequest(asOf: asOf, months: months, model: model, lookback: lookback))
     }
 
     @Sendable func finance(_ request: Request, context: AppContext) async throws -> Response {
         let identity = try context.require(.viewer)
         let q = request.uri.queryParameters
         let given = q.get("as_of").flatMap { Day(iso: $0) }
-        let (report, currency) = try await env.db { db -> (MetricsReport, String) in
-            let asOf = try given ?? PlanRun.latestAsOf(db)
-            let from = q.get("from").flatMap { Day(iso: $0) }.flatMap { $0 < asOf ? $0 : nil } ?? asOf.adding(days: -30)
-            let currency = try CatalogStore.currency(db)
-            return (try MetricsStore.report(db, asOf: asOf, from: from, currency: currency), currency)
-        }
+        let asOf = try await env.asOf(given)
+        let from = q.get("from").flatMap { Day(iso: $0) }.flatMap { $0 < asOf ? $0 : nil } ?? asOf.adding(days: -30)
+        let report = try await env.repository.metrics(asOf: asOf, from: from)
+        let currency = report.currency
         func kv(_ pairs: [(String, String)]) -> [[String: String]] { pairs.map { ["key": $0.0, "value": $0.1] } }
         let m = report.movements
         var outcome: [(String, String)] = [("accepted offers", String(report.realised.acceptedOffers)),
@@ -360,7 +356,7 @@ struct PageRoutes {
     }
 
     func usersPage(_ identity: Identity, error: String?, notice: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let users = try await env.db { try AccessStore.users($0) }
+        let users = try await env.repository.users()
         var data: [String: Any] = ["users": users.map { ["name": $0.name, "role": $0.role.rawValue] }, "csrf": identity.csrfToken ?? ""]
         if let error { data["error"] = error }
         if let notice { data["notice"] = notice }
@@ -375,9 +371,9 @@ struct PageRoutes {
               let role = form["role"].flatMap(Role.init(rawValue:)), let password = form["password"], password.count >= 8 else {
             return try await usersPage(identity, error: "Give a name, a role and a password of at least 8 characters.", notice: nil, status: .unprocessableContent)
         }
-        let hash = try await env.pool.threads.runIfActive { PasswordHashing.hash(password) }
+        let hash = try await NIOThreadPool.singleton.runIfActive { PasswordHashing.hash(password) }
         do {
-            try await env.db { try AccessStore.addUser($0, name: name, role: role, passwordHash: hash) }
+            try await env.repository.addUser(name: name, role: role, passwordHash: hash)
         } catch let error as StoreError {
             return try await usersPage(identity, error: error.description, notice: nil, status: .conflict)
         }
@@ -385,22 +381,15 @@ struct PageRoutes {
     }
 }
 
-/// A queue or account table row.
 /// What pages show instead of codes: the currency and the add-ons' names.
-struct Labels: Sendable {
-    var currency: String
-    var addonNames: [String: String]
-
-    static func load(_ db: Connection) throws -> Labels {
-        Labels(currency: try CatalogStore.currency(db), addonNames: try CatalogStore.addonNames(db))
-    }
-
+extension CatalogLabels {
     func items(_ items: [AddonQuantity]) -> String {
         items.map { ($0.quantity == 1 ? "" : "\($0.quantity) × ") + (addonNames[$0.addon] ?? $0.addon) }.joined(separator: ", ")
     }
 }
 
-func offerRow(_ o: OfferRecord, name: String?, labels: Labels) -> [String: Any] {
+/// A queue or account table row.
+func offerRow(_ o: OfferRecord, name: String?, labels: CatalogLabels) -> [String: Any] {
     let currency = labels.currency
     var change = o.fromTier == o.toTier ? o.toTier : "\(o.fromTier) → \(o.toTier)"
     if !o.add.isEmpty { change += " + " + labels.items(o.add) }
@@ -411,30 +400,24 @@ func offerRow(_ o: OfferRecord, name: String?, labels: Labels) -> [String: Any] 
             "expected": Rationale.money(Int(o.expectedDeltaMRR.rounded()), currency), "reasons": o.reasons]
 }
 
-func projectForecast(_ db: Connection, asOf: Day, months: Int, churn: Double?, model: ForecastModel = .history, lookback: Int = 6) throws -> Forecast {
-    let catalog = try CatalogStore.read(db)
-    let request = ForecastRequest(asOf: asOf, months: months, model: model, lookback: lookback, churn: churn)
-    return try ForecastStore.forecast(db, request, policy: catalog.policy)[0].forecast
-}
-
 /// Everything the offer page shows: the offer, its evidence, storage series, history.
 struct OfferDetail: Sendable {
     var offer: OfferRecord
     var accountName: String
-    var labels: Labels
+    var labels: CatalogLabels
     var evidence: [String: JSONValue]
     var series: [(day: Day, bytes: Int64)]
     var events: [OfferEventRecord]
     var featureNames: [String: String]
 
-    static func load(_ db: Connection, id: String) throws -> OfferDetail? {
-        guard let offer = try OfferStore.get(db, id: id) else { return nil }
-        let evidence = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(try OfferStore.evidence(db, id: id).utf8))) ?? [:]
-        let asOf = offer.asOf
-        let series = try AccountStore.storageSeries(db, id: offer.accountID, from: Watcher.windowStart(asOf: asOf), to: asOf)
-        return OfferDetail(offer: offer, accountName: try AccountStore.names(db, ids: [offer.accountID])[offer.accountID] ?? offer.accountID,
-                           labels: try Labels.load(db), evidence: evidence, series: series,
-                           events: try OfferStore.events(db, offerID: id), featureNames: try CatalogStore.featureNames(db))
+    static func load(_ repository: some TierPlanRepository, id: String) async throws -> OfferDetail? {
+        guard let found = try await repository.offer(id: id) else { return nil }
+        let offer = found.offer
+        let evidence = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(try await repository.offerEvidence(id: id).utf8))) ?? [:]
+        let series = try await repository.storageSeries(accountID: offer.accountID, from: Watcher.windowStart(asOf: offer.asOf), to: offer.asOf)
+        return OfferDetail(offer: offer, accountName: try await repository.accountNames(ids: [offer.accountID])[offer.accountID] ?? offer.accountID,
+                           labels: try await repository.labels(), evidence: evidence, series: series,
+                           events: found.events, featureNames: try await repository.featureNames())
     }
 
     func featureRow(_ key: String, included: Set<String>, adopted: Set<String>) -> [String: Any] {

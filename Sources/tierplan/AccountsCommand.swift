@@ -11,7 +11,7 @@ struct AccountsCommand: AsyncParsableCommand {
         subcommands: [Import.self]
     )
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Upsert accounts from CSV; any bad row refuses the whole file.",
             discussion: """
@@ -25,15 +25,16 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors {
+        func run() async throws {
+            try await runReportingErrors {
                 let text = try readText(file)
-                let db = try connection.connect()
-                let catalog = try CatalogStore.read(db)
+                let store = try connection.repository()
+                let catalog = try await store.catalog()
                 let accounts = try AccountsCSV.parse(text, file: file, catalog: catalog)
-                let summary = try AccountStore.upsert(accounts, catalog: catalog, effective: effective, into: db)
-                if output.json { try Console.json(summary); return }
-                Console.out("\(summary.rows) accounts: \(summary.inserted) new, \(summary.updated) updated, \(summary.unchanged) unchanged; \(summary.historyChanges) billing changes recorded")
+                let summary = try await store.upsertAccounts(accounts, catalog: catalog, effective: effective)
+                try output.print(summary) {
+                    Console.out("\(summary.rows) accounts: \(summary.inserted) new, \(summary.updated) updated, \(summary.unchanged) unchanged; \(summary.historyChanges) billing changes recorded")
+                }
             }
         }
     }

@@ -11,7 +11,7 @@ struct CatalogCommand: AsyncParsableCommand {
         subcommands: [Load.self, Show.self]
     )
 
-    struct Load: ParsableCommand {
+    struct Load: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load the catalog from YAML, atomically (the whole file or nothing).",
             discussion: "Tiers are listed from lowest to highest; that order is their rank. Prices are integer minor units.")
@@ -19,34 +19,35 @@ struct CatalogCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors {
+        func run() async throws {
+            try await runReportingErrors {
                 let catalog = try CatalogFile.parse(yaml: try readText(file), file: file)
-                let db = try connection.connect()
-                let summary = try CatalogStore.load(catalog, source: file, into: db)
-                if output.json { try Console.json(summary); return }
-                Console.out("catalog loaded from \(file): \(summary.tiers) tiers, \(summary.features) features, \(summary.addons) add-ons (\(summary.currency))")
-                if !summary.removed.isEmpty { Console.out("removed: \(summary.removed.joined(separator: ", "))") }
-                if summary.accountsRepriced > 0 { Console.out("new prices: MRR of \(summary.accountsRepriced) account(s) priced again (history dated today)") }
+                let summary = try await connection.repository().loadCatalog(catalog, source: file)
+                try output.print(summary) {
+                    Console.out("catalog loaded from \(file): \(summary.tiers) tiers, \(summary.features) features, \(summary.addons) add-ons (\(summary.currency))")
+                    if !summary.removed.isEmpty { Console.out("removed: \(summary.removed.joined(separator: ", "))") }
+                    if summary.accountsRepriced > 0 { Console.out("new prices: MRR of \(summary.accountsRepriced) account(s) priced again (history dated today)") }
+                }
             }
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the loaded catalog.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors {
-                let catalog = try CatalogStore.read(try connection.connect())
-                if output.json { try Console.json(CatalogView(catalog)); return }
-                Console.out("currency \(catalog.currency)")
-                for tier in catalog.tiers {
-                    Console.out("tier \(tier.rank) \(tier.code): \(tier.priceMonthly) /month, \(tier.storageGB) GB, \(tier.seats) seats, features \(tier.features.joined(separator: ", "))")
-                }
-                for addon in catalog.addons {
-                    Console.out("add-on \(addon.code) (\(addon.kind.rawValue)): \(addon.priceMonthly) /month, \(addon.priceOnce) once, on \(addon.availableOn?.joined(separator: ", ") ?? "every tier")")
+        func run() async throws {
+            try await runReportingErrors {
+                let catalog = try await connection.repository().catalog()
+                try output.print(CatalogView(catalog)) {
+                    Console.out("currency \(catalog.currency)")
+                    for tier in catalog.tiers {
+                        Console.out("tier \(tier.rank) \(tier.code): \(tier.priceMonthly) /month, \(tier.storageGB) GB, \(tier.seats) seats, features \(tier.features.joined(separator: ", "))")
+                    }
+                    for addon in catalog.addons {
+                        Console.out("add-on \(addon.code) (\(addon.kind.rawValue)): \(addon.priceMonthly) /month, \(addon.priceOnce) once, on \(addon.availableOn?.joined(separator: ", ") ?? "every tier")")
+                    }
                 }
             }
         }

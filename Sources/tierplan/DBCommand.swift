@@ -10,20 +10,17 @@ struct DBCommand: AsyncParsableCommand {
         subcommands: [Up.self, Down.self, Status.self, URLCommand.self, Migrate.self]
     )
 
-    struct Up: ParsableCommand {
+    struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create (initdb) and start the local cluster; apply the schema.")
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors {
+        func run() async throws {
+            try await runReportingErrors {
                 let cluster = EmbeddedCluster.forCurrentDirectory()
                 let started = try cluster.up()
-                let db = try DatabaseTarget.embedded(cluster).connect()
-                let version = try Schema.installedVersion(db)
-                if output.json {
-                    try Console.json(["home": cluster.home, "url": cluster.url, "state": "running",
-                                      "started": started ? "yes" : "no", "schema_version": version.map(String.init) ?? "none"])
-                } else {
+                let version = try DatabaseTarget.embedded(cluster).schemaVersion()
+                try output.print(["home": cluster.home, "url": cluster.url, "state": "running",
+                                  "started": started ? "yes" : "no", "schema_version": version.map(String.init) ?? "none"]) {
                     Console.note(started ? "started PostgreSQL at \(cluster.home)" : "PostgreSQL already running at \(cluster.home)")
                     Console.out(cluster.url)
                 }
@@ -31,12 +28,12 @@ struct DBCommand: AsyncParsableCommand {
         }
     }
 
-    struct Down: ParsableCommand {
+    struct Down: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop the local cluster (its data stays).")
         @Flag(help: "Also delete the cluster's folder and all its data.") var destroy = false
 
-        func run() throws {
-            try runReportingErrors {
+        func run() async throws {
+            try await runReportingErrors {
                 let cluster = EmbeddedCluster.forCurrentDirectory()
                 if destroy {
                     try cluster.destroy()
@@ -50,19 +47,17 @@ struct DBCommand: AsyncParsableCommand {
         }
     }
 
-    struct Status: ParsableCommand {
+    struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Say whether the local cluster exists and runs, and where.")
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors {
+        func run() async throws {
+            try await runReportingErrors {
                 let cluster = EmbeddedCluster.forCurrentDirectory()
                 let state = cluster.state
-                if output.json {
-                    var fields = ["home": cluster.home, "state": state.rawValue, "url": cluster.url]
-                    if let pid = cluster.runningPID { fields["pid"] = String(pid) }
-                    try Console.json(fields)
-                } else {
+                var fields = ["home": cluster.home, "state": state.rawValue, "url": cluster.url]
+                if let pid = cluster.runningPID { fields["pid"] = String(pid) }
+                try output.print(fields) {
                     Console.out("\(state.rawValue): \(cluster.home)" + (cluster.runningPID.map { " (pid \($0))" } ?? ""))
                 }
                 if state != .running { throw ExitCode(3) }
@@ -70,28 +65,24 @@ struct DBCommand: AsyncParsableCommand {
         }
     }
 
-    struct URLCommand: ParsableCommand {
+    struct URLCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "url", abstract: "Print the local cluster's connection string.")
         @OptionGroup var output: OutputOptions
-        func run() throws {
+        func run() async throws {
             let url = EmbeddedCluster.forCurrentDirectory().url
-            if output.json { try Console.json(["url": url]) } else { Console.out(url) }
+            try output.print(["url": url]) { Console.out(url) }
         }
     }
 
-    struct Migrate: ParsableCommand {
+    struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply schema.sql (safe to repeat); print the schema version.")
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors {
-                let db = try connection.connect(checkSchema: false)
-                let before = try Schema.migrate(db)
-                let after = try Schema.installedVersion(db) ?? 0
-                if output.json {
-                    try Console.json(MigrateResult(versionBefore: before, version: after))
-                } else {
+        func run() async throws {
+            try await runReportingErrors {
+                let (before, after) = try connection.target.migrate()
+                try output.print(MigrateResult(versionBefore: before, version: after)) {
                     Console.out(before == after ? "schema is up to date (version \(after))"
                                 : "schema migrated from \(before.map(String.init) ?? "nothing") to version \(after)")
                 }

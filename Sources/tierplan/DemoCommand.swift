@@ -6,7 +6,7 @@ import TierPlanStore
 
 /// `tierplan demo`: a generated SaaS data set in its own database on the embedded cluster, the nightly
 /// job run on it, and what a newcomer needs to see. Re-running starts the demo database afresh.
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Generate a realistic data set on the embedded cluster, run the nightly job, show the results.",
@@ -20,8 +20,8 @@ struct DemoCommand: ParsableCommand {
         guard (10...1_000_000).contains(accounts) else { throw ValidationError("--accounts must be between 10 and 1,000,000") }
     }
 
-    func run() throws {
-        try runReportingErrors {
+    func run() async throws {
+        try await runReportingErrors {
             let outcome = try DemoScenario(accounts: accounts, seed: seed, asOf: asOf).run { report in
                 guard !json else { return }
                 switch report {

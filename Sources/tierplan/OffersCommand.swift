@@ -13,7 +13,7 @@ struct OffersCommand: AsyncParsableCommand {
         subcommands: [List.self, Approve.self, Reject.self, Snooze.self, Outcome.self, Show.self]
     )
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Offers, highest expected delta first (the review queue is --status proposed).")
         @Option(help: "Only this status: proposed, approved, rejected, snoozed, expired, held_out, accepted, declined.") var status: OfferStatus?
         @Option(help: "Only this account.") var account: String?
@@ -21,61 +21,59 @@ struct OffersCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors {
-                let offers = try OfferStore.list(try connection.connect(), status: status, accountID: account, limit: limit)
-                if output.json { try Console.json(["offers": offers]); return }
-                OffersTable.print(offers)
+        func run() async throws {
+            try await runReportingErrors {
+                let offers = try await connection.repository().offers(status: status, accountID: account, limit: limit)
+                try output.print(["offers": offers]) { OffersTable.print(offers) }
             }
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One offer with its decision history.")
         @Argument(help: "Offer id.") var id: String
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors {
-                let db = try connection.connect()
-                guard let offer = try OfferStore.get(db, id: id) else { throw OfferDecisionError(.notFound, "no offer with id \(id)") }
-                let events = try OfferStore.events(db, offerID: id)
-                if output.json { try Console.json(OfferWithEvents(offer: offer, events: events)); return }
-                OffersTable.print([offer])
-                Console.out(offer.rationale)
-                for e in events { Console.out("\(e.at)  \(e.fromStatus ?? "-") → \(e.toStatus)  by \(e.actor)\(e.reason.map { ": \($0)" } ?? "")") }
+        func run() async throws {
+            try await runReportingErrors {
+                guard let found = try await connection.repository().offer(id: id) else { throw OfferDecisionError(.notFound, "no offer with id \(id)") }
+                try output.print(found) {
+                    OffersTable.print([found.offer])
+                    Console.out(found.offer.rationale)
+                    for e in found.events { Console.out("\(e.at)  \(e.fromStatus ?? "-") → \(e.toStatus)  by \(e.actor)\(e.reason.map { ": \($0)" } ?? "")") }
+                }
             }
         }
     }
 
-    struct Approve: ParsableCommand {
+    struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Approve a proposed offer.")
         @OptionGroup var decision: DecisionOptions
         @Option(help: "Why (optional).") var reason: String?
-        func run() throws { try decision.apply(.approve, reason: reason) }
+        func run() async throws { try await decision.apply(.approve, reason: reason) }
     }
 
-    struct Reject: ParsableCommand {
+    struct Reject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reject a proposed offer; a reason is required.")
         @OptionGroup var decision: DecisionOptions
         @Option(help: "Why (required).") var reason: String?
         func validate() throws {
             if (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("reject needs --reason TEXT") }
         }
-        func run() throws { try decision.apply(.reject(reason: reason!), reason: reason) }
+        func run() async throws { try await decision.apply(.reject(reason: reason!), reason: reason) }
     }
 
-    struct Snooze: ParsableCommand {
+    struct Snooze: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Snooze a proposed offer until a day; it comes back then.")
         @OptionGroup var decision: DecisionOptions
         @Option(help: "Day it comes back (YYYY-MM-DD, required).") var until: Day?
         @Option(help: "Why (optional).") var reason: String?
         func validate() throws { if until == nil { throw ValidationError("snooze needs --until YYYY-MM-DD") } }
-        func run() throws { try decision.apply(.snooze(until: until!), reason: reason) }
+        func run() async throws { try await decision.apply(.snooze(until: until!), reason: reason) }
     }
 
-    struct Outcome: ParsableCommand {
+    struct Outcome: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record what the customer did with an approved offer: accepted or declined.",
             discussion: "Accepting one expires the account's other open upsell offers.")
@@ -87,8 +85,8 @@ struct OffersCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try DecisionOptions.decide(id: id, decision: result == .accepted ? .accept : .decline, by: by, reason: reason, at: at,
+        func run() async throws {
+            try await DecisionOptions.decide(id: id, decision: result == .accepted ? .accept : .decline, by: by, reason: reason, at: at,
                                        connection: connection, output: output)
         }
     }
@@ -104,30 +102,17 @@ struct DecisionOptions: ParsableArguments {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
-    func apply(_ decision: OfferDecision, reason: String?) throws {
-        try Self.decide(id: id, decision: decision, by: by, reason: reason, at: at, connection: connection, output: output)
+    func apply(_ decision: OfferDecision, reason: String?) async throws {
+        try await Self.decide(id: id, decision: decision, by: by, reason: reason, at: at, connection: connection, output: output)
     }
 
     static func decide(id: String, decision: OfferDecision, by: String, reason: String?, at: Day?,
-                       connection: ConnectionOptions, output: OutputOptions) throws {
-        try runReportingErrors {
+                       connection: ConnectionOptions, output: OutputOptions) async throws {
+        try await runReportingErrors {
             guard !by.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--by must name who decides") }
-            let offer = try OfferStore.decide(try connection.connect(), offerID: id, decision: decision, by: by, reason: reason, at: at?.start)
-            if output.json { try Console.json(offer); return }
-            Console.out("offer \(offer.id) (\(offer.accountID), \(offer.kind.rawValue)) is now \(offer.status.rawValue)")
-        }
-    }
-}
-
-enum OffersTable {
-    static func print(_ offers: [OfferRecord]) {
-        guard !offers.isEmpty else { Console.out("no offers"); return }
-        Console.out("id                                    account              kind          from → to             Δ MRR    p       E[Δ]     status")
-        for o in offers {
-            Console.out([SignalsTable.pad(o.id, 37), SignalsTable.pad(o.accountID, 20), SignalsTable.pad(o.kind.rawValue, 13),
-                         SignalsTable.pad("\(o.fromTier) → \(o.toTier)", 21), SignalsTable.pad(String(o.deltaMRR), 8),
-                         SignalsTable.pad(String(format: "%.3f", o.acceptanceProbability), 7),
-                         SignalsTable.pad(String(format: "%.2f", o.expectedDeltaMRR), 8), o.status.rawValue].joined(separator: " "))
+            let offer = try await connection.repository().decide(offerID: id, decision: decision, by: by, reason: reason, at: at?.start,
+                                                                 expectedVersion: nil)
+            try output.print(offer) { Console.out("offer \(offer.id) (\(offer.accountID), \(offer.kind.rawValue)) is now \(offer.status.rawValue)") }
         }
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Postgres
 import TierPlanCore
 import TierPlanStore
 
@@ -11,9 +10,10 @@ struct ConnectionOptions: ParsableArguments {
 
     var target: DatabaseTarget { DatabaseTarget.resolve(explicit: databaseURL) }
 
-    /// Connects, starting and migrating the embedded cluster when it is the target.
-    func connect(checkSchema: Bool = true) throws -> Connection {
-        try target.connect(checkSchema: checkSchema) { Console.note($0) }
+    /// The store of a command: the embedded cluster started and migrated when it is the target, the
+    /// schema checked otherwise.
+    func repository() throws -> PostgresRepository {
+        try target.repository { Console.note($0) }
     }
 }
 
@@ -21,6 +21,11 @@ struct ConnectionOptions: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print exactly one JSON document on stdout.")
     var json = false
+
+    /// The one way a command prints its result: `value` as JSON with `--json`, else `text()`.
+    func print<T: Encodable>(_ value: T, text: () throws -> Void) throws {
+        if json { try Console.json(value) } else { try text() }
+    }
 }
 
 /// Writing to the terminal: results to stdout, messages and progress to stderr.
@@ -60,9 +65,9 @@ enum Console {
 }
 
 /// Runs a command body; any error becomes a clear message on stderr and a non-zero exit.
-func runReportingErrors(_ body: () throws -> Void) throws {
+func runReportingErrors(_ body: () async throws -> Void) async throws {
     do {
-        try body()
+        try await body()
     } catch let error as ExitCode {
         throw error
     } catch let errors as InputErrors {

@@ -14,7 +14,7 @@ struct UsageCommand: AsyncParsableCommand {
         subcommands: [Ingest.self]
     )
 
-    struct Ingest: ParsableCommand {
+    struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Ingest usage events (NDJSON or CSV), idempotently by (account, id).",
             discussion: """
@@ -35,24 +35,21 @@ struct UsageCommand: AsyncParsableCommand {
             if onError == .abort && rejects != nil { throw ValidationError("--rejects goes with --on-error skip") }
         }
 
-        func run() throws {
-            try runReportingErrors {
-                let reader = try LineReader(path: file)
-                let db = try connection.connect()
-                var ingest = UsageIngest()
-                ingest.onError = onError
-                ingest.rejectsPath = rejects
-                ingest.progress = { p in
+        func run() async throws {
+            try await runReportingErrors {
+                _ = try LineReader(path: file)   // an unreadable file is refused before the database is touched
+                let request = UsageIngestRequest(file: file, format: format, onError: onError, rejectsPath: rejects) { p in
                     let rate = p.seconds > 0 ? Int(Double(p.lines) / p.seconds) : 0
                     Console.progress("\(p.phase): \(Console.grouped(p.lines)) lines, \(Console.grouped(rate)) rows/s")
                 }
-                let summary = try ingest.run(reader, file: file, format: format, into: db)
+                let summary = try await connection.repository().ingestUsage(request)
                 Console.endProgress()
-                if output.json { try Console.json(summary); return }
-                let rate = summary.seconds > 0 ? Int(Double(summary.lines) / summary.seconds) : 0
-                Console.out("\(file): \(Console.grouped(summary.lines)) lines, \(Console.grouped(summary.new)) new, \(Console.grouped(summary.duplicates)) duplicates"
-                            + (summary.rejected > 0 ? ", \(summary.rejected) rejected to \(summary.rejectsFile ?? "")" : "")
-                            + " (storage \(summary.storageNew) new / \(summary.storageDuplicates) dup, feature \(summary.featureNew) new / \(summary.featureDuplicates) dup) in \(String(format: "%.2f", summary.seconds)) s, \(Console.grouped(rate)) rows/s")
+                try output.print(summary) {
+                    let rate = summary.seconds > 0 ? Int(Double(summary.lines) / summary.seconds) : 0
+                    Console.out("\(file): \(Console.grouped(summary.lines)) lines, \(Console.grouped(summary.new)) new, \(Console.grouped(summary.duplicates)) duplicates"
+                                + (summary.rejected > 0 ? ", \(summary.rejected) rejected to \(summary.rejectsFile ?? "")" : "")
+                                + " (storage \(summary.storageNew) new / \(summary.storageDuplicates) dup, feature \(summary.featureNew) new / \(summary.featureDuplicates) dup) in \(String(format: "%.2f", summary.seconds)) s, \(Console.grouped(rate)) rows/s")
+                }
             }
         }
     }

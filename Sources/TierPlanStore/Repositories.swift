@@ -1,0 +1,227 @@
+import Foundation
+import Postgres
+import TierPlanCore
+
+// The typed boundary around the database. The server's routes and the CLI's commands see only these
+// protocols, which take and return Core types and the store's records; the SQL and the `Connection`
+// stay behind them, in `PostgresRepository` and the `…Store` files it calls.
+
+/// The catalog: tiers, features, add-ons and policy.
+public protocol CatalogRepository: Sendable {
+    func catalog() async throws -> Catalog
+    func loadCatalog(_ catalog: Catalog, source: String) async throws -> CatalogLoadSummary
+    /// The catalog's currency and the display names of add-ons, read together for labels.
+    func labels() async throws -> CatalogLabels
+    func featureNames() async throws -> [String: String]
+}
+
+/// Customer accounts and their billing history.
+public protocol AccountRepository: Sendable {
+    func upsertAccounts(_ accounts: [Account], catalog: Catalog, effective: Day?) async throws -> AccountImportSummary
+    func account(id: String) async throws -> (account: Account, mrr: Int)?
+    func accountNames(ids: [String]) async throws -> [String: String]
+    func accountHistory(id: String) async throws -> [(day: String, tier: String, addons: String, status: String, mrr: Int)]
+    func storageSeries(accountID: String, from: Day, to: Day) async throws -> [(day: Day, bytes: Int64)]
+}
+
+/// Offers, their events and review decisions.
+public protocol OfferRepository: Sendable {
+    func offers(status: OfferStatus?, accountID: String?, limit: Int?) async throws -> [OfferRecord]
+    /// One page of the review queue and how many match (counted up to `OfferStore.Filter.countLimit` + 1).
+    func offerPage(_ filter: OfferFilter) async throws -> (offers: [OfferRecord], total: Int)
+    func offer(id: String) async throws -> OfferWithEvents?
+    /// The signals the offer was built on, as a JSON object's text.
+    func offerEvidence(id: String) async throws -> String
+    /// Distinct owners and segments of accounts, for the queue's menus.
+    func offerFacets() async throws -> (owners: [String], segments: [String])
+    @discardableResult
+    func decide(offerID: String, decision: OfferDecision, by actor: String, reason: String?, at: Timestamp?,
+                expectedVersion: Int?) async throws -> OfferRecord
+}
+
+/// Usage, signals and the nightly job.
+public protocol PlanRepository: Sendable {
+    /// The as_of of the latest run, else today (UTC).
+    func latestRunAsOf() async throws -> Day
+    func signals(accountID: String, asOf: Day) async throws -> AccountSignals?
+    /// Every watched account's signals (or the one asked for) in batches, in account order.
+    func forEachSignals(asOf: Day, accountID: String?, _ body: @escaping @Sendable ([AccountSignals]) throws -> Void) async throws
+    func plan(asOf: Day, dryRun: Bool, command: String, progress: @escaping @Sendable (Int) -> Void) async throws -> PlanResult
+    func ingestUsage(_ request: UsageIngestRequest) async throws -> IngestSummary
+}
+
+/// Finance's reports: forecast, backtest and metrics.
+public protocol ReportRepository: Sendable {
+    func forecast(_ request: ForecastRequest) async throws -> [(group: String, forecast: Forecast)]
+    func backtest(_ request: BacktestRequest, progress: @escaping @Sendable (Int, Int) -> Void) async throws -> BacktestReport
+    func metrics(asOf: Day, from: Day) async throws -> MetricsReport
+}
+
+/// People, sessions and API tokens.
+public protocol AccessRepository: Sendable {
+    func addUser(name: String, role: Role, passwordHash: String) async throws
+    func users() async throws -> [(name: String, role: Role)]
+    func credentials(name: String) async throws -> (hash: String, role: Role)?
+    func createToken(name: String, role: Role) async throws -> String
+    func identity(forToken token: String) async throws -> Identity?
+    func identity(forSession cookie: String) async throws -> Identity?
+    func openSession(user: String) async throws -> (cookie: String, csrf: String)
+    func closeSession(cookie: String) async throws
+}
+
+/// Everything tierplan keeps, as the server and the commands use it.
+public protocol TierPlanRepository: CatalogRepository, AccountRepository, OfferRepository, PlanRepository, ReportRepository,
+                                    AccessRepository {
+    /// Throws when the database cannot be reached.
+    func check() async throws
+}
+
+/// The catalog's currency and add-on display names.
+public struct CatalogLabels: Sendable {
+    public var currency: String
+    public var addonNames: [String: String]
+    public init(currency: String, addonNames: [String: String]) { self.currency = currency; self.addonNames = addonNames }
+}
+
+/// A usage file to ingest, and how.
+public struct UsageIngestRequest: Sendable {
+    public var file: String
+    public var format: UsageFormat?
+    public var onError: OnError
+    public var rejectsPath: String?
+    public var progress: @Sendable (IngestProgress) -> Void
+
+    public init(file: String, format: UsageFormat? = nil, onError: OnError = .abort, rejectsPath: String? = nil,
+                progress: @escaping @Sendable (IngestProgress) -> Void = { _ in }) {
+        self.file = file; self.format = format; self.onError = onError; self.rejectsPath = rejectsPath; self.progress = progress
+    }
+}
+
+/// The repositories on PostgreSQL, through a `DatabasePool`.
+public struct PostgresRepository: TierPlanRepository {
+    public let pool: DatabasePool
+
+    public init(pool: DatabasePool) { self.pool = pool }
+
+    private func run<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await pool.withConnection(body)
+    }
+
+    public func check() async throws { try await pool.check() }
+
+    // Catalog
+    public func catalog() async throws -> Catalog { try await run(CatalogStore.read) }
+    public func loadCatalog(_ catalog: Catalog, source: String) async throws -> CatalogLoadSummary {
+        try await run { try CatalogStore.load(catalog, source: source, into: $0) }
+    }
+    public func labels() async throws -> CatalogLabels {
+        try await run { CatalogLabels(currency: try CatalogStore.currency($0), addonNames: try CatalogStore.addonNames($0)) }
+    }
+    public func featureNames() async throws -> [String: String] { try await run(CatalogStore.featureNames) }
+
+    // Accounts
+    public func upsertAccounts(_ accounts: [Account], catalog: Catalog, effective: Day?) async throws -> AccountImportSummary {
+        try await run { try AccountStore.upsert(accounts, catalog: catalog, effective: effective, into: $0) }
+    }
+    public func account(id: String) async throws -> (account: Account, mrr: Int)? { try await run { try AccountStore.account($0, id: id) } }
+    public func accountNames(ids: [String]) async throws -> [String: String] { try await run { try AccountStore.names($0, ids: ids) } }
+    public func accountHistory(id: String) async throws -> [(day: String, tier: String, addons: String, status: String, mrr: Int)] {
+        try await run { try AccountStore.history($0, id: id) }
+    }
+    public func storageSeries(accountID: String, from: Day, to: Day) async throws -> [(day: Day, bytes: Int64)] {
+        try await run { try AccountStore.storageSeries($0, id: accountID, from: from, to: to) }
+    }
+
+    // Offers
+    public func offers(status: OfferStatus?, accountID: String?, limit: Int?) async throws -> [OfferRecord] {
+        try await run { try OfferStore.list($0, status: status, accountID: accountID, limit: limit) }
+    }
+    public func offerPage(_ filter: OfferFilter) async throws -> (offers: [OfferRecord], total: Int) {
+        try await run { try OfferStore.page($0, filter) }
+    }
+    public func offer(id: String) async throws -> OfferWithEvents? {
+        try await run { db in
+            guard let offer = try OfferStore.get(db, id: id) else { return nil }
+            return OfferWithEvents(offer: offer, events: try OfferStore.events(db, offerID: id))
+        }
+    }
+    public func offerEvidence(id: String) async throws -> String { try await run { try OfferStore.evidence($0, id: id) } }
+    public func offerFacets() async throws -> (owners: [String], segments: [String]) { try await run(OfferStore.facets) }
+    @discardableResult
+    public func decide(offerID: String, decision: OfferDecision, by actor: String, reason: String?, at: Timestamp?,
+                       expectedVersion: Int? = nil) async throws -> OfferRecord {
+        try await run { try OfferStore.decide($0, offerID: offerID, decision: decision, by: actor, reason: reason, at: at,
+                                              expectedVersion: expectedVersion) }
+    }
+
+    // Usage, signals, the nightly job
+    public func latestRunAsOf() async throws -> Day { try await run(PlanRun.latestAsOf) }
+    public func signals(accountID: String, asOf: Day) async throws -> AccountSignals? {
+        try await run { try SignalsStore.signals($0, accountID: accountID, asOf: asOf, catalog: try CatalogStore.read($0)) }
+    }
+    public func forEachSignals(asOf: Day, accountID: String?, _ body: @escaping @Sendable ([AccountSignals]) throws -> Void) async throws {
+        try await run { try SignalsStore.forEachSignals($0, asOf: asOf, accountID: accountID, catalog: try CatalogStore.read($0), body) }
+    }
+    public func plan(asOf: Day, dryRun: Bool, command: String, progress: @escaping @Sendable (Int) -> Void) async throws -> PlanResult {
+        try await run { try PlanRun.execute($0, asOf: asOf, dryRun: dryRun, command: command, progress: progress) }
+    }
+    public func ingestUsage(_ request: UsageIngestRequest) async throws -> IngestSummary {
+        try await run { db in
+            let reader = try LineReader(path: request.file)
+            var ingest = UsageIngest()
+            ingest.onError = request.onError
+            ingest.rejectsPath = request.rejectsPath
+            ingest.progress = request.progress
+            return try ingest.run(reader, file: request.file, format: request.format, into: db)
+        }
+    }
+
+    // Reports
+    public func forecast(_ request: ForecastRequest) async throws -> [(group: String, forecast: Forecast)] {
+        try await run { try ForecastStore.forecast($0, request, policy: try CatalogStore.read($0).policy) }
+    }
+    public func backtest(_ request: BacktestRequest, progress: @escaping @Sendable (Int, Int) -> Void) async throws -> BacktestReport {
+        try await run { try ForecastStore.backtest($0, request, policy: try CatalogStore.read($0).policy, progress: progress) }
+    }
+    public func metrics(asOf: Day, from: Day) async throws -> MetricsReport {
+        try await run { try MetricsStore.report($0, asOf: asOf, from: from, currency: try CatalogStore.currency($0)) }
+    }
+
+    // Access
+    public func addUser(name: String, role: Role, passwordHash: String) async throws {
+        try await run { try AccessStore.addUser($0, name: name, role: role, passwordHash: passwordHash) }
+    }
+    public func users() async throws -> [(name: String, role: Role)] { try await run(AccessStore.users) }
+    public func credentials(name: String) async throws -> (hash: String, role: Role)? { try await run { try AccessStore.credentials($0, name: name) } }
+    public func createToken(name: String, role: Role) async throws -> String { try await run { try AccessStore.createToken($0, name: name, role: role) } }
+    public func identity(forToken token: String) async throws -> Identity? { try await run { try AccessStore.identity(forToken: token, $0) } }
+    public func identity(forSession cookie: String) async throws -> Identity? { try await run { try AccessStore.identity(forSession: cookie, $0) } }
+    public func openSession(user: String) async throws -> (cookie: String, csrf: String) { try await run { try AccessStore.openSession($0, user: user) } }
+    public func closeSession(cookie: String) async throws { try await run { try AccessStore.closeSession($0, cookie: cookie) } }
+}
+
+extension DatabaseTarget {
+    /// The repositories of a command: one connection (the embedded cluster started and the schema
+    /// checked first, as `connect` does).
+    public func repository(checkSchema: Bool = true, log: (String) -> Void = { _ in }) throws -> PostgresRepository {
+        PostgresRepository(pool: DatabasePool(connection: try connect(checkSchema: checkSchema, log: log), conninfo: conninfo))
+    }
+
+    /// The repositories of the server: a pool of `size` connections on threads of their own.
+    public func pooledRepository(size: Int) -> PostgresRepository {
+        PostgresRepository(pool: DatabasePool(conninfo: conninfo, size: size))
+    }
+
+    /// Applies the schema (safe to repeat): the version before (nil on an empty database) and after.
+    public func migrate() throws -> (before: Int?, after: Int) {
+        let db = try connect(checkSchema: false)
+        let before = try Schema.migrate(db)
+        return (before, try Schema.installedVersion(db) ?? 0)
+    }
+
+    /// The installed schema version (nil when none).
+    public func schemaVersion() throws -> Int? { try Schema.installedVersion(try connect(checkSchema: true)) }
+}
+
+/// The review queue's filters (status, kind, reason, owner, segment, account, page).
+public typealias OfferFilter = OfferStore.Filter
