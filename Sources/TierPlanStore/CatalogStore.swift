@@ -88,66 +88,18 @@ public enum CatalogStore {
     public static func load(_ catalog: Catalog, source: String, into db: Connection) throws -> CatalogLoadSummary {
         try db.transaction { db in
             try db.execute("SELECT pg_advisory_xact_lock(hashtext('tierplan.catalog'))")
-            let tierCodes = PostgresArray(catalog.tiers.map(\.code))
-            let addonCodes = PostgresArray(catalog.addons.map(\.code))
-            let featureKeys = PostgresArray(catalog.features.map(\.key))
-
-            var problems: [String] = []
-            for row in try db.query("""
-                SELECT tier_code, count(*), min(account_id) FROM accounts
-                WHERE NOT (tier_code = ANY($1::text[])) GROUP BY tier_code ORDER BY tier_code
-                """, [tierCodes]).rows {
-                problems.append("tier '\(try row.decode(0, as: String.self))' is still used by \(try row.decode(1, as: Int.self)) account(s), e.g. '\(try row.decode(2, as: String.self))', and cannot be removed")
-            }
-            for row in try db.query("""
-                SELECT addon_code, count(*), min(account_id) FROM account_addons
-                WHERE NOT (addon_code = ANY($1::text[])) GROUP BY addon_code ORDER BY addon_code
-                """, [addonCodes]).rows {
-                problems.append("add-on '\(try row.decode(0, as: String.self))' is still held by \(try row.decode(1, as: Int.self)) account(s), e.g. '\(try row.decode(2, as: String.self))', and cannot be removed")
-            }
-            if let current = try db.query("SELECT currency FROM catalog").first?.decode(0, as: String.self),
-               current != catalog.currency,
-               try db.query("SELECT EXISTS (SELECT 1 FROM accounts)").first?.decode(0, as: Bool.self) == true {
-                problems.append("currency cannot change from \(current) to \(catalog.currency) while accounts exist")
-            }
+            let codes = Codes(catalog)
+            let problems = try refusals(db, catalog, codes)
             if !problems.isEmpty { throw StoreError.refused("\(source): catalog refused, nothing changed: " + problems.joined(separator: "; ")) }
-
             let removed = try db.query("""
                 SELECT 'tier ' || code FROM tiers WHERE NOT (code = ANY($1::text[]))
                 UNION ALL SELECT 'add-on ' || code FROM addons WHERE NOT (code = ANY($2::text[]))
                 UNION ALL SELECT 'feature ' || key FROM features WHERE NOT (key = ANY($3::text[]))
-                """, [tierCodes, addonCodes, featureKeys]).rows.map { try $0.decode(0, as: String.self) }
-
-            try db.execute("DELETE FROM tier_features")
-            for feature in catalog.features {
-                try db.execute("""
-                    INSERT INTO features (key, name) VALUES ($1, $2)
-                    ON CONFLICT (key) DO UPDATE SET name = excluded.name
-                    """, [feature.key, feature.name])
-            }
-            for tier in catalog.tiers {
-                try db.execute("""
-                    INSERT INTO tiers (code, name, rank, price_monthly, storage_gb, seats) VALUES ($1, $2, $3, $4, $5, $6)
-                    ON CONFLICT (code) DO UPDATE SET name = excluded.name, rank = excluded.rank,
-                        price_monthly = excluded.price_monthly, storage_gb = excluded.storage_gb, seats = excluded.seats
-                    """, [tier.code, tier.name, tier.rank, tier.priceMonthly, tier.storageGB, tier.seats])
-                for feature in tier.features {
-                    try db.execute("INSERT INTO tier_features (tier_code, feature_key) VALUES ($1, $2)", [tier.code, feature])
-                }
-            }
-            for addon in catalog.addons {
-                try db.execute("""
-                    INSERT INTO addons (code, name, kind, storage_gb, seats, feature_key, price_monthly, price_once, available_on)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[])
-                    ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, storage_gb = excluded.storage_gb,
-                        seats = excluded.seats, feature_key = excluded.feature_key, price_monthly = excluded.price_monthly,
-                        price_once = excluded.price_once, available_on = excluded.available_on
-                    """, [addon.code, addon.name, addon.kind.rawValue, addon.storageGB, addon.seats, addon.feature,
-                          addon.priceMonthly, addon.priceOnce, addon.availableOn.map(PostgresArray.init)])
-            }
-            try db.execute("DELETE FROM addons WHERE NOT (code = ANY($1::text[]))", [addonCodes])
-            try db.execute("DELETE FROM tiers WHERE NOT (code = ANY($1::text[]))", [tierCodes])
-            try db.execute("DELETE FROM features WHERE NOT (key = ANY($1::text[]))", [featureKeys])
+                """, [codes.tiers, codes.addons, codes.features]).rows.map { try $0.decode(0, as: String.self) }
+            try upsertEntries(db, catalog)
+            try db.execute("DELETE FROM addons WHERE NOT (code = ANY($1::text[]))", [codes.addons])
+            try db.execute("DELETE FROM tiers WHERE NOT (code = ANY($1::text[]))", [codes.tiers])
+            try db.execute("DELETE FROM features WHERE NOT (key = ANY($1::text[]))", [codes.features])
             try db.execute("""
                 INSERT INTO catalog (id, currency, policy, source, loaded_at) VALUES (true, $1, $2::jsonb, $3, now())
                 ON CONFLICT (id) DO UPDATE SET currency = excluded.currency, policy = excluded.policy,
@@ -156,6 +108,70 @@ public enum CatalogStore {
             let repriced = try AccountStore.reprice(db, catalog: catalog, on: Timestamp.now.day)
             return CatalogLoadSummary(currency: catalog.currency, features: catalog.features.count, tiers: catalog.tiers.count,
                                       addons: catalog.addons.count, removed: removed, accountsRepriced: repriced, policy: catalog.policy)
+        }
+    }
+
+    /// The codes of the new catalog, as bound arrays.
+    struct Codes {
+        var tiers, addons, features: PostgresArray<String>
+        init(_ catalog: Catalog) {
+            tiers = PostgresArray(catalog.tiers.map(\.code))
+            addons = PostgresArray(catalog.addons.map(\.code))
+            features = PostgresArray(catalog.features.map(\.key))
+        }
+    }
+
+    /// Why the new catalog cannot replace the loaded one: tiers and add-ons still in use, a currency change under accounts.
+    private static func refusals(_ db: Connection, _ catalog: Catalog, _ codes: Codes) throws -> [String] {
+        var problems: [String] = []
+        for row in try db.query("""
+            SELECT tier_code, count(*), min(account_id) FROM accounts
+            WHERE NOT (tier_code = ANY($1::text[])) GROUP BY tier_code ORDER BY tier_code
+            """, [codes.tiers]).rows {
+            problems.append("tier '\(try row.decode(0, as: String.self))' is still used by \(try row.decode(1, as: Int.self)) account(s), e.g. '\(try row.decode(2, as: String.self))', and cannot be removed")
+        }
+        for row in try db.query("""
+            SELECT addon_code, count(*), min(account_id) FROM account_addons
+            WHERE NOT (addon_code = ANY($1::text[])) GROUP BY addon_code ORDER BY addon_code
+            """, [codes.addons]).rows {
+            problems.append("add-on '\(try row.decode(0, as: String.self))' is still held by \(try row.decode(1, as: Int.self)) account(s), e.g. '\(try row.decode(2, as: String.self))', and cannot be removed")
+        }
+        if let current = try db.query("SELECT currency FROM catalog").first?.decode(0, as: String.self),
+           current != catalog.currency,
+           try db.query("SELECT EXISTS (SELECT 1 FROM accounts)").first?.decode(0, as: Bool.self) == true {
+            problems.append("currency cannot change from \(current) to \(catalog.currency) while accounts exist")
+        }
+        return problems
+    }
+
+    /// Features, tiers with their features, and add-ons, inserted or updated in place.
+    private static func upsertEntries(_ db: Connection, _ catalog: Catalog) throws {
+        try db.execute("DELETE FROM tier_features")
+        for feature in catalog.features {
+            try db.execute("""
+                INSERT INTO features (key, name) VALUES ($1, $2)
+                ON CONFLICT (key) DO UPDATE SET name = excluded.name
+                """, [feature.key, feature.name])
+        }
+        for tier in catalog.tiers {
+            try db.execute("""
+                INSERT INTO tiers (code, name, rank, price_monthly, storage_gb, seats) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (code) DO UPDATE SET name = excluded.name, rank = excluded.rank,
+                    price_monthly = excluded.price_monthly, storage_gb = excluded.storage_gb, seats = excluded.seats
+                """, [tier.code, tier.name, tier.rank, tier.priceMonthly, tier.storageGB, tier.seats])
+            for feature in tier.features {
+                try db.execute("INSERT INTO tier_features (tier_code, feature_key) VALUES ($1, $2)", [tier.code, feature])
+            }
+        }
+        for addon in catalog.addons {
+            try db.execute("""
+                INSERT INTO addons (code, name, kind, storage_gb, seats, feature_key, price_monthly, price_once, available_on)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[])
+                ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, storage_gb = excluded.storage_gb,
+                    seats = excluded.seats, feature_key = excluded.feature_key, price_monthly = excluded.price_monthly,
+                    price_once = excluded.price_once, available_on = excluded.available_on
+                """, [addon.code, addon.name, addon.kind.rawValue, addon.storageGB, addon.seats, addon.feature,
+                      addon.priceMonthly, addon.priceOnce, addon.availableOn.map(PostgresArray.init)])
         }
     }
 

@@ -112,55 +112,100 @@ public enum PlanRun {
         }
     }
 
+    /// The nightly job in its phases, inside the caller's transaction.
     private static func body(_ db: Connection, asOf: Day, dryRun: Bool, command: String, progress: (Int) -> Void) throws -> PlanResult {
-        if !dryRun {
-            let locked = try db.query("SELECT pg_try_advisory_xact_lock(\(lockKey))").first!.decode(0, as: Bool.self)
-            if !locked {
-                let holder = try? db.query("""
-                    SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (\(lockKey))::oid LIMIT 1
-                    """).first?.decodeIfPresent(0, as: Int.self)
-                throw RunLockedError(holderPID: holder ?? nil)
-            }
-        }
+        if !dryRun { try takeLock(db) }
         let catalog = try CatalogStore.read(db)
-        let runID = UUID().uuidString.lowercased()
-        let actor = "tierplan \(command)"
+        let run = RunContext(id: UUID().uuidString.lowercased(), actor: "tierplan \(command)", asOf: asOf)
+        try returnSnoozedOffers(db, run)
+        let pass = try planEveryAccount(db, catalog: catalog, asOf: asOf, progress: progress)
+        let reconciliation = Reconciliation.reconcile(planned: pass.planned, existing: try OfferStore.openOffers(db))
+        let written = try writeOffers(db, reconciliation, evidence: pass.evidence, run)
+        let expired = try expireOffers(db, reconciliation.expirations.map(\.id), run)
+        let shownIDs = reconciliation.inserts.isEmpty && reconciliation.refreshes.isEmpty && reconciliation.keptApproved.isEmpty
+            ? [] : written.newIDs + reconciliation.refreshes.map(\.id) + reconciliation.keptApproved.map(\.id)
+        let offers = shownIDs.isEmpty ? [] : try db.query("""
+            SELECT \(OfferRecord.columns) FROM offers o WHERE o.offer_id = ANY($1::uuid[])
+            ORDER BY o.expected_delta_mrr DESC, o.account_id, o.rank
+            """, [PostgresArray(shownIDs)]).rows.map(OfferRecord.init)
 
-        // Snoozes whose date has passed come back to the queue.
+        // Last, so that a run that dies before this point has written nothing that lasts.
+        try db.execute("""
+            INSERT INTO runs (run_id, command, as_of, finished_at, accounts_scanned, accounts_flagged, offers_created, offers_refreshed, offers_expired)
+            VALUES ($1::uuid, $2, $3::date, now(), $4, $5, $6, $7, $8)
+            """, [run.id, command, asOf.iso, pass.scanned, pass.flagged, written.newIDs.count, written.refreshed, expired])
+        return PlanResult(asOf: asOf.iso, runID: run.id, dryRun: dryRun, accountsScanned: pass.scanned, accountsFlagged: pass.flagged,
+                          offersCreated: written.newIDs.count, offersRefreshed: written.refreshed, offersExpired: expired,
+                          offers: offers, suppressed: pass.suppressed)
+    }
+
+    /// Who and when the run's events are recorded as.
+    struct RunContext {
+        var id: String
+        var actor: String
+        var asOf: Day
+    }
+
+    /// One run at a time: a second one is refused, naming the process that holds the lock.
+    private static func takeLock(_ db: Connection) throws {
+        let locked = try db.query("SELECT pg_try_advisory_xact_lock(\(lockKey))").first!.decode(0, as: Bool.self)
+        if !locked {
+            let holder = try? db.query("""
+                SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = (\(lockKey))::oid LIMIT 1
+                """).first?.decodeIfPresent(0, as: Int.self)
+            throw RunLockedError(holderPID: holder ?? nil)
+        }
+    }
+
+    /// Snoozes whose date has passed come back to the queue.
+    private static func returnSnoozedOffers(_ db: Connection, _ run: RunContext) throws {
         for row in try db.query("""
             UPDATE offers SET status = 'proposed', snoozed_until = NULL, version = version + 1, updated_at = now()
             WHERE status = 'snoozed' AND snoozed_until <= $1::date RETURNING account_id, offer_id::text
-            """, [asOf.iso]).rows {
+            """, [run.asOf.iso]).rows {
             try OfferStore.appendEvent(db, accountID: try row.decode(0), offerID: try row.decode(1), from: .snoozed, to: .proposed,
-                                       actor: actor, reason: "snooze ended", at: asOf.start, runID: runID)
+                                       actor: run.actor, reason: "snooze ended", at: run.asOf.start, runID: run.id)
         }
+    }
 
-        let planner = Planner(catalog: catalog, asOf: asOf, acceptance: try OfferStore.acceptanceModel(db, asOf: asOf, policy: catalog.policy))
-        let histories = try OfferStore.histories(db, asOf: asOf)
+    /// What the watcher and planner made of every watched account.
+    struct PlanningPass {
         var planned: [PlannedOffer] = []
+        /// The signals of each account with offers, as JSON, kept on its offers.
         var evidence: [String: String] = [:]
         var suppressed: [SuppressedRecord] = []
         var scanned = 0, flagged = 0
+    }
+
+    private static func planEveryAccount(_ db: Connection, catalog: Catalog, asOf: Day, progress: (Int) -> Void) throws -> PlanningPass {
+        let planner = Planner(catalog: catalog, asOf: asOf, acceptance: try OfferStore.acceptanceModel(db, asOf: asOf, policy: catalog.policy))
+        let histories = try OfferStore.histories(db, asOf: asOf)
+        var pass = PlanningPass()
         let encoder = ContractJSON.encoder()
         try SignalsStore.forEachBatch(db, asOf: asOf) { batch in
             for (account, usage) in batch {
                 let signals = Watcher.signals(for: account, usage: usage, catalog: catalog, asOf: asOf)
-                scanned += 1
-                if !signals.flags.isEmpty { flagged += 1 }
+                pass.scanned += 1
+                if !signals.flags.isEmpty { pass.flagged += 1 }
                 let plan = planner.plan(account: account, signals: signals, history: histories[account.id] ?? OfferHistory())
                 if !plan.offers.isEmpty {
-                    planned += plan.offers
-                    evidence[account.id] = String(decoding: try encoder.encode(SignalsRecord(signals, withFeatureDays: true)), as: UTF8.self)
+                    pass.planned += plan.offers
+                    pass.evidence[account.id] = String(decoding: try encoder.encode(SignalsRecord(signals, withFeatureDays: true)), as: UTF8.self)
                 }
                 var seen = Set<String>()
                 for s in plan.suppressed where seen.insert(s.reason.rawValue + (s.kind?.rawValue ?? "")).inserted {
-                    suppressed.append(SuppressedRecord(accountID: s.accountID, kind: s.kind?.rawValue, reason: s.reason.rawValue))
+                    pass.suppressed.append(SuppressedRecord(accountID: s.accountID, kind: s.kind?.rawValue, reason: s.reason.rawValue))
                 }
             }
-            progress(scanned)
+            progress(pass.scanned)
         }
+        return pass
+    }
 
-        let reconciliation = Reconciliation.reconcile(planned: planned, existing: try OfferStore.openOffers(db))
+    /// New offers inserted with their first event, kept ones refreshed where they changed; one COPY into a
+    /// staging table, then set-based statements.
+    private static func writeOffers(_ db: Connection, _ reconciliation: Reconciliation, evidence: [String: String],
+                                    _ run: RunContext) throws -> (newIDs: [String], refreshed: Int) {
         var newIDs: [String] = []
         try db.execute("""
             CREATE TEMP TABLE plan_offers (
@@ -193,12 +238,12 @@ public enum PlanRun {
             SELECT account_id, offer_id, $1::uuid, $2::date, kind, rank, status, target, from_tier, to_tier, add_items, remove_items,
                    current_mrr, new_mrr, delta_mrr, one_time, acceptance_probability, expected_delta_mrr, reasons, rationale, evidence
             FROM plan_offers WHERE is_new
-            """, [runID, asOf.iso])
+            """, [run.id, run.asOf.iso])
         try db.execute("""
             INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, run_id, at)
             SELECT account_id, offer_id, NULL, status, $1, 'planned for ' || $2, $3::uuid, $4::timestamptz FROM plan_offers WHERE is_new
             ORDER BY account_id, rank
-            """, [actor, asOf.iso, runID, asOf.start.iso])
+            """, [run.actor, run.asOf.iso, run.id, run.asOf.start.iso])
         let refreshed = try db.execute("""
             UPDATE offers o SET rank = p.rank, current_mrr = p.current_mrr, new_mrr = p.new_mrr, delta_mrr = p.delta_mrr,
                 one_time = p.one_time, acceptance_probability = p.acceptance_probability, expected_delta_mrr = p.expected_delta_mrr,
@@ -209,35 +254,21 @@ public enum PlanRun {
                    o.reasons, o.rationale, o.evidence, o.as_of)
                   IS DISTINCT FROM (p.rank, p.current_mrr, p.new_mrr, p.delta_mrr, p.one_time, p.acceptance_probability,
                    p.expected_delta_mrr, p.reasons, p.rationale, p.evidence, $1::date)
-            """, [asOf.iso, runID])
-        var expired = 0
-        if !reconciliation.expirations.isEmpty {
-            let ids = PostgresArray(reconciliation.expirations.map(\.id))
-            expired = try db.execute("""
-                WITH gone AS (
-                    UPDATE offers SET status = 'expired', version = version + 1, updated_at = now()
-                    WHERE offer_id = ANY($1::uuid[]) AND status = 'proposed' RETURNING account_id, offer_id
-                )
-                INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, run_id, at)
-                SELECT account_id, offer_id, 'proposed', 'expired', $2, 'need gone or target changed on ' || $3, $4::uuid, $5::timestamptz FROM gone
-                """, [ids, actor, asOf.iso, runID, asOf.start.iso])
-        }
+            """, [run.asOf.iso, run.id])
+        return (newIDs, refreshed)
+    }
 
-        let shownIDs = reconciliation.inserts.isEmpty && reconciliation.refreshes.isEmpty && reconciliation.keptApproved.isEmpty
-            ? [] : newIDs + reconciliation.refreshes.map(\.id) + reconciliation.keptApproved.map(\.id)
-        let offers = shownIDs.isEmpty ? [] : try db.query("""
-            SELECT \(OfferRecord.columns) FROM offers o WHERE o.offer_id = ANY($1::uuid[])
-            ORDER BY o.expected_delta_mrr DESC, o.account_id, o.rank
-            """, [PostgresArray(shownIDs)]).rows.map(OfferRecord.init)
-
-        // Last, so that a run that dies before this point has written nothing that lasts.
-        try db.execute("""
-            INSERT INTO runs (run_id, command, as_of, finished_at, accounts_scanned, accounts_flagged, offers_created, offers_refreshed, offers_expired)
-            VALUES ($1::uuid, $2, $3::date, now(), $4, $5, $6, $7, $8)
-            """, [runID, command, asOf.iso, scanned, flagged, newIDs.count, refreshed, expired])
-        return PlanResult(asOf: asOf.iso, runID: runID, dryRun: dryRun, accountsScanned: scanned, accountsFlagged: flagged,
-                          offersCreated: newIDs.count, offersRefreshed: refreshed, offersExpired: expired,
-                          offers: offers, suppressed: suppressed)
+    /// Proposed offers whose need is gone (or whose target changed) expire, with an event each.
+    private static func expireOffers(_ db: Connection, _ ids: [String], _ run: RunContext) throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try db.execute("""
+            WITH gone AS (
+                UPDATE offers SET status = 'expired', version = version + 1, updated_at = now()
+                WHERE offer_id = ANY($1::uuid[]) AND status = 'proposed' RETURNING account_id, offer_id
+            )
+            INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, run_id, at)
+            SELECT account_id, offer_id, 'proposed', 'expired', $2, 'need gone or target changed on ' || $3, $4::uuid, $5::timestamptz FROM gone
+            """, [PostgresArray(ids), run.actor, run.asOf.iso, run.id, run.asOf.start.iso])
     }
 
     static func json(_ items: [AddonQuantity]) throws -> String {

@@ -169,160 +169,185 @@ public struct UsageIngest {
         }
     }
 
+    /// Bad lines as they are found: listed (abort mode, up to `maxListedErrors`) or kept for the
+    /// rejects file (skip mode).
+    struct Refusals {
+        var errors: [InputError] = []
+        var count = 0
+        var rejects: [(line: Int, reason: String, input: String)] = []
+    }
+
+    /// The phases, in one transaction: stage every line, check accounts and features, drop duplicates,
+    /// insert what is new with its rollups. The rejects file is written after the commit.
     private func ingest(file: String, format: String, lines: () -> Int, into db: Connection,
                         source: (_ emit: (UsageEvent, Int, String?) throws -> Void, _ fail: (InputError, String) -> Void) throws -> Void) throws -> IngestSummary {
         let started = Date()
-        var errors: [InputError] = []
-        var errorCount = 0
-        var rejects: [(line: Int, reason: String, input: String)] = []
-        var lastReport = Date()
-        let keepInput = onError == .skip
-
-        let summary: IngestSummary = try db.transaction { db in
+        func report(_ phase: String) { progress(IngestProgress(phase: phase, lines: lines(), seconds: Date().timeIntervalSince(started))) }
+        var refusals = Refusals()
+        var result: IngestSummary = try db.transaction { db in
             // One ingest at a time: the duplicate checks below stay true until the insert.
             try db.execute("SELECT pg_advisory_xact_lock(hashtext('tierplan.ingest'))")
-            // `input` (the line as read) is kept only in skip mode, for the rejects file.
-            try db.execute("""
-                CREATE TEMP TABLE staging_usage (
-                    line bigint, type text, account_id text, id text, user_id text, feature_key text,
-                    at timestamptz, bytes bigint, count bigint, input text
-                ) ON COMMIT DROP
-                """)
-            try db.copyIn("COPY staging_usage FROM STDIN") { copy in
-                func emit(_ event: UsageEvent, _ number: Int, _ input: String?) throws {
-                    if number & 0x3FFF == 0, Date().timeIntervalSince(lastReport) >= 0.5 {
-                        lastReport = Date()
-                        progress(IngestProgress(phase: "reading", lines: number, seconds: lastReport.timeIntervalSince(started)))
-                    }
-                    let line = String(number)
-                    switch event {
-                    case let .storage(id, account, at, value):
-                        try copy.writeRow([line, "storage", account, id, nil, nil, at.iso, String(value), nil, keepInput ? input : nil])
-                    case let .feature(id, account, user, feature, at, count):
-                        try copy.writeRow([line, "feature", account, id, user, feature, at.iso, nil, String(count), keepInput ? input : nil])
-                    }
-                }
-                func fail(_ error: InputError, _ input: String) {
-                    errorCount += 1
-                    if onError == .skip { rejects.append((error.line, error.description, input)) }
-                    else if errors.count < maxListedErrors { errors.append(error) }
-                }
-                try source(emit, fail)
-            }
-            // The planner must know the staging table's size, and the group-bys must not spill to disk.
-            try db.execute("ANALYZE staging_usage")
-            try db.execute("SET LOCAL work_mem = '256MB'")
-            progress(IngestProgress(phase: "checking accounts and features", lines: lines(), seconds: Date().timeIntervalSince(started)))
-
-            // Lines whose account or feature tierplan does not know (checked even when other lines
-            // are malformed, so that one pass lists every error).
-            let unknown = try db.query("""
-                SELECT s.line, 'account' AS field, s.account_id AS value, s.input
-                FROM staging_usage s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
-                UNION ALL
-                SELECT s.line, 'feature', s.feature_key, s.input
-                FROM staging_usage s
-                WHERE s.type = 'feature' AND EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
-                  AND NOT EXISTS (SELECT 1 FROM features f WHERE f.key = s.feature_key)
-                ORDER BY 1
-                """ + (onError == .abort ? " LIMIT \(maxListedErrors)" : "")).rows
-            for row in unknown {
-                let field: String = try row.decode(1)
-                let error = InputError(file: file, line: try row.decode(0), field: field, value: try row.decode(2), reason: "unknown \(field)")
-                errorCount += 1
-                if onError == .abort { errors.append(error) } else { rejects.append((error.line, error.description, try row.decodeIfPresent(3) ?? "")) }
-            }
-            if !errors.isEmpty {
-                errors.sort { $0.line < $1.line }
-                if errors.count > maxListedErrors || errorCount > errors.count || unknown.count == maxListedErrors {
-                    errors = Array(errors.prefix(maxListedErrors))
-                    errors.append(InputError(file: file, line: errors.last!.line, reason: "more errors not listed"))
-                }
-                throw InputErrors(errors)
-            }
-            if !unknown.isEmpty {
-                try db.execute("""
-                    DELETE FROM staging_usage s
-                    WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
-                       OR (s.type = 'feature' AND NOT EXISTS (SELECT 1 FROM features f WHERE f.key = s.feature_key))
-                    """)
-            }
-
-            // (account, id) is unique across both kinds of event: the first line of the input wins,
-            // and an id already stored (as either kind) is a duplicate.
-            progress(IngestProgress(phase: "inserting", lines: lines(), seconds: Date().timeIntervalSince(started)))
-            let staged = try db.query("""
-                SELECT count(*) FILTER (WHERE type = 'storage'), count(*) FILTER (WHERE type = 'feature') FROM staging_usage
-                """).first!
-            let storageStaged: Int = try staged.decode(0), featureStaged: Int = try staged.decode(1)
-            let repeatsInInput = try db.query("""
-                SELECT EXISTS (SELECT 1 FROM staging_usage GROUP BY account_id, id HAVING count(*) > 1)
-                """).first!.decode(0, as: Bool.self)
-            if repeatsInInput {
-                try db.execute("""
-                    DELETE FROM staging_usage s
-                    USING (SELECT account_id, id, min(line) AS first FROM staging_usage GROUP BY account_id, id HAVING count(*) > 1) r
-                    WHERE s.account_id = r.account_id AND s.id = r.id AND s.line > r.first
-                    """)
-            }
-            try db.execute("""
-                DELETE FROM staging_usage s
-                WHERE EXISTS (SELECT 1 FROM feature_events f WHERE f.account_id = s.account_id AND f.id = s.id)
-                   OR EXISTS (SELECT 1 FROM storage_samples x WHERE x.account_id = s.account_id AND x.id = s.id)
-                """)
-
-            // What is left is new: plain inserts, and the rollups straight from staging.
-            var summary = IngestSummary(file: file, format: format, lines: lines())
-            if storageStaged > 0 {
-                summary.storageNew = try db.execute("""
-                    INSERT INTO storage_samples (account_id, id, at, bytes)
-                    SELECT account_id, id, at, bytes FROM staging_usage WHERE type = 'storage'
-                    """)
-                try db.execute("""
-                    INSERT INTO daily_storage AS d (account_id, day, max_bytes, last_at, last_bytes, samples)
-                    SELECT account_id, (at AT TIME ZONE 'UTC')::date, max(bytes), max(at),
-                           (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
-                    FROM staging_usage WHERE type = 'storage' GROUP BY 1, 2
-                    ON CONFLICT (account_id, day) DO UPDATE SET
-                        max_bytes = greatest(d.max_bytes, excluded.max_bytes),
-                        last_bytes = CASE WHEN (excluded.last_at, excluded.last_bytes) > (d.last_at, d.last_bytes)
-                                          THEN excluded.last_bytes ELSE d.last_bytes END,
-                        last_at = greatest(d.last_at, excluded.last_at),
-                        samples = d.samples + excluded.samples
-                    """)
-            }
-            if featureStaged > 0 {
-                summary.featureNew = try db.execute("""
-                    INSERT INTO feature_events (account_id, id, user_id, feature_key, at, count)
-                    SELECT account_id, id, user_id, feature_key, at, count FROM staging_usage WHERE type = 'feature'
-                    """)
-                try db.execute("""
-                    INSERT INTO daily_feature_usage AS d (account_id, day, feature_key, events, uses)
-                    SELECT account_id, (at AT TIME ZONE 'UTC')::date, feature_key, count(*), sum(count)
-                    FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
-                    ON CONFLICT (account_id, day, feature_key) DO UPDATE SET
-                        events = d.events + excluded.events, uses = d.uses + excluded.uses
-                    """)
-                try db.execute("""
-                    INSERT INTO daily_active_users AS d (account_id, day, user_id, events)
-                    SELECT account_id, (at AT TIME ZONE 'UTC')::date, user_id, count(*)
-                    FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
-                    ON CONFLICT (account_id, day, user_id) DO UPDATE SET events = d.events + excluded.events
-                    """)
-            }
-            summary.storageDuplicates = storageStaged - summary.storageNew
-            summary.featureDuplicates = featureStaged - summary.featureNew
-            summary.rejected = rejects.count
+            try stage(db, started: started, refusals: &refusals, source: source)
+            report("checking accounts and features")
+            try refuseUnknownReferences(db, file: file, refusals: &refusals)
+            report("inserting")
+            let staged = try dropDuplicates(db)
+            var summary = try insertNew(db, staged: staged, into: IngestSummary(file: file, format: format, lines: lines()))
+            summary.rejected = refusals.rejects.count
             return summary
         }
-        var result = summary
         // After the commit, so a failed ingest never leaves a rejects file behind.
         if onError == .skip, let rejectsPath {
-            try Self.writeRejects(rejects.sorted { $0.line < $1.line }, to: rejectsPath)
+            try Self.writeRejects(refusals.rejects.sorted { $0.line < $1.line }, to: rejectsPath)
             result.rejectsFile = rejectsPath
         }
         result.seconds = Date().timeIntervalSince(started)
         return result
+    }
+
+    /// Every well-formed line into a staging table by COPY; malformed ones go to `refusals`.
+    /// `input` (the line as read) is kept only in skip mode, for the rejects file.
+    private func stage(_ db: Connection, started: Date, refusals: inout Refusals,
+                       source: (_ emit: (UsageEvent, Int, String?) throws -> Void, _ fail: (InputError, String) -> Void) throws -> Void) throws {
+        let keepInput = onError == .skip
+        var lastReport = Date()
+        try db.execute("""
+            CREATE TEMP TABLE staging_usage (
+                line bigint, type text, account_id text, id text, user_id text, feature_key text,
+                at timestamptz, bytes bigint, count bigint, input text
+            ) ON COMMIT DROP
+            """)
+        try db.copyIn("COPY staging_usage FROM STDIN") { copy in
+            func emit(_ event: UsageEvent, _ number: Int, _ input: String?) throws {
+                if number & 0x3FFF == 0, Date().timeIntervalSince(lastReport) >= 0.5 {
+                    lastReport = Date()
+                    progress(IngestProgress(phase: "reading", lines: number, seconds: lastReport.timeIntervalSince(started)))
+                }
+                let line = String(number)
+                switch event {
+                case let .storage(id, account, at, value):
+                    try copy.writeRow([line, "storage", account, id, nil, nil, at.iso, String(value), nil, keepInput ? input : nil])
+                case let .feature(id, account, user, feature, at, count):
+                    try copy.writeRow([line, "feature", account, id, user, feature, at.iso, nil, String(count), keepInput ? input : nil])
+                }
+            }
+            func fail(_ error: InputError, _ input: String) {
+                refusals.count += 1
+                if onError == .skip { refusals.rejects.append((error.line, error.description, input)) }
+                else if refusals.errors.count < maxListedErrors { refusals.errors.append(error) }
+            }
+            try source(emit, fail)
+        }
+        // The planner must know the staging table's size, and the group-bys must not spill to disk.
+        try db.execute("ANALYZE staging_usage")
+        try db.execute("SET LOCAL work_mem = '256MB'")
+    }
+
+    /// Lines whose account or feature tierplan does not know (checked even when other lines are
+    /// malformed, so that one pass lists every error). Abort mode throws every error found so far;
+    /// skip mode rejects those lines and goes on without them.
+    private func refuseUnknownReferences(_ db: Connection, file: String, refusals: inout Refusals) throws {
+        let unknown = try db.query("""
+            SELECT s.line, 'account' AS field, s.account_id AS value, s.input
+            FROM staging_usage s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
+            UNION ALL
+            SELECT s.line, 'feature', s.feature_key, s.input
+            FROM staging_usage s
+            WHERE s.type = 'feature' AND EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
+              AND NOT EXISTS (SELECT 1 FROM features f WHERE f.key = s.feature_key)
+            ORDER BY 1
+            """ + (onError == .abort ? " LIMIT \(maxListedErrors)" : "")).rows
+        for row in unknown {
+            let field: String = try row.decode(1)
+            let error = InputError(file: file, line: try row.decode(0), field: field, value: try row.decode(2), reason: "unknown \(field)")
+            refusals.count += 1
+            if onError == .abort { refusals.errors.append(error) } else { refusals.rejects.append((error.line, error.description, try row.decodeIfPresent(3) ?? "")) }
+        }
+        if !refusals.errors.isEmpty {
+            var errors = refusals.errors.sorted { $0.line < $1.line }
+            if errors.count > maxListedErrors || refusals.count > errors.count || unknown.count == maxListedErrors {
+                errors = Array(errors.prefix(maxListedErrors))
+                errors.append(InputError(file: file, line: errors.last!.line, reason: "more errors not listed"))
+            }
+            throw InputErrors(errors)
+        }
+        if !unknown.isEmpty {
+            try db.execute("""
+                DELETE FROM staging_usage s
+                WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
+                   OR (s.type = 'feature' AND NOT EXISTS (SELECT 1 FROM features f WHERE f.key = s.feature_key))
+                """)
+        }
+    }
+
+    /// (account, id) is unique across both kinds of event: the first line of the input wins, and an id
+    /// already stored (as either kind) is a duplicate. Returns how many of each kind were staged.
+    private func dropDuplicates(_ db: Connection) throws -> (storage: Int, feature: Int) {
+        let staged = try db.query("""
+            SELECT count(*) FILTER (WHERE type = 'storage'), count(*) FILTER (WHERE type = 'feature') FROM staging_usage
+            """).first!
+        let counts = (storage: try staged.decode(0, as: Int.self), feature: try staged.decode(1, as: Int.self))
+        let repeatsInInput = try db.query("""
+            SELECT EXISTS (SELECT 1 FROM staging_usage GROUP BY account_id, id HAVING count(*) > 1)
+            """).first!.decode(0, as: Bool.self)
+        if repeatsInInput {
+            try db.execute("""
+                DELETE FROM staging_usage s
+                USING (SELECT account_id, id, min(line) AS first FROM staging_usage GROUP BY account_id, id HAVING count(*) > 1) r
+                WHERE s.account_id = r.account_id AND s.id = r.id AND s.line > r.first
+                """)
+        }
+        try db.execute("""
+            DELETE FROM staging_usage s
+            WHERE EXISTS (SELECT 1 FROM feature_events f WHERE f.account_id = s.account_id AND f.id = s.id)
+               OR EXISTS (SELECT 1 FROM storage_samples x WHERE x.account_id = s.account_id AND x.id = s.id)
+            """)
+        return counts
+    }
+
+    /// What is left in staging is new: plain inserts, and the daily rollups straight from staging.
+    private func insertNew(_ db: Connection, staged: (storage: Int, feature: Int), into summary: IngestSummary) throws -> IngestSummary {
+        var summary = summary
+        if staged.storage > 0 {
+            summary.storageNew = try db.execute("""
+                INSERT INTO storage_samples (account_id, id, at, bytes)
+                SELECT account_id, id, at, bytes FROM staging_usage WHERE type = 'storage'
+                """)
+            try db.execute("""
+                INSERT INTO daily_storage AS d (account_id, day, max_bytes, last_at, last_bytes, samples)
+                SELECT account_id, (at AT TIME ZONE 'UTC')::date, max(bytes), max(at),
+                       (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
+                FROM staging_usage WHERE type = 'storage' GROUP BY 1, 2
+                ON CONFLICT (account_id, day) DO UPDATE SET
+                    max_bytes = greatest(d.max_bytes, excluded.max_bytes),
+                    last_bytes = CASE WHEN (excluded.last_at, excluded.last_bytes) > (d.last_at, d.last_bytes)
+                                      THEN excluded.last_bytes ELSE d.last_bytes END,
+                    last_at = greatest(d.last_at, excluded.last_at),
+                    samples = d.samples + excluded.samples
+                """)
+        }
+        if staged.feature > 0 {
+            summary.featureNew = try db.execute("""
+                INSERT INTO feature_events (account_id, id, user_id, feature_key, at, count)
+                SELECT account_id, id, user_id, feature_key, at, count FROM staging_usage WHERE type = 'feature'
+                """)
+            try db.execute("""
+                INSERT INTO daily_feature_usage AS d (account_id, day, feature_key, events, uses)
+                SELECT account_id, (at AT TIME ZONE 'UTC')::date, feature_key, count(*), sum(count)
+                FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
+                ON CONFLICT (account_id, day, feature_key) DO UPDATE SET
+                    events = d.events + excluded.events, uses = d.uses + excluded.uses
+                """)
+            try db.execute("""
+                INSERT INTO daily_active_users AS d (account_id, day, user_id, events)
+                SELECT account_id, (at AT TIME ZONE 'UTC')::date, user_id, count(*)
+                FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
+                ON CONFLICT (account_id, day, user_id) DO UPDATE SET events = d.events + excluded.events
+                """)
+        }
+        summary.storageDuplicates = staged.storage - summary.storageNew
+        summary.featureDuplicates = staged.feature - summary.featureNew
+        return summary
     }
 
     /// One JSON object per rejected line: its number, why, and the line as read.
