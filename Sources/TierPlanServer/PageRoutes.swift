@@ -456,21 +456,42 @@ struct OfferDetail: Sendable {
     }
 }
 
-/// A JSON value, for reading the evidence stored with an offer.
-enum JSONValue: Decodable, Sendable {
-    case number(Double), string(String), bool(Bool), array([JSONValue]), object([String: JSONValue]), null
+/// A JSON value, for reading the evidence stored with an offer (and, in tests, API responses):
+/// integers stay apart from other numbers.
+enum JSONValue: Decodable, Sendable, Equatable {
+    case integer(Int), number(Double), string(String), bool(Bool), array([JSONValue]), object([String: JSONValue]), null
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int.self) { self = .integer(i) }
         else if let n = try? c.decode(Double.self) { self = .number(n) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
         else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 
-    var int: Int? { if case .number(let n) = self { return Int(n) } else { return nil } }
+    /// The JSON Schema type name of the value.
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .integer: "integer"
+        case .number: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+
+    var int: Int? {
+        switch self {
+        case .integer(let i): i
+        case .number(let n): Int(exactly: n.rounded())
+        default: nil
+        }
+    }
     var strings: [String]? { if case .array(let a) = self { return a.compactMap { if case .string(let s) = $0 { return s } else { return nil } } } else { return nil } }
     var object: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
 }
