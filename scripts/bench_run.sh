@@ -8,8 +8,8 @@
 #   - warm the cache: the bare query once (it reads every page the run's signals query reads);
 #   - `run` on an empty offers table (the nightly job's real cost): wall time and peak RSS
 #     (`/usr/bin/time -v`, "Maximum resident set size") of the tierplan process;
-#   - the bare query, best of 3: the run's signals SQL (taken from
-#     Sources/TierPlanStore/SignalsStore.swift, dates as literals) wrapped in
+#   - the bare query, best of 3: the run's signals SQL (`tierplan debug signals-sql`: the store's
+#     own query, parameters as literals) wrapped in
 #     `SELECT count(*), sum(…) FROM (…) q`, so the server reads and aggregates the same rollups but
 #     sends nothing and nothing is planned or written; timed by psql (\timing, server round trip);
 #   - `run` again for the same as_of (idempotent: writes nothing).
@@ -73,39 +73,8 @@ json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[s
 rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
 
 # ── The bare query: the run's own signals SQL, with literal dates, aggregated on the server ──
-WINDOW_START=$(python3 -c 'import datetime,sys; print(datetime.date.fromisoformat(sys.argv[1]) - datetime.timedelta(days=27))' "$AS_OF")
-SIGNALS_SQL=$(python3 - "$WINDOW_START" "$AS_OF" <<'PY'
-import re, sys, textwrap
-start, as_of = sys.argv[1], sys.argv[2]
-try:
-    source = open("Sources/TierPlanStore/SignalsStore.swift").read()
-    m = re.search(r'var sql = """\n(.*?)\n[ \t]*"""', source, re.S)
-    sql = textwrap.dedent(m.group(1)) if m else ""
-except OSError:
-    sql = ""
-if "$1" not in sql or "$2" not in sql or "FROM accounts a" not in sql:
-    sys.stderr.write("bench_run: note: could not read the signals SQL from SignalsStore.swift; using the copy in bench_run.sh\n")
-    sql = """SELECT a.account_id, a.name, a.tier_code, a.status, a.created_at, a.discount_bp, a.segment, a.owner, a.canceled_at,
-       coalesce(ad.addons, ''),
-       (SELECT d.last_bytes FROM daily_storage d
-         WHERE d.account_id = a.account_id AND d.day <= $2::date ORDER BY d.day DESC LIMIT 1),
-       st.days, st.maxes, fu.keys, fu.days, coalesce(us.users, 0)
-FROM accounts a
-LEFT JOIN (SELECT account_id, string_agg(addon_code || ':' || quantity, ';') AS addons
-           FROM account_addons GROUP BY account_id) ad USING (account_id)
-LEFT JOIN (SELECT account_id, array_agg(day - $1::date ORDER BY day) AS days, array_agg(max_bytes ORDER BY day) AS maxes
-           FROM daily_storage WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id) st USING (account_id)
-LEFT JOIN (SELECT account_id, array_agg(feature_key ORDER BY feature_key) AS keys, array_agg(days ORDER BY feature_key) AS days
-           FROM (SELECT account_id, feature_key, count(*) AS days FROM daily_feature_usage
-                 WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id, feature_key) f
-           GROUP BY account_id) fu USING (account_id)
-LEFT JOIN (SELECT account_id, count(DISTINCT user_id) AS users FROM daily_active_users
-           WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id) us USING (account_id)
-WHERE a.status <> 'canceled' AND a.created_at < ($2::date + 1)::timestamptz"""
-sql = sql.replace("$1", "'%s'" % start).replace("$2", "'%s'" % as_of)
-print(sql + "\nORDER BY a.account_id")
-PY
-)
+# The SQL is the store's own (`tierplan debug signals-sql`), never a copy kept here.
+SIGNALS_SQL=$("$BIN" debug signals-sql --as-of "$AS_OF") || fail "could not get the signals SQL from $BIN"
 # Every output column is aggregated, so the planner can drop no join, subquery or column.
 BARE_SQL="SELECT count(*) AS accounts,
        sum(length(q.account_id) + length(q.name) + length(q.tier_code) + length(q.status) + length(q.segment) + length(q.owner)

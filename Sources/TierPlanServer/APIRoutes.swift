@@ -192,13 +192,13 @@ struct OfferPage: Encodable {
     var totalIsLowerBound: Bool
     var limit: Int
     var offset: Int
-    enum CodingKeys: String, CodingKey { case offers, total, totalIsLowerBound = "total_is_lower_bound", limit, offset }
+    enum CodingKeys: String, CodingKey { case offers, total, totalIsLowerBound, limit, offset }
 }
 
 struct AccountSignalsDocument: Encodable {
     var asOf: String
     var account: SignalsRecord
-    enum CodingKeys: String, CodingKey { case asOf = "as_of", account }
+    enum CodingKeys: String, CodingKey { case asOf, account }
 }
 
 func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {

@@ -148,9 +148,9 @@ public struct ForecastReport: Encodable, Sendable {
         var activeAccounts, mrrBaseline, arpuBaseline, upliftExpected, mrrExpected, arpuExpected: Double
         var arpuP10, arpuP50, arpuP90, mrrP10, mrrP50, mrrP90: Double
         enum CodingKeys: String, CodingKey {
-            case month, activeAccounts = "active_accounts", mrrBaseline = "mrr_baseline", arpuBaseline = "arpu_baseline"
-            case upliftExpected = "uplift_expected", mrrExpected = "mrr_expected", arpuExpected = "arpu_expected"
-            case arpuP10 = "arpu_p10", arpuP50 = "arpu_p50", arpuP90 = "arpu_p90", mrrP10 = "mrr_p10", mrrP50 = "mrr_p50", mrrP90 = "mrr_p90"
+            case month, activeAccounts, mrrBaseline, arpuBaseline
+            case upliftExpected, mrrExpected, arpuExpected
+            case arpuP10, arpuP50, arpuP90, mrrP10, mrrP50, mrrP90
         }
         init(_ m: ForecastMonth) {
             month = m.month
@@ -167,9 +167,9 @@ public struct ForecastReport: Encodable, Sendable {
         var startAccounts, startMRR, churned, churnedMRR, new, newMRR, expansion, offerExpansion, organicExpansion, contraction: Int
         var endAccounts, endMRR: Int
         enum CodingKeys: String, CodingKey {
-            case month, startAccounts = "start_accounts", startMRR = "start_mrr", churned, churnedMRR = "churned_mrr", new
-            case newMRR = "new_mrr", expansion, offerExpansion = "offer_expansion", organicExpansion = "organic_expansion"
-            case contraction, endAccounts = "end_accounts", endMRR = "end_mrr"
+            case month, startAccounts, startMRR, churned, churnedMRR, new
+            case newMRR, expansion, offerExpansion, organicExpansion
+            case contraction, endAccounts, endMRR
         }
         init(_ m: MonthMovements) {
             month = m.month.iso; startAccounts = m.startAccounts; startMRR = m.startMRR; churned = m.churned; churnedMRR = m.churnedMRR
@@ -181,8 +181,8 @@ public struct ForecastReport: Encodable, Sendable {
     public struct Rates: Encodable, Sendable {
         var logoChurn, mrrChurn, contraction, organicExpansion, newAccounts, newMRR: Double
         enum CodingKeys: String, CodingKey {
-            case logoChurn = "logo_churn", mrrChurn = "mrr_churn", contraction, organicExpansion = "organic_expansion"
-            case newAccounts = "new_accounts", newMRR = "new_mrr"
+            case logoChurn, mrrChurn, contraction, organicExpansion
+            case newAccounts, newMRR
         }
         init(_ r: ForecastRates) {
             logoChurn = rounded(r.logoChurn, 6); mrrChurn = rounded(r.mrrChurn, 6); contraction = rounded(r.contraction, 6)
@@ -208,8 +208,8 @@ public struct ForecastReport: Encodable, Sendable {
     var months: [Month]
 
     enum CodingKeys: String, CodingKey {
-        case group, asOf = "as_of", currency, model, fallback, lookbackMonths = "lookback_months", payingAccounts = "paying_accounts", mrr, arpu
-        case monthlyChurn = "monthly_churn", openOffers = "open_offers", expectedDeltaMRR = "expected_delta_mrr", quantiles, rates, history, months
+        case group, asOf, currency, model, fallback, lookbackMonths, payingAccounts, mrr, arpu
+        case monthlyChurn, openOffers, expectedDeltaMRR, quantiles, rates, history, months
     }
 
     public init(_ f: Forecast, asOf: Day, currency: String, group: String? = nil) {
@@ -234,7 +234,7 @@ public struct GroupedForecastReport: Encodable, Sendable {
     /// learnt its own (history model): read it per group.
     var monthlyChurn: Double?
     var groups: [ForecastReport]
-    enum CodingKeys: String, CodingKey { case asOf = "as_of", currency, by, monthlyChurn = "monthly_churn", groups }
+    enum CodingKeys: String, CodingKey { case asOf, currency, by, monthlyChurn, groups }
 
     public init(asOf: String, currency: String, by: String, forecasts: [(group: String, forecast: Forecast)]) {
         self.asOf = asOf; self.currency = currency; self.by = by
@@ -343,7 +343,7 @@ public struct BacktestReport: Encodable, Sendable {
         public var forecasts: Int
         public var arpuMAPE, mrrMAPE, arpuBias, arpuCoverage: Double?
         enum CodingKeys: String, CodingKey {
-            case h, forecasts, arpuMAPE = "arpu_mape", mrrMAPE = "mrr_mape", arpuBias = "arpu_bias", arpuCoverage = "arpu_coverage"
+            case h, forecasts, arpuMAPE, mrrMAPE, arpuBias, arpuCoverage
         }
         init(_ s: BacktestScore, h: Int?) {
             self.h = h; forecasts = s.forecasts
@@ -367,8 +367,8 @@ public struct BacktestReport: Encodable, Sendable {
         var asOf: String, h: Int, month: String, model: String
         var arpuExpected, arpuP10, arpuP90, arpuActual, mrrExpected, mrrActual: Double
         enum CodingKeys: String, CodingKey {
-            case asOf = "as_of", h, month, model, arpuExpected = "arpu_expected", arpuP10 = "arpu_p10", arpuP90 = "arpu_p90"
-            case arpuActual = "arpu_actual", mrrExpected = "mrr_expected", mrrActual = "mrr_actual"
+            case asOf, h, month, model, arpuExpected, arpuP10, arpuP90
+            case arpuActual, mrrExpected, mrrActual
         }
         init(_ p: BacktestPoint) {
             asOf = p.asOf.iso; h = p.h; month = p.month.iso; model = p.model.rawValue
@@ -388,7 +388,7 @@ public struct BacktestReport: Encodable, Sendable {
     public let raw: [BacktestPoint]
 
     enum CodingKeys: String, CodingKey {
-        case from, to, months, asOfDays = "as_of_days", latestHistoryDate = "latest_history_date", models, points
+        case from, to, months, asOfDays, latestHistoryDate, models, points
     }
 
     init(request: BacktestRequest, asOfs: [Day], latest: Day?, points: [BacktestPoint]) {

@@ -9,7 +9,7 @@ public struct MetricsReport: Encodable, Sendable {
         public var realisedOffers: Int
         public var realisedExpansionMRR: Int
         enum CodingKeys: String, CodingKey {
-            case acceptedOffers = "accepted_offers", realisedOffers = "realised_offers", realisedExpansionMRR = "realised_expansion_mrr"
+            case acceptedOffers, realisedOffers, realisedExpansionMRR
         }
     }
 
@@ -26,8 +26,8 @@ public struct MetricsReport: Encodable, Sendable {
     public var uplift: Uplift?
 
     enum CodingKeys: String, CodingKey {
-        case asOf = "as_of", from, currency, payingAccounts = "paying_accounts", mrr, arpu, movements
-        case offersByStatus = "offers_by_status", conversion, realised, uplift
+        case asOf, from, currency, payingAccounts, mrr, arpu, movements
+        case offersByStatus, conversion, realised, uplift
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -72,10 +72,10 @@ public struct MetricsReport: Encodable, Sendable {
         var treatedExpansionRate, holdoutExpansionRate, upliftRate: Double
         var treatedMeanDeltaMRR, holdoutMeanDeltaMRR, upliftMeanDeltaMRR: Double
         enum CodingKeys: String, CodingKey {
-            case treatedAccounts = "treated_accounts", holdoutAccounts = "holdout_accounts"
-            case treatedExpansionRate = "treated_expansion_rate", holdoutExpansionRate = "holdout_expansion_rate", upliftRate = "uplift_rate"
-            case treatedMeanDeltaMRR = "treated_mean_delta_mrr", holdoutMeanDeltaMRR = "holdout_mean_delta_mrr"
-            case upliftMeanDeltaMRR = "uplift_mean_delta_mrr"
+            case treatedAccounts, holdoutAccounts
+            case treatedExpansionRate, holdoutExpansionRate, upliftRate
+            case treatedMeanDeltaMRR, holdoutMeanDeltaMRR
+            case upliftMeanDeltaMRR
         }
         init(_ u: Uplift) {
             treatedAccounts = u.treatedAccounts; holdoutAccounts = u.holdoutAccounts

@@ -26,10 +26,10 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
     public var version: Int
 
     enum CodingKeys: String, CodingKey {
-        case id, accountID = "account_id", kind, rank, fromTier = "from_tier", toTier = "to_tier", add, remove
-        case currentMRR = "current_mrr", newMRR = "new_mrr", deltaMRR = "delta_mrr", oneTime = "one_time"
-        case acceptanceProbability = "acceptance_probability", expectedDeltaMRR = "expected_delta_mrr"
-        case reasons, rationale, status, asOf = "as_of", snoozedUntil = "snoozed_until", version
+        case id, accountID, kind, rank, fromTier, toTier, add, remove
+        case currentMRR, newMRR, deltaMRR, oneTime
+        case acceptanceProbability, expectedDeltaMRR
+        case reasons, rationale, status, asOf, snoozedUntil, version
     }
 
     public func encode(to encoder: Encoder) throws {

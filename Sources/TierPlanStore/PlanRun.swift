@@ -14,12 +14,12 @@ public struct SignalsRecord: Encodable, Sendable {
     }
 
     enum Keys: String, CodingKey {
-        case accountID = "account_id", tier, status
-        case storageUsedBytes = "storage_used_bytes", storageLimitBytes = "storage_limit_bytes", storageUtilization = "storage_utilization"
-        case storageGrowthBytesPerDay = "storage_growth_bytes_per_day", storageDaysToFull = "storage_days_to_full"
-        case includedFeatures = "included_features", adoptedFeatures = "adopted_features", adoptionRatio = "adoption_ratio"
-        case activeUsers = "active_users", seatLimit = "seat_limit", seatUtilization = "seat_utilization"
-        case demandedFeatures = "demanded_features", flags, featureDays = "feature_days"
+        case accountID, tier, status
+        case storageUsedBytes, storageLimitBytes, storageUtilization
+        case storageGrowthBytesPerDay, storageDaysToFull
+        case includedFeatures, adoptedFeatures, adoptionRatio
+        case activeUsers, seatLimit, seatUtilization
+        case demandedFeatures, flags, featureDays
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -51,7 +51,7 @@ public struct SuppressedRecord: Encodable, Sendable, Equatable {
     public var kind: String?
     public var reason: String
 
-    enum CodingKeys: String, CodingKey { case accountID = "account_id", kind, reason }
+    enum CodingKeys: String, CodingKey { case accountID, kind, reason }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -75,9 +75,9 @@ public struct PlanResult: Encodable, Sendable {
     public var suppressed: [SuppressedRecord]
 
     enum CodingKeys: String, CodingKey {
-        case asOf = "as_of", runID = "run_id", dryRun = "dry_run", accountsScanned = "accounts_scanned"
-        case accountsFlagged = "accounts_flagged", offersCreated = "offers_created", offersRefreshed = "offers_refreshed"
-        case offersExpired = "offers_expired", offers, suppressed
+        case asOf, runID, dryRun, accountsScanned
+        case accountsFlagged, offersCreated, offersRefreshed
+        case offersExpired, offers, suppressed
     }
 }
 

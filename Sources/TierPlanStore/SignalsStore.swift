@@ -10,6 +10,14 @@ public enum SignalsStore {
     /// `asOf`, ordered by account id. Must run inside a transaction (it uses a cursor).
     public static func forEachBatch(_ db: Connection, asOf: Day, accountID: String? = nil, batchSize: Int = 5_000,
                                     _ body: ([(Account, UsageSummary)]) throws -> Void) throws {
+        let (sql, parameters) = query(asOf: asOf, accountID: accountID)
+        try db.forEachBatch(sql, parameters, batchSize: batchSize) { rows in
+            try body(rows.map(decode))
+        }
+    }
+
+    /// The signals query and its parameters.
+    static func query(asOf: Day, accountID: String?) -> (sql: String, parameters: [any PostgresEncodable]) {
         let start = Watcher.windowStart(asOf: asOf)
         // The account as it was on as_of (tier, add-ons, discount, status: its history row), not as it is now.
         var sql = """
@@ -36,10 +44,20 @@ public enum SignalsStore {
             parameters.append(accountID)
         }
         sql += " ORDER BY a.account_id"
-        try db.forEachBatch(sql, parameters, batchSize: batchSize) { rows in
-            try body(rows.map(decode))
-        }
+        return (sql, parameters)
     }
+
+    /// The signals query with its parameters written in as quoted literals, for `make bench`'s bare
+    /// query (`tierplan debug signals-sql`): the benchmark measures the run's own SQL, not a copy.
+    public static func inlinedSQL(asOf: Day) -> String {
+        var (sql, parameters) = query(asOf: asOf, accountID: nil)
+        for (i, value) in parameters.enumerated().reversed() {
+            let literal = value.postgresText.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" } ?? "NULL"
+            sql = sql.replacingOccurrences(of: "$\(i + 1)", with: literal)
+        }
+        return sql
+    }
+
 
     /// Each watched account's signals on `asOf` (or the one account asked for), in batches in
     /// account order, read in one transaction of its own.
