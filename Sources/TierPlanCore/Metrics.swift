@@ -153,3 +153,33 @@ public struct Uplift: Sendable, Equatable, Codable {
         treatedMeanDeltaMRR = mean(treated); holdoutMeanDeltaMRR = mean(holdout)
     }
 }
+
+/// Net and gross revenue retention of a cohort (contract: Revenue metrics): the accounts paying at
+/// the start with their MRR then (S) and now (0 when they no longer pay). Each account counts its net
+/// change: NRR = (S + expansion − contraction − churned) / S, GRR = (S − contraction − churned) / S.
+public struct Retention: Sendable, Equatable {
+    public var startMRR: Int
+    public var expansion: Int
+    public var contraction: Int
+    public var churned: Int
+
+    /// nil for an empty cohort (or one that paid nothing).
+    public init?(cohort: [(then: Int, now: Int?)]) {
+        startMRR = 0; expansion = 0; contraction = 0; churned = 0
+        for account in cohort {
+            startMRR += account.then
+            guard let now = account.now else { churned += account.then; continue }
+            if now > account.then { expansion += now - account.then } else { contraction += account.then - now }
+        }
+        guard startMRR > 0 else { return nil }
+    }
+
+    public var nrr: Double { Double(startMRR + expansion - contraction - churned) / Double(startMRR) }
+    public var grr: Double { Double(startMRR - contraction - churned) / Double(startMRR) }
+
+    /// The same day twelve months earlier (the last day of that month when it has fewer days).
+    public static func cohortDay(asOf: Day) -> Day {
+        let (year, month, day) = asOf.components
+        return Day(year: year - 1, month: month, day: min(day, Day.daysIn(month: month, year: year - 1)))
+    }
+}

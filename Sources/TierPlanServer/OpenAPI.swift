@@ -200,7 +200,8 @@ enum OpenAPI {
                   mrr_actual: {type: number}
         Metrics:
           type: object
-          required: [as_of, from, currency, paying_accounts, mrr, arpu, movements, offers_by_status, conversion, realised, uplift]
+          required: [as_of, from, currency, paying_accounts, mrr, arpu, movements, offers_by_status, conversion, realised, uplift,
+                     nrr_12m, grr_12m]
           properties:
             as_of: {type: string, format: date}
             from: {type: string, format: date}
@@ -213,6 +214,8 @@ enum OpenAPI {
               required: [new, expansion, contraction, churn, reactivation, net]
               properties: {new: {type: integer}, expansion: {type: integer}, contraction: {type: integer}, churn: {type: integer},
                            reactivation: {type: integer}, net: {type: integer}}
+            nrr_12m: {type: [number, "null"], description: "net revenue retention of the accounts paying 12 months before as_of"}
+            grr_12m: {type: [number, "null"], description: "gross revenue retention of the same cohort"}
             offers_by_status: {type: object, additionalProperties: {type: integer}}
             conversion:
               type: array

@@ -338,7 +338,9 @@ struct PageRoutes {
         let data: [String: Any] = [
             "asOf": report.asOf, "from": report.from,
             "summary": kv([("paying accounts", String(report.payingAccounts)), ("MRR", Rationale.money(report.mrr, currency)),
-                           ("ARPU", Rationale.money(Int(report.arpu.rounded()), currency))]),
+                           ("ARPU", Rationale.money(Int(report.arpu.rounded()), currency)),
+                           ("net revenue retention, 12 months", report.retention.map { String(format: "%.1f %%", $0.nrr * 100) } ?? "– (under 12 months of history)"),
+                           ("gross revenue retention, 12 months", report.retention.map { String(format: "%.1f %%", $0.grr * 100) } ?? "–")]),
             "movements": kv([("new", m.new), ("expansion", m.expansion), ("reactivation", m.reactivation), ("contraction", -m.contraction),
                              ("churn", -m.churn), ("net", m.net)].map { ($0.0, Rationale.money($0.1, currency)) }),
             "statuses": kv(report.offersByStatus.sorted { $0.key < $1.key }.map { ($0.key, String($0.value)) }),

@@ -24,10 +24,13 @@ public struct MetricsReport: Encodable, Sendable {
     public var conversion: [Conversion]
     public var realised: Realised
     public var uplift: Uplift?
+    /// Net and gross revenue retention of the accounts paying 12 months before as_of; nil when the
+    /// history is shorter than that.
+    public var retention: Retention?
 
     enum CodingKeys: String, CodingKey {
         case asOf, from, currency, payingAccounts, mrr, arpu, movements
-        case offersByStatus, conversion, realised, uplift
+        case offersByStatus, conversion, realised, uplift, nrr12m = "nrr_12m", grr12m = "grr_12m"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -40,6 +43,8 @@ public struct MetricsReport: Encodable, Sendable {
         try c.encode(conversion.map(ConversionJSON.init), forKey: .conversion)
         try c.encode(realised, forKey: .realised)
         try c.encode(uplift.map(UpliftJSON.init), forKey: .uplift)
+        try c.encode(retention.map { rounded($0.nrr, 4) }, forKey: .nrr12m)
+        try c.encode(retention.map { rounded($0.grr, 4) }, forKey: .grr12m)
     }
 
     struct MovementsJSON: Encodable {
@@ -141,6 +146,20 @@ public enum MetricsStore {
             movements: MRRMovements.compute(histories: histories, from: from, to: asOf),
             offersByStatus: byStatus, conversion: conversion,
             realised: .init(acceptedOffers: try realised.decode(0), realisedOffers: try realised.decode(1), realisedExpansionMRR: try realised.decode(2)),
-            uplift: Uplift(changes: changes))
+            uplift: Uplift(changes: changes), retention: try retention(db, asOf: asOf))
+    }
+
+    /// The 12-month cohort's MRR then and on as_of (point in time, paying = `AccountStatus.isPaying`).
+    static func retention(_ db: Connection, asOf: Day) throws -> Retention? {
+        let then = Retention.cohortDay(asOf: asOf)
+        guard let span = try HistoryStore.span(db), span.first <= then else { return nil }
+        var start: [String: Int] = [:], now: [String: Int] = [:]
+        for row in try db.query("""
+            WITH \(HistoryStore.statesSQL(days: "$1")) SELECT i, account_id, mrr FROM states WHERE status = ANY($2::text[])
+            """, [PostgresArray([then.iso, asOf.iso]), CoreSets.payingStatuses]).rows {
+            let i: Int = try row.decode(0), id: String = try row.decode(1), mrr: Int = try row.decode(2)
+            if i == 1 { start[id] = mrr } else { now[id] = mrr }
+        }
+        return Retention(cohort: start.map { (then: $0.value, now: now[$0.key]) })
     }
 }

@@ -50,6 +50,8 @@ enum MetricsRows {
             rows.append(("conversion", c.kind + ".rate", c.rate.map { String(format: "%.4f", $0) } ?? ""))
             rows.append(("conversion", c.kind + ".credible_95", String(format: "%.4f-%.4f", c.low, c.high)))
         }
+        rows.append(("retention", "nrr_12m", r.retention.map { String(format: "%.4f", $0.nrr) } ?? ""))
+        rows.append(("retention", "grr_12m", r.retention.map { String(format: "%.4f", $0.grr) } ?? ""))
         rows.append(("realised", "accepted_offers", String(r.realised.acceptedOffers)))
         rows.append(("realised", "realised_offers", String(r.realised.realisedOffers)))
         rows.append(("realised", "realised_expansion_mrr", String(r.realised.realisedExpansionMRR)))

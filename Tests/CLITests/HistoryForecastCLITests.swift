@@ -197,4 +197,21 @@ final class HistoryForecastCLITests: XCTestCase {
             XCTAssertEqual(metrics["mrr"] as? Int, forecast["mrr"] as? Int, day)
         }
     }
+
+    /// NRR and GRR of the 12-month cohort on the scripted history. As of 2027-01-10 the cohort is the
+    /// accounts paying on 2026-01-10: a1 2,900, a2 7,900, a3 2,900 (S = 13,700); since then a1 expanded
+    /// by 5,000, a2 contracted by 5,000, a3 churned 2,900 (a4 came later: not in the cohort).
+    /// NRR = (13,700 + 5,000 − 5,000 − 2,900) / 13,700 = 0.7883; GRR = (13,700 − 5,000 − 2,900) / 13,700 = 0.4234.
+    /// A year before the history starts there is no cohort: null.
+    func testRetentionOfTheTwelveMonthCohort() throws {
+        try scriptedHistory()
+        let metrics = try XCTUnwrap(try tierplan("metrics", "--as-of", "2027-01-10", "--json").json)
+        XCTAssertEqual(try XCTUnwrap(metrics["nrr_12m"] as? Double), 0.7883, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(metrics["grr_12m"] as? Double), 0.4234, accuracy: 1e-9)
+        let early = try XCTUnwrap(try tierplan("metrics", "--as-of", "2026-12-01", "--json").json)
+        XCTAssertTrue(early["nrr_12m"] is NSNull, "\(early["nrr_12m"] ?? "missing")")
+        XCTAssertTrue(early["grr_12m"] is NSNull)
+        let csv = try tierplan("metrics", "--as-of", "2027-01-10", "--csv")
+        XCTAssertTrue(csv.stdout.contains("retention,nrr_12m,0.7883\nretention,grr_12m,0.4234\n"), csv.stdout)
+    }
 }

@@ -1,0 +1,33 @@
+import TierPlanCore
+import XCTest
+
+/// NRR and GRR by hand on small cohorts.
+final class RetentionTests: XCTestCase {
+    /// Four accounts paying 100, 200, 300, 400 (S = 1,000) a year ago: one expanded to 150 (+50),
+    /// one contracted to 150 (−50), one churned (−300), one unchanged.
+    /// NRR = (1000 + 50 − 50 − 300) / 1000 = 0.70; GRR = (1000 − 50 − 300) / 1000 = 0.65.
+    func testFourAccountCohort() throws {
+        let r = try XCTUnwrap(Retention(cohort: [(100, 150), (200, 150), (300, nil), (400, 400)]))
+        XCTAssertEqual(r.startMRR, 1000)
+        XCTAssertEqual(r.expansion, 50)
+        XCTAssertEqual(r.contraction, 50)
+        XCTAssertEqual(r.churned, 300)
+        XCTAssertEqual(r.nrr, 0.70, accuracy: 1e-12)
+        XCTAssertEqual(r.grr, 0.65, accuracy: 1e-12)
+    }
+
+    /// Expansion alone lifts NRR above 1 and leaves GRR at 1; an account paying 0 then and more now
+    /// adds to S nothing and to expansion its MRR.
+    func testExpansionOnlyAndZeroStart() throws {
+        let r = try XCTUnwrap(Retention(cohort: [(100, 130), (0, 20)]))
+        XCTAssertEqual(r.nrr, 1.5, accuracy: 1e-12)
+        XCTAssertEqual(r.grr, 1.0, accuracy: 1e-12)
+        XCTAssertNil(Retention(cohort: []))
+        XCTAssertNil(Retention(cohort: [(0, nil)]))
+    }
+
+    func testCohortDayIsTwelveMonthsEarlier() {
+        XCTAssertEqual(Retention.cohortDay(asOf: Day(iso: "2026-11-01")!), Day(iso: "2025-11-01")!)
+        XCTAssertEqual(Retention.cohortDay(asOf: Day(iso: "2028-02-29")!), Day(iso: "2027-02-28")!)
+    }
+}
