@@ -183,3 +183,23 @@ public struct Retention: Sendable, Equatable {
         return Day(year: year - 1, month: month, day: min(day, Day.daysIn(month: month, year: year - 1)))
     }
 }
+
+/// Average order value of one offer kind (contract: Revenue metrics, `aov`): the mean `delta_mrr` and
+/// `one_time` of the offers accepted in the period; nil means when none was.
+public struct OrderValue: Sendable, Equatable {
+    public var kind: OfferKind
+    public var accepted: Int
+    public var meanDeltaMRR: Double?
+    public var meanOneTime: Double?
+
+    /// One entry per kind, in `OfferKind.allCases` order, from the accepted offers' deltas and one-time prices.
+    public static func byKind(_ offers: [(kind: OfferKind, deltaMRR: Int, oneTime: Int)]) -> [OrderValue] {
+        OfferKind.allCases.map { kind in
+            let mine = offers.filter { $0.kind == kind }
+            let n = Double(mine.count)
+            return OrderValue(kind: kind, accepted: mine.count,
+                              meanDeltaMRR: mine.isEmpty ? nil : Double(mine.map(\.deltaMRR).reduce(0, +)) / n,
+                              meanOneTime: mine.isEmpty ? nil : Double(mine.map(\.oneTime).reduce(0, +)) / n)
+        }
+    }
+}

@@ -201,7 +201,7 @@ enum OpenAPI {
         Metrics:
           type: object
           required: [as_of, from, currency, paying_accounts, mrr, arpu, movements, offers_by_status, conversion, realised, uplift,
-                     nrr_12m, grr_12m]
+                     nrr_12m, grr_12m, aov]
           properties:
             as_of: {type: string, format: date}
             from: {type: string, format: date}
@@ -216,6 +216,14 @@ enum OpenAPI {
                            reactivation: {type: integer}, net: {type: integer}}
             nrr_12m: {type: [number, "null"], description: "net revenue retention of the accounts paying 12 months before as_of"}
             grr_12m: {type: [number, "null"], description: "gross revenue retention of the same cohort"}
+            aov:
+              type: array
+              description: per offer kind, the mean delta_mrr and one_time of the offers accepted in (from, as_of]; null means when none was
+              items:
+                type: object
+                required: [kind, accepted, mean_delta_mrr, mean_one_time]
+                properties: {kind: {type: string, enum: [tier_upgrade, addon, adoption]}, accepted: {type: integer},
+                             mean_delta_mrr: {type: [number, "null"]}, mean_one_time: {type: [number, "null"]}}
             offers_by_status: {type: object, additionalProperties: {type: integer}}
             conversion:
               type: array

@@ -335,6 +335,11 @@ struct PageRoutes {
         } else {
             outcome.append(("uplift", "no holdout accounts"))
         }
+        for v in report.aov where v.accepted > 0 {
+            outcome.append(("average order, \(v.kind.rawValue) (\(v.accepted) accepted since \(report.from))",
+                            Rationale.money(Int((v.meanDeltaMRR ?? 0).rounded()), currency) + "/month, "
+                            + Rationale.money(Int((v.meanOneTime ?? 0).rounded()), currency) + " once"))
+        }
         let data: [String: Any] = [
             "asOf": report.asOf, "from": report.from,
             "summary": kv([("paying accounts", String(report.payingAccounts)), ("MRR", Rationale.money(report.mrr, currency)),

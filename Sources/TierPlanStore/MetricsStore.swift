@@ -27,10 +27,12 @@ public struct MetricsReport: Encodable, Sendable {
     /// Net and gross revenue retention of the accounts paying 12 months before as_of; nil when the
     /// history is shorter than that.
     public var retention: Retention?
+    /// Average order value per kind of the offers accepted in (from, as_of].
+    public var aov: [OrderValue] = []
 
     enum CodingKeys: String, CodingKey {
         case asOf, from, currency, payingAccounts, mrr, arpu, movements
-        case offersByStatus, conversion, realised, uplift, nrr12m = "nrr_12m", grr12m = "grr_12m"
+        case offersByStatus, conversion, realised, uplift, nrr12m = "nrr_12m", grr12m = "grr_12m", aov
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -45,6 +47,7 @@ public struct MetricsReport: Encodable, Sendable {
         try c.encode(uplift.map(UpliftJSON.init), forKey: .uplift)
         try c.encode(retention.map { rounded($0.nrr, 4) }, forKey: .nrr12m)
         try c.encode(retention.map { rounded($0.grr, 4) }, forKey: .grr12m)
+        try c.encode(aov.map(OrderValueJSON.init), forKey: .aov)
     }
 
     struct MovementsJSON: Encodable {
@@ -70,6 +73,22 @@ public struct MetricsReport: Encodable, Sendable {
             try c.encode(rate, forKey: .rate)   // null before any outcome
             try c.encode(credibleLow, forKey: .credibleLow); try c.encode(credibleHigh, forKey: .credibleHigh)
         }
+    }
+
+    struct OrderValueJSON: Encodable {
+        var kind: String
+        var accepted: Int
+        var meanDeltaMRR, meanOneTime: Double?
+        init(_ v: OrderValue) {
+            kind = v.kind.rawValue; accepted = v.accepted
+            meanDeltaMRR = v.meanDeltaMRR.map { rounded($0, 2) }; meanOneTime = v.meanOneTime.map { rounded($0, 2) }
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(kind, forKey: .kind); try c.encode(accepted, forKey: .accepted)
+            try c.encode(meanDeltaMRR, forKey: .meanDeltaMRR); try c.encode(meanOneTime, forKey: .meanOneTime)   // null when none
+        }
+        enum CodingKeys: String, CodingKey { case kind, accepted, meanDeltaMRR, meanOneTime }
     }
 
     struct UpliftJSON: Encodable {
@@ -146,7 +165,19 @@ public enum MetricsStore {
             movements: MRRMovements.compute(histories: histories, from: from, to: asOf),
             offersByStatus: byStatus, conversion: conversion,
             realised: .init(acceptedOffers: try realised.decode(0), realisedOffers: try realised.decode(1), realisedExpansionMRR: try realised.decode(2)),
-            uplift: Uplift(changes: changes), retention: try retention(db, asOf: asOf))
+            uplift: Uplift(changes: changes), retention: try retention(db, asOf: asOf),
+            aov: OrderValue.byKind(try acceptedOffers(db, from: from, to: asOf)))
+    }
+
+    /// Kind, Δ MRR and one-time price of each offer accepted on a day in (from, to].
+    static func acceptedOffers(_ db: Connection, from: Day, to: Day) throws -> [(kind: OfferKind, deltaMRR: Int, oneTime: Int)] {
+        try db.query("""
+            SELECT o.kind, o.delta_mrr, o.one_time FROM offer_events e JOIN offers o USING (account_id, offer_id)
+            WHERE e.to_status = $1 AND (e.at AT TIME ZONE 'UTC')::date > $2::date AND (e.at AT TIME ZONE 'UTC')::date <= $3::date
+            """, [OfferStatus.accepted.rawValue, from.iso, to.iso]).rows.compactMap { row in
+            guard let kind = OfferKind(rawValue: try row.decode(0)) else { return nil }
+            return (kind, try row.decode(1), try row.decode(2))
+        }
     }
 
     /// The 12-month cohort's MRR then and on as_of (point in time, paying = `AccountStatus.isPaying`).

@@ -52,6 +52,11 @@ enum MetricsRows {
         }
         rows.append(("retention", "nrr_12m", r.retention.map { String(format: "%.4f", $0.nrr) } ?? ""))
         rows.append(("retention", "grr_12m", r.retention.map { String(format: "%.4f", $0.grr) } ?? ""))
+        for v in r.aov {
+            rows.append(("aov", v.kind.rawValue + ".accepted", String(v.accepted)))
+            rows.append(("aov", v.kind.rawValue + ".mean_delta_mrr", v.meanDeltaMRR.map { String(format: "%.2f", $0) } ?? ""))
+            rows.append(("aov", v.kind.rawValue + ".mean_one_time", v.meanOneTime.map { String(format: "%.2f", $0) } ?? ""))
+        }
         rows.append(("realised", "accepted_offers", String(r.realised.acceptedOffers)))
         rows.append(("realised", "realised_offers", String(r.realised.realisedOffers)))
         rows.append(("realised", "realised_expansion_mrr", String(r.realised.realisedExpansionMRR)))

@@ -31,3 +31,20 @@ final class RetentionTests: XCTestCase {
         XCTAssertEqual(Retention.cohortDay(asOf: Day(iso: "2028-02-29")!), Day(iso: "2027-02-28")!)
     }
 }
+
+/// Average order value per kind by hand.
+final class OrderValueTests: XCTestCase {
+    func testMeansPerKindAndNoneAccepted() {
+        let values = OrderValue.byKind([(.addon, 1000, 0), (.addon, 2500, 49900), (.tierUpgrade, 5000, 0)])
+        XCTAssertEqual(values.map(\.kind), OfferKind.allCases)
+        let addon = values.first { $0.kind == .addon }!
+        XCTAssertEqual(addon.accepted, 2)
+        XCTAssertEqual(addon.meanDeltaMRR, 1750)
+        XCTAssertEqual(addon.meanOneTime, 24950)
+        XCTAssertEqual(values.first { $0.kind == .tierUpgrade }!.meanDeltaMRR, 5000)
+        let adoption = values.first { $0.kind == .adoption }!
+        XCTAssertEqual(adoption.accepted, 0)
+        XCTAssertNil(adoption.meanDeltaMRR)
+        XCTAssertNil(adoption.meanOneTime)
+    }
+}
