@@ -165,7 +165,7 @@ public struct CatalogParser {
             }
             if setting.isInteger && number.rounded() != number { fail(value, key, text, "must be a whole number"); continue }
             let fractionKeys: Set = ["storage_near_limit", "seats_near_limit", "low_adoption_ratio",
-                                     "storage_target_utilization", "seat_target_utilization", "monthly_churn"]
+                                     "storage_target_utilization", "seat_target_utilization", "monthly_churn", "gross_margin"]
             if fractionKeys.contains(key) && number > 1 { fail(value, key, text, "must be between 0 and 1"); continue }
             if ["storage_target_utilization", "seat_target_utilization", "acceptance_alpha", "acceptance_beta"].contains(key), number == 0 {
                 fail(value, key, text, "must be greater than 0"); continue

@@ -70,7 +70,7 @@ public struct ForecastRates: Sendable, Equatable {
     }
 
     /// `--churn` replaces both logo and MRR churn.
-    func overridingChurn(_ churn: Double?) -> ForecastRates {
+    public func overridingChurn(_ churn: Double?) -> ForecastRates {
         guard let churn else { return self }
         var r = self
         r.logoChurn = churn; r.mrrChurn = churn

@@ -203,3 +203,11 @@ public struct OrderValue: Sendable, Equatable {
         }
     }
 }
+
+/// Customer lifetime value (contract: Revenue metrics, `cltv`): ARPU × gross margin / monthly logo churn,
+/// per account; nil when nothing churns (an unbounded lifetime).
+public enum LifetimeValue {
+    public static func perAccount(arpu: Double, grossMargin: Double, monthlyChurn: Double) -> Double? {
+        monthlyChurn > 0 ? arpu * grossMargin / monthlyChurn : nil
+    }
+}

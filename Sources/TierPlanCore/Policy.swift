@@ -34,6 +34,8 @@ public struct Policy: Sendable, Equatable, Codable {
     public var acceptanceBeta: Double = 8
     /// Monthly churn for the forecast; nil means derived from cancellations.
     public var monthlyChurn: Double?
+    /// Gross margin of revenue, for the lifetime value (`metrics` `cltv`).
+    public var grossMargin: Double = 0.8
 
     public init() {}
 
@@ -56,5 +58,6 @@ public struct Policy: Sendable, Equatable, Codable {
         ("acceptance_alpha", false, { $0.acceptanceAlpha = $1 }),
         ("acceptance_beta", false, { $0.acceptanceBeta = $1 }),
         ("monthly_churn", false, { $0.monthlyChurn = $1 }),
+        ("gross_margin", false, { $0.grossMargin = $1 }),
     ]
 }

@@ -201,7 +201,7 @@ enum OpenAPI {
         Metrics:
           type: object
           required: [as_of, from, currency, paying_accounts, mrr, arpu, movements, offers_by_status, conversion, realised, uplift,
-                     nrr_12m, grr_12m, aov]
+                     nrr_12m, grr_12m, aov, cltv]
           properties:
             as_of: {type: string, format: date}
             from: {type: string, format: date}
@@ -216,6 +216,16 @@ enum OpenAPI {
                            reactivation: {type: integer}, net: {type: integer}}
             nrr_12m: {type: [number, "null"], description: "net revenue retention of the accounts paying 12 months before as_of"}
             grr_12m: {type: [number, "null"], description: "gross revenue retention of the same cohort"}
+            cltv:
+              type: object
+              description: "lifetime value per account: ARPU × gross_margin / monthly logo churn of the history model (lookback 6); null when that churn is 0 or unknown"
+              required: [overall, by_tier, by_segment, gross_margin, monthly_churn]
+              properties:
+                overall: {type: [number, "null"]}
+                by_tier: {type: object, additionalProperties: {type: [number, "null"]}}
+                by_segment: {type: object, additionalProperties: {type: [number, "null"]}}
+                gross_margin: {type: number}
+                monthly_churn: {type: [number, "null"]}
             aov:
               type: array
               description: per offer kind, the mean delta_mrr and one_time of the offers accepted in (from, as_of]; null means when none was

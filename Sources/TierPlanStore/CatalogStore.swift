@@ -179,7 +179,10 @@ public enum CatalogStore {
     public static func read(_ db: Connection) throws -> Catalog {
         guard let head = try db.query("SELECT currency, policy::text FROM catalog").first else { throw StoreError.noCatalog }
         let policyText = try head.decode(1, as: String.self)
-        let policy = try JSONDecoder.snakeCase.decode(Policy.self, from: Data(policyText.utf8))
+        // Keys a catalog loaded by an older version did not store take their defaults.
+        let defaults = try JSONSerialization.jsonObject(with: ContractJSON.data(Policy())) as? [String: Any] ?? [:]
+        let stored = try JSONSerialization.jsonObject(with: Data(policyText.utf8)) as? [String: Any] ?? [:]
+        let policy = try JSONDecoder.snakeCase.decode(Policy.self, from: JSONSerialization.data(withJSONObject: defaults.merging(stored) { $1 }))
         let features = try db.query("SELECT key, name FROM features ORDER BY key").rows.map {
             Feature(key: try $0.decode(0), name: try $0.decode(1))
         }

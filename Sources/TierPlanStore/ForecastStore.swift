@@ -141,6 +141,40 @@ public enum ForecastStore {
     }
 }
 
+/// Lifetime value per account on as_of, overall and per tier and segment (contract: Revenue metrics, `cltv`).
+public struct LifetimeValues: Sendable {
+    public var overall: Double?
+    public var byTier: [String: Double?]
+    public var bySegment: [String: Double?]
+    public var grossMargin: Double
+    /// The overall monthly logo churn used (the history model's, lookback 6); nil when no lookback month is usable.
+    public var monthlyChurn: Double?
+}
+
+extension ForecastStore {
+    /// ARPU × gross margin / c of every group, c the history model's logo churn over the 6 lookback months
+    /// (the policy's `monthly_churn` when set, as in the forecast). One read of the history serves all groups.
+    static func lifetimeValues(_ db: Connection, asOf: Day, policy: Policy) throws -> LifetimeValues {
+        let history = try ForecastHistory(db)
+        let lookback = usableLookback(asOf: asOf, months: 6, span: history.span)
+        func values(by grouping: ForecastGrouping?) -> [String: (value: Double?, churn: Double?)] {
+            let paying = AccountHistory.paying(history.accounts, on: [asOf], by: grouping)[asOf] ?? [:]
+            let movements = lookback.isEmpty ? [:] : history.movements(months: lookback, by: grouping)
+            return paying.reduce(into: [:]) { result, group in
+                guard group.value.accounts > 0, !lookback.isEmpty else { result[group.key] = (nil, nil); return }
+                let churn = ForecastRates.pooled(movements[group.key] ?? lookback.map(MonthMovements.init))
+                    .overridingChurn(policy.monthlyChurn).logoChurn
+                let arpu = Double(group.value.mrr) / Double(group.value.accounts)
+                result[group.key] = (LifetimeValue.perAccount(arpu: arpu, grossMargin: policy.grossMargin, monthlyChurn: churn), churn)
+            }
+        }
+        let overall = values(by: nil)[""]
+        return LifetimeValues(overall: overall?.value ?? nil, byTier: values(by: .tier).mapValues(\.value),
+                              bySegment: values(by: .segment).mapValues(\.value), grossMargin: policy.grossMargin,
+                              monthlyChurn: overall?.churn ?? nil)
+    }
+}
+
 /// The forecast as the contract's JSON (`forecast --json`, the API, the demo).
 public struct ForecastReport: Encodable, Sendable {
     public struct Month: Encodable, Sendable {

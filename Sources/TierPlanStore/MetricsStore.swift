@@ -29,10 +29,11 @@ public struct MetricsReport: Encodable, Sendable {
     public var retention: Retention?
     /// Average order value per kind of the offers accepted in (from, as_of].
     public var aov: [OrderValue] = []
+    public var cltv: LifetimeValues?
 
     enum CodingKeys: String, CodingKey {
         case asOf, from, currency, payingAccounts, mrr, arpu, movements
-        case offersByStatus, conversion, realised, uplift, nrr12m = "nrr_12m", grr12m = "grr_12m", aov
+        case offersByStatus, conversion, realised, uplift, nrr12m = "nrr_12m", grr12m = "grr_12m", aov, cltv
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -48,6 +49,7 @@ public struct MetricsReport: Encodable, Sendable {
         try c.encode(retention.map { rounded($0.nrr, 4) }, forKey: .nrr12m)
         try c.encode(retention.map { rounded($0.grr, 4) }, forKey: .grr12m)
         try c.encode(aov.map(OrderValueJSON.init), forKey: .aov)
+        try c.encode(cltv.map(LifetimeValuesJSON.init), forKey: .cltv)
     }
 
     struct MovementsJSON: Encodable {
@@ -89,6 +91,24 @@ public struct MetricsReport: Encodable, Sendable {
             try c.encode(meanDeltaMRR, forKey: .meanDeltaMRR); try c.encode(meanOneTime, forKey: .meanOneTime)   // null when none
         }
         enum CodingKeys: String, CodingKey { case kind, accepted, meanDeltaMRR, meanOneTime }
+    }
+
+    struct LifetimeValuesJSON: Encodable {
+        var overall: Double?
+        var byTier, bySegment: [String: Double?]
+        var grossMargin: Double
+        var monthlyChurn: Double?
+        init(_ v: LifetimeValues) {
+            overall = v.overall.map { rounded($0, 2) }
+            byTier = v.byTier.mapValues { $0.map { rounded($0, 2) } }; bySegment = v.bySegment.mapValues { $0.map { rounded($0, 2) } }
+            grossMargin = v.grossMargin; monthlyChurn = v.monthlyChurn.map { rounded($0, 6) }
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(overall, forKey: .overall); try c.encode(byTier, forKey: .byTier); try c.encode(bySegment, forKey: .bySegment)
+            try c.encode(grossMargin, forKey: .grossMargin); try c.encode(monthlyChurn, forKey: .monthlyChurn)
+        }
+        enum CodingKeys: String, CodingKey { case overall, byTier, bySegment, grossMargin, monthlyChurn }
     }
 
     struct UpliftJSON: Encodable {
@@ -166,7 +186,8 @@ public enum MetricsStore {
             offersByStatus: byStatus, conversion: conversion,
             realised: .init(acceptedOffers: try realised.decode(0), realisedOffers: try realised.decode(1), realisedExpansionMRR: try realised.decode(2)),
             uplift: Uplift(changes: changes), retention: try retention(db, asOf: asOf),
-            aov: OrderValue.byKind(try acceptedOffers(db, from: from, to: asOf)))
+            aov: OrderValue.byKind(try acceptedOffers(db, from: from, to: asOf)),
+            cltv: try ForecastStore.lifetimeValues(db, asOf: asOf, policy: try CatalogStore.read(db).policy))
     }
 
     /// Kind, Δ MRR and one-time price of each offer accepted on a day in (from, to].

@@ -52,6 +52,13 @@ enum MetricsRows {
         }
         rows.append(("retention", "nrr_12m", r.retention.map { String(format: "%.4f", $0.nrr) } ?? ""))
         rows.append(("retention", "grr_12m", r.retention.map { String(format: "%.4f", $0.grr) } ?? ""))
+        if let v = r.cltv {
+            rows.append(("cltv", "overall", v.overall.map { String(format: "%.2f", $0) } ?? ""))
+            for (tier, value) in v.byTier.sorted(by: { $0.key < $1.key }) { rows.append(("cltv", "tier." + tier, value.map { String(format: "%.2f", $0) } ?? "")) }
+            for (segment, value) in v.bySegment.sorted(by: { $0.key < $1.key }) { rows.append(("cltv", "segment." + segment, value.map { String(format: "%.2f", $0) } ?? "")) }
+            rows.append(("cltv", "gross_margin", String(v.grossMargin)))
+            rows.append(("cltv", "monthly_churn", v.monthlyChurn.map { String(format: "%.6f", $0) } ?? ""))
+        }
         for v in r.aov {
             rows.append(("aov", v.kind.rawValue + ".accepted", String(v.accepted)))
             rows.append(("aov", v.kind.rawValue + ".mean_delta_mrr", v.meanDeltaMRR.map { String(format: "%.2f", $0) } ?? ""))

@@ -214,4 +214,23 @@ final class HistoryForecastCLITests: XCTestCase {
         let csv = try tierplan("metrics", "--as-of", "2027-01-10", "--csv")
         XCTAssertTrue(csv.stdout.contains("retention,nrr_12m,0.7883\nretention,grr_12m,0.4234\n"), csv.stdout)
     }
+
+    /// CLTV = ARPU × gross margin (0.8) / c, c the history model's logo churn over the usable lookback
+    /// months (Feb and Mar 2026). On 2026-04-10: overall ARPU 13,700 / 3, c = 1/6 → 21,920.
+    /// team: a1 7,900; churn 1 (a2 left team in March) of 1 + 2 starts → 7,900 × 0.8 × 3 = 18,960.
+    /// starter: a2, a4 2,900 each; churn 2 (a1 up, a3 canceled) of 2 + 1 starts → 2,900 × 0.8 × 1.5 = 3,480.
+    /// smb: a1, a4, ARPU 5,400; churn 1 (a3) of 2 + 2 → 17,280. mid: a2, nothing churned → null.
+    func testLifetimeValueByHand() throws {
+        try scriptedHistory()
+        let metrics = try XCTUnwrap(try tierplan("metrics", "--as-of", "2026-04-10", "--json").json)
+        let cltv = try XCTUnwrap(metrics["cltv"] as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(cltv["overall"] as? Double), 21920, accuracy: 0.01)
+        XCTAssertEqual(cltv["gross_margin"] as? Double, 0.8)
+        XCTAssertEqual(try XCTUnwrap(cltv["monthly_churn"] as? Double), 0.166667, accuracy: 1e-9)
+        let tiers = try XCTUnwrap(cltv["by_tier"] as? [String: Any]), segments = try XCTUnwrap(cltv["by_segment"] as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(tiers["team"] as? Double), 18960, accuracy: 0.01)
+        XCTAssertEqual(try XCTUnwrap(tiers["starter"] as? Double), 3480, accuracy: 0.01)
+        XCTAssertEqual(try XCTUnwrap(segments["smb"] as? Double), 17280, accuracy: 0.01)
+        XCTAssertTrue(segments["mid"] is NSNull, "\(segments)")
+    }
 }

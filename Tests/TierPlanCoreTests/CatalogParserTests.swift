@@ -129,6 +129,9 @@ final class CatalogParserTests: XCTestCase {
         XCTAssertTrue(errors.first?.reason.contains("unknown policy key") ?? false)
         XCTAssertEqual(refused(validRoot(policy: m(13, ("storage_near_limit", s("1.5", 14))))).first?.line, 14)
         XCTAssertEqual(refused(validRoot(policy: m(13, ("cooldown_days", s("2.5", 14))))).first?.reason, "must be a whole number")
+        XCTAssertEqual(Policy().grossMargin, 0.8)
+        XCTAssertEqual(try CatalogParser.parse(validRoot(policy: m(13, ("gross_margin", s("0.7", 14)))), file: "c.yaml").policy.grossMargin, 0.7)
+        XCTAssertEqual(refused(validRoot(policy: m(13, ("gross_margin", s("1.2", 14))))).first?.reason, "must be between 0 and 1")
     }
 
     func testMissingRequiredFieldRefused() {

@@ -48,3 +48,11 @@ final class OrderValueTests: XCTestCase {
         XCTAssertNil(adoption.meanOneTime)
     }
 }
+
+/// Lifetime value by hand.
+final class LifetimeValueTests: XCTestCase {
+    func testARPUTimesMarginOverChurn() {
+        XCTAssertEqual(LifetimeValue.perAccount(arpu: 5000, grossMargin: 0.8, monthlyChurn: 0.02)!, 200_000, accuracy: 1e-9)
+        XCTAssertNil(LifetimeValue.perAccount(arpu: 5000, grossMargin: 0.8, monthlyChurn: 0))
+    }
+}
