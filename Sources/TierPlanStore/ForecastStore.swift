@@ -23,8 +23,9 @@ struct ForecastHistory {
     var offers: [OfferTimeline]
     var span: (first: Day, latest: Day)?
 
-    init(_ db: Connection) throws {
-        (accounts, offers) = try Self.read(db)
+    /// `withOffers: false` reads the account history alone (for questions no offer changes, such as churn).
+    init(_ db: Connection, withOffers: Bool = true) throws {
+        (accounts, offers) = withOffers ? try Self.read(db) : (try HistoryStore.timelines(db), [])
         span = AccountHistory.span(accounts)
     }
 
@@ -155,7 +156,8 @@ extension ForecastStore {
     /// ARPU × gross margin / c of every group, c the history model's logo churn over the 6 lookback months
     /// (the policy's `monthly_churn` when set, as in the forecast). One read of the history serves all groups.
     static func lifetimeValues(_ db: Connection, asOf: Day, policy: Policy) throws -> LifetimeValues {
-        let history = try ForecastHistory(db)
+        // Churn and ARPU need no offer: the offers-and-events scan (the largest part of the forecast's read) is skipped.
+        let history = try ForecastHistory(db, withOffers: false)
         let lookback = usableLookback(asOf: asOf, months: 6, span: history.span)
         func values(by grouping: ForecastGrouping?) -> [String: (value: Double?, churn: Double?)] {
             let paying = AccountHistory.paying(history.accounts, on: [asOf], by: grouping)[asOf] ?? [:]

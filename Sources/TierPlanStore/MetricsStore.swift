@@ -132,7 +132,8 @@ public struct MetricsReport: Encodable, Sendable {
 }
 
 public enum MetricsStore {
-    public static func report(_ db: Connection, asOf: Day, from: Day, currency: String) throws -> MetricsReport {
+    public static func report(_ db: Connection, asOf: Day, from: Day, catalog: Catalog) throws -> MetricsReport {
+        let currency = catalog.currency
         let snapshot = try HistoryStore.paying(db, on: asOf)
         let paying = snapshot.accounts, mrr = snapshot.mrr
 
@@ -187,7 +188,7 @@ public enum MetricsStore {
             realised: .init(acceptedOffers: try realised.decode(0), realisedOffers: try realised.decode(1), realisedExpansionMRR: try realised.decode(2)),
             uplift: Uplift(changes: changes), retention: try retention(db, asOf: asOf),
             aov: OrderValue.byKind(try acceptedOffers(db, from: from, to: asOf)),
-            cltv: try ForecastStore.lifetimeValues(db, asOf: asOf, policy: try CatalogStore.read(db).policy))
+            cltv: try ForecastStore.lifetimeValues(db, asOf: asOf, policy: catalog.policy))
     }
 
     /// Kind, Δ MRR and one-time price of each offer accepted on a day in (from, to].

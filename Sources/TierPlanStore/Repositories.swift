@@ -184,7 +184,7 @@ public struct PostgresRepository: TierPlanRepository {
         try await run { try ForecastStore.backtest($0, request, policy: try CatalogStore.read($0).policy, progress: progress) }
     }
     public func metrics(asOf: Day, from: Day) async throws -> MetricsReport {
-        try await run { try MetricsStore.report($0, asOf: asOf, from: from, currency: try CatalogStore.currency($0)) }
+        try await run { try MetricsStore.report($0, asOf: asOf, from: from, catalog: try CatalogStore.read($0)) }
     }
 
     // Access
