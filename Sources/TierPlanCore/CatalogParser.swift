@@ -156,8 +156,11 @@ public struct CatalogParser {
         if case .scalar(let text, _) = node, text.isEmpty || text == "{}" || text == "~" || text == "null" { return policy }
         guard case .map(let entries, _) = node else { fail(node, "policy", nil, "must be a mapping of overrides"); return policy }
         for (key, value) in entries {
+            if key == "acceptance" { policy.acceptance = acceptance(value); continue }
+            if key == "experiments" { policy.experiments = experiments(value); continue }
             guard let setting = Policy.keys.first(where: { $0.key == key }) else {
-                fail(value, "policy", key, "unknown policy key (known: \(Policy.keys.map(\.key).joined(separator: ", ")))")
+                let known = Policy.keys.map(\.key) + ["acceptance", "experiments"]
+                fail(value, "policy", key, "unknown policy key (known: \(known.joined(separator: ", ")))")
                 continue
             }
             guard let text = string(value, key), let number = Double(text), number.isFinite, number >= 0 else {
@@ -174,6 +177,46 @@ public struct CatalogParser {
             setting.set(&policy, number)
         }
         return policy
+    }
+
+    /// `acceptance: {by: segment|tier|none, prior_strength: κ}`.
+    private mutating func acceptance(_ node: SourceNode) -> AcceptancePolicy {
+        var result = AcceptancePolicy()
+        guard let f = fields(node, context: "policy.acceptance", allowed: ["by", "prior_strength"], required: []) else { return result }
+        if let by = f["by"], let text = string(by, "acceptance.by") {
+            if let grouping = AcceptancePolicy.Grouping(rawValue: text) { result.by = grouping }
+            else { fail(by, "acceptance.by", text, "must be segment, tier or none") }
+        }
+        if let strength = f["prior_strength"], let text = string(strength, "acceptance.prior_strength") {
+            if let number = Double(text), number.isFinite, number > 0 { result.priorStrength = number }
+            else { fail(strength, "acceptance.prior_strength", text, "must be a number > 0") }
+        }
+        return result
+    }
+
+    /// `experiments: [{name: addon_first, share: 0.5, primary: addon}]`, names unique.
+    private mutating func experiments(_ node: SourceNode) -> [Experiment] {
+        var result: [Experiment] = []
+        for item in list(node, "experiments") {
+            guard let f = fields(item, context: "an experiment", allowed: ["name", "share", "primary"], required: ["name"]) else { continue }
+            guard let name = f["name"].flatMap({ code($0, "experiments.name") }) else { continue }
+            if result.contains(where: { $0.name == name }) { fail(f["name"]!, "experiments.name", name, "experiment named twice"); continue }
+            var experiment = Experiment(name: name)
+            if let share = f["share"], let text = string(share, "experiments.share") {
+                guard let number = Double(text), number > 0, number < 1 else {
+                    fail(share, "experiments.share", text, "must be a fraction between 0 and 1 (the treatment's share)"); continue
+                }
+                experiment.share = number
+            }
+            if let primary = f["primary"], let text = string(primary, "experiments.primary") {
+                guard let choice = Experiment.Primary(rawValue: text) else {
+                    fail(primary, "experiments.primary", text, "must be addon, tier_upgrade or cheapest"); continue
+                }
+                experiment.primary = choice
+            }
+            result.append(experiment)
+        }
+        return result
     }
 
     // MARK: Building blocks

@@ -211,3 +211,132 @@ public enum LifetimeValue {
         monthlyChurn > 0 ? arpu * grossMargin / monthlyChurn : nil
     }
 }
+
+/// Offers declined in a period per reason code (contract: Revenue metrics, `declines`): how many and
+/// the Δ MRR they left on the table. Every code is listed, in `DeclineReason.allCases` order.
+public struct DeclineTally: Sendable, Equatable {
+    public var reasonCode: DeclineReason
+    public var count: Int
+    public var deltaMRR: MinorUnits
+
+    public init(reasonCode: DeclineReason, count: Int, deltaMRR: MinorUnits) { self.reasonCode = reasonCode; self.count = count; self.deltaMRR = deltaMRR }
+
+    public static func byReason(_ declines: [(reasonCode: DeclineReason, deltaMRR: MinorUnits)]) -> [DeclineTally] {
+        DeclineReason.allCases.map { code in
+            let mine = declines.filter { $0.reasonCode == code }
+            return DeclineTally(reasonCode: code, count: mine.count, deltaMRR: mine.reduce(0) { $0 + $1.deltaMRR })
+        }
+    }
+}
+
+/// How well the acceptance probabilities matched what customers did (contract: calibration): the
+/// Brier score — the mean of (p − outcome)², 0 is perfect, 0.25 is a coin — and ten reliability bins.
+public struct Calibration: Sendable, Equatable {
+    /// Predictions in [from, to) (the last bin includes 1): how many, their mean, and the share accepted.
+    public struct Bin: Sendable, Equatable {
+        public var from: Double
+        public var to: Double
+        public var count: Int
+        public var meanPredicted: Double?
+        public var observed: Double?
+    }
+
+    /// One decided offer: the probability it carried, the kind-level one, and whether it was accepted.
+    public struct Outcome: Sendable, Equatable {
+        public var predicted: Double
+        public var kindPredicted: Double
+        public var accepted: Bool
+        public init(predicted: Double, kindPredicted: Double, accepted: Bool) {
+            self.predicted = predicted; self.kindPredicted = kindPredicted; self.accepted = accepted
+        }
+    }
+
+    public var outcomes: Int
+    /// Brier score of the probabilities the offers carried; nil without outcomes.
+    public var brier: Double?
+    /// Brier score the kind-level probability alone would have had, for comparison.
+    public var brierPerKind: Double?
+    public var bins: [Bin]
+
+    public init(_ outcomes: [Outcome]) {
+        self.outcomes = outcomes.count
+        func score(_ p: KeyPath<Outcome, Double>) -> Double? {
+            guard !outcomes.isEmpty else { return nil }
+            return outcomes.reduce(0.0) { $0 + pow($1[keyPath: p] - ($1.accepted ? 1 : 0), 2) } / Double(outcomes.count)
+        }
+        brier = score(\.predicted)
+        brierPerKind = score(\.kindPredicted)
+        var members = [[Outcome]](repeating: [], count: 10)
+        for o in outcomes { members[Self.bin(of: o.predicted)].append(o) }
+        bins = members.enumerated().map { i, xs in
+            let n = Double(xs.count)
+            return Bin(from: Double(i) / 10, to: Double(i + 1) / 10, count: xs.count,
+                       meanPredicted: xs.isEmpty ? nil : xs.reduce(0) { $0 + $1.predicted } / n,
+                       observed: xs.isEmpty ? nil : Double(xs.filter(\.accepted).count) / n)
+        }
+    }
+
+    /// The bin of a probability: [0, 0.1) is 0 … [0.9, 1] is 9. Decided on the probability rounded to
+    /// 10 decimals, so 0.3 (stored as 0.299999…) is in [0.3, 0.4).
+    public static func bin(of p: Double) -> Int {
+        let scaled = (min(max(p, 0), 1) * 1e10).rounded() / 1e9
+        return min(9, Int(scaled.rounded(.down)))
+    }
+}
+
+/// One arm of an experiment: its offers and outcomes (contract: experiments).
+public struct ExperimentArmResult: Sendable, Equatable {
+    public var arm: ExperimentArm
+    public var offers: Int
+    public var accounts: Int
+    public var accepted: Int
+    public var declined: Int
+    /// Σ Δ MRR of the arm's accepted offers.
+    public var acceptedDeltaMRR: MinorUnits
+
+    public init(arm: ExperimentArm, offers: Int, accounts: Int, accepted: Int, declined: Int, acceptedDeltaMRR: MinorUnits) {
+        self.arm = arm; self.offers = offers; self.accounts = accounts; self.accepted = accepted; self.declined = declined
+        self.acceptedDeltaMRR = acceptedDeltaMRR
+    }
+
+    /// accepted / (accepted + declined); nil before any outcome.
+    public var conversion: Double? { accepted + declined > 0 ? Double(accepted) / Double(accepted + declined) : nil }
+    /// The 95 % interval of Beta(1 + accepted, 1 + declined).
+    public var credible95: (low: Double, high: Double) { BetaInterval.interval(a: 1 + Double(accepted), b: 1 + Double(declined)) }
+    /// Accepted Δ MRR per account that had an offer in the arm.
+    public var realisedDeltaMRRPerAccount: Double { accounts > 0 ? Double(acceptedDeltaMRR) / Double(accounts) : 0 }
+}
+
+/// An experiment's two arms and the probability that the treatment converts better.
+public struct ExperimentResult: Sendable, Equatable {
+    public var name: String
+    public var control: ExperimentArmResult
+    public var treatment: ExperimentArmResult
+
+    public init(name: String, control: ExperimentArmResult, treatment: ExperimentArmResult) {
+        self.name = name; self.control = control; self.treatment = treatment
+    }
+
+    /// P(p_treatment > p_control) under Beta(1 + accepted, 1 + declined) posteriors.
+    public var probabilityTreatmentBetter: Double {
+        BetaComparison.probabilityGreater(a: 1 + treatment.accepted, b: 1 + treatment.declined,
+                                          c: 1 + control.accepted, d: 1 + control.declined)
+    }
+}
+
+/// Exact comparison of two Beta distributions with whole-number parameters.
+public enum BetaComparison {
+    /// P(X > Y) for X ~ Beta(a, b), Y ~ Beta(c, d), exactly (Evan Miller's closed form):
+    /// Σ_{i=0}^{a−1} B(c + i, b + d) / ((b + i) · B(1 + i, b) · B(c, d)), summed in logs.
+    public static func probabilityGreater(a: Int, b: Int, c: Int, d: Int) -> Double {
+        precondition(a >= 1 && b >= 1 && c >= 1 && d >= 1)
+        func logBeta(_ x: Double, _ y: Double) -> Double { lgamma(x) + lgamma(y) - lgamma(x + y) }
+        let (b, c, d) = (Double(b), Double(c), Double(d))
+        var total = 0.0
+        for i in 0..<a {
+            let i = Double(i)
+            total += exp(logBeta(c + i, b + d) - log(b + i) - logBeta(1 + i, b) - logBeta(c, d))
+        }
+        return min(1, max(0, total))
+    }
+}

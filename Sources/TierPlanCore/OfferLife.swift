@@ -17,13 +17,33 @@ public enum OfferStatus: String, Sendable, Codable, CaseIterable {
     public var isOutcome: Bool { self == .accepted || self == .declined }
 }
 
+/// Why a customer said no to an approved offer (contract: Offer life); every decline carries one.
+public enum DeclineReason: String, Sendable, Codable, CaseIterable {
+    case price, budget, timing, noNeed = "no_need", competitor, other
+
+    /// The codes as users type them: `price|budget|timing|no_need|competitor|other`.
+    public static var list: String { allCases.map(\.rawValue).joined(separator: "|") }
+
+    /// How the review page and the finance page name it.
+    public var label: String {
+        switch self {
+        case .price: return "Price too high"
+        case .budget: return "No budget"
+        case .timing: return "Not now"
+        case .noNeed: return "No need"
+        case .competitor: return "Chose a competitor"
+        case .other: return "Other"
+        }
+    }
+}
+
 /// A change someone (or the nightly job) asks of an offer.
 public enum OfferDecision: Sendable, Equatable {
     case approve
     case reject(reason: String)
     case snooze(until: Day)
     case accept
-    case decline
+    case decline(reasonCode: DeclineReason)
     case expire
     case unsnooze
 
@@ -44,7 +64,38 @@ public enum OfferDecision: Sendable, Equatable {
 /// snoozed → proposed when its date passes; approved → accepted | declined | expired.
 extension OfferDecision {
     /// Why a reviewer's decision, as asked for, cannot be made.
-    public enum Problem: Error, Equatable { case unknown, reasonMissing, dateMissing }
+    public enum Problem: Error, Equatable {
+        case unknown, reasonMissing, dateMissing, reasonCodeMissing, reasonCodeUnknown(String)
+
+        /// One line a reviewer or a script can act on.
+        public var message: String {
+            switch self {
+            case .unknown: return "unknown decision"
+            case .reasonMissing: return "reject needs a reason"
+            case .dateMissing: return "snooze needs until as YYYY-MM-DD"
+            case .reasonCodeMissing: return "a decline needs a reason_code (\(DeclineReason.list))"
+            case .reasonCodeUnknown(let code): return "unknown reason_code \"\(code)\" (known: \(DeclineReason.list))"
+            }
+        }
+    }
+
+    /// A customer's outcome by name (the review page and the API): accepted; declined with a reason code.
+    public static func outcome(_ name: String?, reasonCode: String?) -> Result<OfferDecision, Problem> {
+        switch name {
+        case "accepted": return .success(.accept)
+        case "declined":
+            guard let text = reasonCode?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return .failure(.reasonCodeMissing) }
+            guard let code = DeclineReason(rawValue: text) else { return .failure(.reasonCodeUnknown(text)) }
+            return .success(.decline(reasonCode: code))
+        default: return .failure(.unknown)
+        }
+    }
+
+    /// The reason code an event of this decision stores (declines only).
+    public var reasonCode: DeclineReason? {
+        if case .decline(let code) = self { return code }
+        return nil
+    }
 
     /// A reviewer's decision by name (the review page and the API): approve; reject with a reason
     /// (trimmed, not empty); snooze until a day (YYYY-MM-DD).

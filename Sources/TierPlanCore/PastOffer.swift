@@ -8,8 +8,10 @@ public struct PastOffer: Sendable {
         public var status: OfferStatus
         public var actor: String
         public var reason: String?
-        public init(day: Day, status: OfferStatus, actor: String, reason: String?) {
-            self.day = day; self.status = status; self.actor = actor; self.reason = reason
+        /// Why the customer declined (declined events).
+        public var reasonCode: DeclineReason?
+        public init(day: Day, status: OfferStatus, actor: String, reason: String?, reasonCode: DeclineReason? = nil) {
+            self.day = day; self.status = status; self.actor = actor; self.reason = reason; self.reasonCode = reasonCode
         }
     }
 

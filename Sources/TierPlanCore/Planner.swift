@@ -56,6 +56,11 @@ public struct PlannedOffer: Sendable, Equatable {
     public var rationale: String
     public var target: String
     public var heldOut: Bool
+    /// p_k, the kind-level probability alone (kept for calibration against the grouped one).
+    public var kindProbability: Double = 0
+    /// The experiment this offer's account takes part in, and its arm (upsells only).
+    public var experiment: String? = nil
+    public var arm: ExperimentArm? = nil
 
     public var deltaMRR: MinorUnits { newMRR - currentMRR }
     public var expectedDeltaMRR: Double { acceptanceProbability * Double(deltaMRR) }
@@ -96,26 +101,105 @@ public struct OfferHistory: Sendable, Equatable {
     }
 }
 
-/// Acceptance probability per kind: a Beta(α, β) prior updated by past outcomes.
+/// Acceptance probability per kind and group (contract: Acceptance by segment): the kind's rate
+/// p_k = (α + accepted) / (α + β + accepted + declined) over its outcomes, pooled partially with
+/// the group's own outcomes: p = (κ p_k + accepted_g) / (κ + accepted_g + declined_g).
 public struct AcceptanceModel: Sendable, Equatable {
+    /// Outcomes of one kind of offer to one group of accounts.
+    public struct Key: Hashable, Sendable {
+        public var kind: OfferKind
+        public var group: String
+        public init(_ kind: OfferKind, _ group: String) { self.kind = kind; self.group = group }
+    }
+
     public var alpha: Double
     public var beta: Double
     public var outcomes: [OfferKind: (accepted: Int, declined: Int)]
+    public var grouping: AcceptancePolicy.Grouping
+    public var priorStrength: Double
+    public var groupOutcomes: [Key: (accepted: Int, declined: Int)]
 
-    public init(alpha: Double, beta: Double, outcomes: [OfferKind: (accepted: Int, declined: Int)] = [:]) {
+    public init(alpha: Double, beta: Double, outcomes: [OfferKind: (accepted: Int, declined: Int)] = [:],
+                grouping: AcceptancePolicy.Grouping = .none, priorStrength: Double = 20, groupOutcomes: [Key: (accepted: Int, declined: Int)] = [:]) {
         self.alpha = alpha; self.beta = beta; self.outcomes = outcomes
+        self.grouping = grouping; self.priorStrength = priorStrength; self.groupOutcomes = groupOutcomes
     }
 
-    /// (α + accepted) / (α + β + accepted + declined).
+    /// The model of a policy from outcomes counted per kind and group; the kind's totals are their sums.
+    public init(policy: Policy, groupOutcomes: [Key: (accepted: Int, declined: Int)]) {
+        var perKind: [OfferKind: (accepted: Int, declined: Int)] = [:]
+        for (key, tally) in groupOutcomes {
+            let sum = perKind[key.kind] ?? (0, 0)
+            perKind[key.kind] = (sum.accepted + tally.accepted, sum.declined + tally.declined)
+        }
+        self.init(alpha: policy.acceptanceAlpha, beta: policy.acceptanceBeta, outcomes: perKind,
+                  grouping: policy.acceptance.by, priorStrength: policy.acceptance.priorStrength,
+                  groupOutcomes: policy.acceptance.by == .none ? [:] : groupOutcomes)
+    }
+
+    /// p_k: (α + accepted) / (α + β + accepted + declined) over every outcome of the kind.
     public func probability(_ kind: OfferKind) -> Double {
         let o = outcomes[kind] ?? (0, 0)
         return (alpha + Double(o.accepted)) / (alpha + beta + Double(o.accepted + o.declined))
     }
 
-    public static func == (a: AcceptanceModel, b: AcceptanceModel) -> Bool {
-        a.alpha == b.alpha && a.beta == b.beta && OfferKind.allCases.allSatisfy {
-            a.outcomes[$0]?.accepted == b.outcomes[$0]?.accepted && a.outcomes[$0]?.declined == b.outcomes[$0]?.declined
+    /// The group an account's outcomes are counted in: its segment or its tier; nil without grouping.
+    public func group(of account: Account) -> String? {
+        switch grouping {
+        case .segment: return account.segment
+        case .tier: return account.tier
+        case .none: return nil
         }
+    }
+
+    /// The probability for an offer of `kind` to an account of `group` (nil: the kind's rate alone).
+    public func estimate(_ kind: OfferKind, group: String?) -> AcceptanceEstimate {
+        let pk = probability(kind)
+        guard let group else {
+            let o = outcomes[kind] ?? (0, 0)
+            return AcceptanceEstimate(kind: kind, grouping: .none, group: nil, outcomes: o.accepted + o.declined, probability: pk, kindProbability: pk)
+        }
+        let o = groupOutcomes[Key(kind, group)] ?? (0, 0)
+        let p = (priorStrength * pk + Double(o.accepted)) / (priorStrength + Double(o.accepted + o.declined))
+        return AcceptanceEstimate(kind: kind, grouping: grouping, group: group, outcomes: o.accepted + o.declined, probability: p, kindProbability: pk)
+    }
+
+    public static func == (a: AcceptanceModel, b: AcceptanceModel) -> Bool {
+        func same(_ x: (accepted: Int, declined: Int)?, _ y: (accepted: Int, declined: Int)?) -> Bool {
+            x?.accepted == y?.accepted && x?.declined == y?.declined
+        }
+        return a.alpha == b.alpha && a.beta == b.beta && a.grouping == b.grouping && a.priorStrength == b.priorStrength
+            && OfferKind.allCases.allSatisfy { same(a.outcomes[$0], b.outcomes[$0]) }
+            && Set(a.groupOutcomes.keys) == Set(b.groupOutcomes.keys) && a.groupOutcomes.keys.allSatisfy { same(a.groupOutcomes[$0], b.groupOutcomes[$0]) }
+    }
+}
+
+/// One offer's acceptance probability and where it comes from (said in its rationale).
+public struct AcceptanceEstimate: Sendable, Equatable {
+    public var kind: OfferKind
+    public var grouping: AcceptancePolicy.Grouping
+    /// The account's segment or tier; nil when the kind's rate is used alone.
+    public var group: String?
+    /// Outcomes of this kind in the group (or of the kind, without a group).
+    public var outcomes: Int
+    public var probability: Double
+    /// p_k, the kind-level rate the group's is pooled towards (for calibration against it).
+    public var kindProbability: Double
+}
+
+/// Experiments (contract: experiments): which accounts are in which arm, stably.
+public enum ExperimentArm: String, Sendable, Codable, CaseIterable {
+    case treatment, control
+
+    /// The experiment and arm of an account: none without experiments or for a held-out account;
+    /// with several experiments each account takes part in one, chosen stably from its id, so that
+    /// their treatments never mix; in it, treatment when the hash of name and id falls in `share`.
+    public static func assignment(accountID: String, experiments: [Experiment], heldOut: Bool) -> (experiment: Experiment, arm: ExperimentArm)? {
+        guard !heldOut, !experiments.isEmpty else { return nil }
+        let experiment = experiments.count == 1 ? experiments[0]
+            : experiments[Int(StableHash.fnv1a("experiments|" + accountID) % UInt64(experiments.count))]
+        let bucket = Double(StableHash.fnv1a(experiment.name + "|" + accountID) % 10_000) / 10_000
+        return (experiment, bucket < experiment.share ? .treatment : .control)
     }
 }
 

@@ -36,6 +36,10 @@ public struct Policy: Sendable, Equatable, Codable {
     public var monthlyChurn: Double?
     /// Gross margin of revenue, for the lifetime value (`metrics` `cltv`).
     public var grossMargin: Double = 0.8
+    /// How the acceptance probability is pooled per group (`policy.acceptance`).
+    public var acceptance = AcceptancePolicy()
+    /// Experiments on which kind is the primary offer (`policy.experiments`).
+    public var experiments: [Experiment] = []
 
     public init() {}
 
@@ -60,4 +64,28 @@ public struct Policy: Sendable, Equatable, Codable {
         ("monthly_churn", false, { $0.monthlyChurn = $1 }),
         ("gross_margin", false, { $0.grossMargin = $1 }),
     ]
+}
+
+/// Which accounts share an acceptance rate, and how much the kind's rate weighs against the group's
+/// own outcomes (contract: Acceptance by segment): `acceptance: {by: segment, prior_strength: 20}`.
+public struct AcceptancePolicy: Sendable, Equatable, Codable {
+    /// The grouping of accounts: by segment, by tier, or none (one rate per kind).
+    public enum Grouping: String, Sendable, Codable, CaseIterable { case segment, tier, none }
+    public var by: Grouping = .segment
+    /// κ: how many outcomes the kind-level rate counts as inside each group.
+    public var priorStrength: Double = 20
+
+    public init(by: Grouping = .segment, priorStrength: Double = 20) { self.by = by; self.priorStrength = priorStrength }
+}
+
+/// An experiment on the primary offer (contract: experiments): `share` of the accounts with offers,
+/// chosen stably from the name and account id, get `primary` as their primary kind when both exist.
+public struct Experiment: Sendable, Equatable, Codable {
+    /// The kind the treatment arm makes primary; `cheapest` is the planner's own choice.
+    public enum Primary: String, Sendable, Codable, CaseIterable { case cheapest, addon, tierUpgrade = "tier_upgrade" }
+    public var name: String
+    public var share: Double
+    public var primary: Primary
+
+    public init(name: String, share: Double = 0.5, primary: Primary = .cheapest) { self.name = name; self.share = share; self.primary = primary }
 }

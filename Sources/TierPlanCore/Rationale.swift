@@ -45,6 +45,19 @@ public enum Rationale {
         return parts.joined(separator: " ")
     }
 
+    /// Where the acceptance probability comes from: "Acceptance 0.34 from 52 outcomes of addon offers to agency accounts."
+    public static func acceptance(_ estimate: AcceptanceEstimate, catalog: Catalog) -> String {
+        let kind = estimate.kind.rawValue.replacingOccurrences(of: "_", with: " ")
+        var text = "Acceptance \(String(format: "%.2f", estimate.probability)) from \(grouped(estimate.outcomes)) outcome\(estimate.outcomes == 1 ? "" : "s") of \(kind) offers"
+        switch (estimate.grouping, estimate.group) {
+        case (.segment, let group?): text += group.isEmpty ? " to accounts without a segment" : " to \(group) accounts"
+        case (.tier, let group?): text += " to accounts on \(catalog.tier(group)?.name ?? group)"
+        default: break
+        }
+        if estimate.group != nil && estimate.outcomes == 0 { text += " (so far the rate of all \(kind) offers)" }
+        return text + "."
+    }
+
     static func description(of offer: PlannedOffer, catalog: Catalog) -> String {
         var items: [String] = []
         if offer.toTier != offer.fromTier { items.append("\(catalog.tier(offer.toTier)?.name ?? offer.toTier) tier") }

@@ -40,6 +40,8 @@ public struct DemoData: Sendable {
     public static func catalog(holdoutPercent: Double = 10) -> Catalog {
         var policy = Policy()
         policy.holdoutPercent = holdoutPercent
+        // Half the accounts with offers get the add-on first when both kinds solve their need.
+        policy.experiments = [Experiment(name: "addon_first", share: 0.5, primary: .addon)]
         return Catalog(
             currency: "USD",
             features: [Feature(key: "reports", name: "Reports"), Feature(key: "sharing", name: "Sharing"),
@@ -60,6 +62,31 @@ public struct DemoData: Sendable {
                 Addon(code: "onboarding", name: "Guided onboarding", kind: .service, priceOnce: 49900),
             ],
             policy: policy)
+    }
+
+    /// How likely a customer of the segment says yes to an offer raising MRR by `deltaMRR`: smaller
+    /// companies buy more readily, and every offer less readily the more it costs. The demo's outcomes
+    /// follow this, so a model that learns per segment is better calibrated than one per kind.
+    public static func acceptanceRate(segment: String, deltaMRR: Int) -> Double {
+        let base = segmentAcceptance(segment)
+        let price = deltaMRR <= 3_000 ? 1.25 : deltaMRR <= 12_000 ? 1.0 : 0.7
+        return min(0.95, base * price)
+    }
+
+    static func segmentAcceptance(_ segment: String) -> Double { segment == "smb" ? 0.45 : segment == "mid" ? 0.25 : 0.10 }
+
+    /// Why a customer declined: dear offers mostly on price or budget.
+    static func declineReason(deltaMRR: Int, _ rng: inout SplitMix64) -> DeclineReason {
+        let x = rng.nextUnit()
+        let weights: [(DeclineReason, Double)] = deltaMRR > 12_000
+            ? [(.price, 0.35), (.budget, 0.25), (.timing, 0.15), (.noNeed, 0.1), (.competitor, 0.1), (.other, 0.05)]
+            : [(.price, 0.15), (.budget, 0.15), (.timing, 0.3), (.noNeed, 0.2), (.competitor, 0.1), (.other, 0.1)]
+        var sum = 0.0
+        for (code, weight) in weights {
+            sum += weight
+            if x < sum { return code }
+        }
+        return .other
     }
 
     public init(accounts count: Int, seed: UInt64, asOf: Day) {

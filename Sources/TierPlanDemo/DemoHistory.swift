@@ -27,7 +27,12 @@ extension DemoData {
     /// Share of upgrades that follow an accepted offer: before tierplan went live (its first run is
     /// 45 days before as_of) customer success made few offers by hand; most expansion was self-serve.
     static let offerShareOfUpgrades = 0.05
-    static let monthlyDeclinedOffers = 0.008
+    /// Offers turned down per account and month (80 % declined by the customer, 20 % rejected by
+    /// customer success), set so that the segment's accepted share of outcomes is its acceptance rate.
+    static func monthlyTurnedDownOffers(_ segment: String) -> Double {
+        let accepted = upgradeRate(segment) * offerShareOfUpgrades, rate = segmentAcceptance(segment)
+        return accepted * (1 - rate) / rate / 0.8
+    }
 
     /// One account's states over time: each is valid from its day until the next one.
     public struct Timeline: Sendable {
@@ -91,19 +96,20 @@ extension DemoData {
             // Offers that customers turned down, on the configuration they had then.
             for back in 3...Self.historyMonths where p.behaviour != .trial {
                 let month = asOfMonth.adding(months: -back)
-                guard rng.nextUnit() < Self.monthlyDeclinedOffers, let day = dayIn(month, after: created.adding(days: 30)),
+                guard rng.nextUnit() < Self.monthlyTurnedDownOffers(final.segment), let day = dayIn(month, after: created.adding(days: 30)),
                       let state = states.last(where: { $0.from <= day })?.account else { continue }
                 let from = Configuration(tier: state.tier, addons: state.addons)
                 guard let to = higher(from, catalog: catalog, highestTier: catalog.tiers.count - 1, &rng) else { continue }
                 let reviewer = reviewers[Int(rng.nextUnit() * Double(reviewers.count))]
                 let declined = rng.nextUnit() < 0.8
+                let code = declineReason(deltaMRR: mrr(to, final) - mrr(from, final), &rng)
                 offers.append(PastOffer(
                     accountID: final.id, asOf: day, kind: from.tier == to.tier ? .addon : .tierUpgrade, from: from, to: to,
                     currentMRR: mrr(from, final), newMRR: mrr(to, final), probability: 0.2 + rng.nextUnit() * 0.15,
                     rationale: "Close to its limits (demo history).",
                     events: declined
                         ? [PastOffer.Event(day: day.adding(days: 2), status: .approved, actor: reviewer, reason: nil),
-                           PastOffer.Event(day: day.adding(days: 9 + Int(rng.nextUnit() * 20)), status: .declined, actor: reviewer, reason: "customer declined")]
+                           PastOffer.Event(day: day.adding(days: 9 + Int(rng.nextUnit() * 20)), status: .declined, actor: reviewer, reason: nil, reasonCode: code)]
                         : [PastOffer.Event(day: day.adding(days: 3), status: .rejected, actor: reviewer, reason: "not a good moment for this customer")]))
             }
             // The last 90 days: churned accounts cancel, returned ones cancel and come back after two weeks.

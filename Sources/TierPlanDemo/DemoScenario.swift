@@ -73,8 +73,9 @@ public struct DemoScenario {
         let forecast = try ForecastStore.forecast(db, ForecastRequest(asOf: asOf, months: 12), policy: catalog.policy)[0].forecast
         report(.step("backtest: the forecast made at each month end of the last year and a half, against what followed"))
         let backtest = try ForecastStore.backtest(db, Self.backtestRequest(data), policy: catalog.policy)
-        let summary = try DemoSummary(db, result: result, forecast: forecast, backtest: backtest, asOf: asOf, url: url, history: history,
-                                      events: usage.new, seconds: Date().timeIntervalSince(started))
+        let metrics = try MetricsStore.report(db, asOf: asOf, from: asOf.adding(days: -30), catalog: catalog)
+        let summary = try DemoSummary(db, result: result, forecast: forecast, backtest: backtest, metrics: metrics, asOf: asOf, url: url,
+                                      history: history, events: usage.new, seconds: Date().timeIntervalSince(started))
         return Outcome(summary: summary, result: result, forecast: forecast, backtest: backtest, currency: catalog.currency, url: url)
     }
 
@@ -93,18 +94,22 @@ public struct DemoScenario {
 
     /// Plans 45 days before as_of and records decisions and outcomes on those offers, dated, so that
     /// acceptance probabilities are learnt and cooldowns, snoozes and recent acceptances show up.
+    /// Customers answer in the last four weeks (inside `metrics`' default period), yes with the
+    /// probability `DemoData.acceptanceRate` gives their segment and the offer's price.
     static func makeHistory(_ db: Connection, data: DemoData) throws -> [String: Int] {
         let then = data.asOf.adding(days: -45)
         _ = try PlanRun.execute(db, asOf: then, dryRun: false, command: "demo history")
         var rng = SplitMix64(seed: data.seed ^ 0x4849_5354)
         var counts: [String: Int] = [:]
         let offers = try db.query("""
-            SELECT offer_id::text, account_id, kind, target FROM offers WHERE status = $1 ORDER BY account_id, rank
+            SELECT o.offer_id::text, o.account_id, o.kind, o.target, o.delta_mrr, a.segment FROM offers o JOIN accounts a USING (account_id)
+            WHERE o.status = $1 ORDER BY o.account_id, o.rank
             """, [OfferStatus.proposed.rawValue]).rows
-        var realised: [Account] = []
+        var realised: [Day: [Account]] = [:]
         let reasons = ["budget frozen until next quarter", "champion left the company", "already evaluating a competitor", "not a priority now"]
         for row in offers {
             let id: String = try row.decode(0), account: String = try row.decode(1), target: String = try row.decode(3)
+            let delta: Int = try row.decode(4), segment: String = try row.decode(5)
             let x = rng.nextUnit()
             // An earlier acceptance may have expired this one.
             guard try OfferStore.get(db, id: id)?.status == .proposed else { continue }
@@ -114,14 +119,15 @@ public struct DemoScenario {
             let reviewer = DemoData.owners[Int(rng.nextUnit() * Double(DemoData.owners.count))]
             if x < 0.30 {
                 try decide(.approve, reviewer, nil, -44)
-                if rng.nextUnit() < 0.45 {
-                    try decide(.accept, reviewer, "signed the order form", -41)
+                let answered = -28 + Int(rng.nextUnit() * 24)
+                if rng.nextUnit() < DemoData.acceptanceRate(segment: segment, deltaMRR: delta) {
+                    try decide(.accept, reviewer, "signed the order form", answered)
                     counts["accepted", default: 0] += 1
                     if rng.nextUnit() < 0.7, let current = try AccountStore.account(db, id: account)?.account {
-                        realised.append(Self.applying(target: target, to: current))
+                        realised[data.asOf.adding(days: answered + 1), default: []].append(Self.applying(target: target, to: current))
                     }
                 } else {
-                    try decide(.decline, reviewer, "customer declined", -41)
+                    try decide(.decline(reasonCode: DemoData.declineReason(deltaMRR: delta, &rng)), reviewer, nil, answered)
                     counts["declined", default: 0] += 1
                 }
             } else if x < 0.42 {
@@ -132,9 +138,9 @@ public struct DemoScenario {
                 counts["snoozed", default: 0] += 1
             }
         }
-        if !realised.isEmpty {
-            _ = try AccountStore.upsert(realised, catalog: data.catalog, effective: data.asOf.adding(days: -40), into: db)
-            counts["realised", default: 0] += realised.count
+        for (day, accounts) in realised.sorted(by: { $0.key < $1.key }) {
+            _ = try AccountStore.upsert(accounts, catalog: data.catalog, effective: day, into: db)
+            counts["realised", default: 0] += accounts.count
         }
         return counts
     }
@@ -166,13 +172,16 @@ public struct DemoSummary: Encodable {
     public var suppressedByReason: [String: Int]
     public var forecast: ForecastReport
     public var backtest: BacktestReport
+    /// `metrics` for as_of over the last 30 days: what the offers earned and taught (calibration, declines, experiments).
+    public var metrics: MetricsReport
     /// A checksum of the generated accounts and usage: the same seed gives the same value.
     public var dataFingerprint: String
     public var seconds: Double
 
-    init(_ db: Connection, result: PlanResult, forecast: Forecast, backtest: BacktestReport, asOf: Day, url: String, history: [String: Int],
-         events: Int, seconds: Double) throws {
+    init(_ db: Connection, result: PlanResult, forecast: Forecast, backtest: BacktestReport, metrics: MetricsReport, asOf: Day, url: String,
+         history: [String: Int], events: Int, seconds: Double) throws {
         self.backtest = backtest
+        self.metrics = metrics
         databaseURL = url
         accountsByStatus = [:]
         for row in try db.query("SELECT status, count(*) FROM accounts GROUP BY status").rows { accountsByStatus[try row.decode(0)] = try row.decode(1) }

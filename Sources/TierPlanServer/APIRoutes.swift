@@ -64,17 +64,18 @@ struct APIRoutes {
         let decision: OfferDecision
         switch OfferDecision.review(body.decision, reason: body.reason, until: body.until) {
         case .success(let asked): decision = asked
-        case .failure(.reasonMissing): return apiError(.unprocessableContent, "reject needs a reason")
-        case .failure(.dateMissing): return apiError(.unprocessableContent, "snooze needs until (YYYY-MM-DD)")
         case .failure(.unknown): return apiError(.badRequest, "decision must be approve, reject or snooze")
+        case .failure(let problem): return apiError(.unprocessableContent, problem.message)
         }
         return try await apply(decision, id: id, identity: identity, reason: body.reason, version: body.version)
     }
 
     struct OutcomeBody: Decodable {
         var outcome: String
+        var reasonCode: String?
         var reason: String?
         var version: Int?
+        enum CodingKeys: String, CodingKey { case outcome, reasonCode = "reason_code", reason, version }
     }
 
     @Sendable func outcome(_ request: Request, context: AppContext) async throws -> Response {
@@ -82,12 +83,12 @@ struct APIRoutes {
         try checkCSRF(request, identity)
         let id = context.parameters.get("id") ?? ""
         guard let body = try? await request.decode(as: OutcomeBody.self, context: context) else {
-            return apiError(.badRequest, "expected JSON {\"outcome\": \"accepted|declined\", \"version\"}")
+            return apiError(.badRequest, "expected JSON {\"outcome\": \"accepted|declined\", \"reason_code\", \"version\"}")
         }
-        switch body.outcome {
-        case "accepted": return try await apply(.accept, id: id, identity: identity, reason: body.reason, version: body.version)
-        case "declined": return try await apply(.decline, id: id, identity: identity, reason: body.reason, version: body.version)
-        default: return apiError(.badRequest, "outcome must be accepted or declined")
+        switch OfferDecision.outcome(body.outcome, reasonCode: body.reasonCode) {
+        case .success(let decision): return try await apply(decision, id: id, identity: identity, reason: body.reason, version: body.version)
+        case .failure(.unknown): return apiError(.badRequest, "outcome must be accepted or declined")
+        case .failure(let problem): return apiError(.unprocessableContent, problem.message)
         }
     }
 

@@ -28,7 +28,7 @@ enum OpenAPI {
         Offer:
           type: object
           required: [id, account_id, kind, rank, from_tier, to_tier, add, remove, current_mrr, new_mrr, delta_mrr, one_time,
-                     acceptance_probability, expected_delta_mrr, reasons, rationale, status, version]
+                     acceptance_probability, expected_delta_mrr, reasons, rationale, status, version, experiment, arm]
           properties:
             id: {type: string, format: uuid}
             account_id: {type: string}
@@ -50,11 +50,14 @@ enum OpenAPI {
             as_of: {type: string, format: date}
             snoozed_until: {type: [string, "null"], format: date}
             version: {type: integer}
+            experiment: {type: [string, "null"], description: "the experiment of the offer's account (policy.experiments)"}
+            arm: {type: [string, "null"], enum: [treatment, control, null]}
         Event:
           type: object
-          description: One status change; from_status is absent on the offer's creation, reason when none was given.
+          description: One status change; from_status is absent on the offer's creation, reason when none was given, reason_code except on declines.
           required: [to_status, actor, at]
-          properties: {from_status: {type: string}, to_status: {type: string}, actor: {type: string}, reason: {type: string}, at: {type: string}}
+          properties: {from_status: {type: string}, to_status: {type: string}, actor: {type: string}, reason: {type: string}, at: {type: string},
+                       reason_code: {type: string, enum: [price, budget, timing, no_need, competitor, other]}}
         OfferPage:
           type: object
           required: [offers, total, total_is_lower_bound, limit, offset]
@@ -201,7 +204,7 @@ enum OpenAPI {
         Metrics:
           type: object
           required: [as_of, from, currency, paying_accounts, mrr, arpu, movements, offers_by_status, conversion, realised, uplift,
-                     nrr_12m, grr_12m, aov, cltv]
+                     nrr_12m, grr_12m, aov, cltv, declines, calibration, experiments]
           properties:
             as_of: {type: string, format: date}
             from: {type: string, format: date}
@@ -234,6 +237,53 @@ enum OpenAPI {
                 required: [kind, accepted, mean_delta_mrr, mean_one_time]
                 properties: {kind: {type: string, enum: [tier_upgrade, addon, adoption]}, accepted: {type: integer},
                              mean_delta_mrr: {type: [number, "null"]}, mean_one_time: {type: [number, "null"]}}
+            declines:
+              type: array
+              description: offers declined in (from, as_of] per reason code (every code listed), with the delta_mrr they left
+              items:
+                type: object
+                required: [reason_code, count, delta_mrr]
+                properties: {reason_code: {type: string, enum: [price, budget, timing, no_need, competitor, other]}, count: {type: integer},
+                             delta_mrr: {type: integer}}
+            calibration:
+              type: object
+              description: "the acceptance probability each offer decided in (from, as_of] carried, against what happened: Brier score and ten bins"
+              required: [outcomes, brier, brier_per_kind, bins]
+              properties:
+                outcomes: {type: integer}
+                brier: {type: [number, "null"]}
+                brier_per_kind: {type: [number, "null"], description: the Brier score of the kind-level probability alone}
+                bins:
+                  type: array
+                  minItems: 10
+                  maxItems: 10
+                  items:
+                    type: object
+                    required: [from, to, count, mean_predicted, observed]
+                    properties: {from: {type: number}, to: {type: number}, count: {type: integer},
+                                 mean_predicted: {type: [number, "null"]}, observed: {type: [number, "null"]}}
+            experiments:
+              type: array
+              items:
+                type: object
+                required: [name, p_treatment_better, arms]
+                properties:
+                  name: {type: string}
+                  p_treatment_better: {type: number, description: "P(treatment converts better) under Beta(1 + accepted, 1 + declined), exact"}
+                  arms:
+                    type: array
+                    items:
+                      type: object
+                      required: [arm, offers, accounts, accepted, declined, conversion, credible_95, realised_delta_mrr_per_account]
+                      properties:
+                        arm: {type: string, enum: [control, treatment]}
+                        offers: {type: integer}
+                        accounts: {type: integer}
+                        accepted: {type: integer}
+                        declined: {type: integer}
+                        conversion: {type: [number, "null"]}
+                        credible_95: {type: array, items: {type: number}, minItems: 2, maxItems: 2}
+                        realised_delta_mrr_per_account: {type: number}
             offers_by_status: {type: object, additionalProperties: {type: integer}}
             conversion:
               type: array
@@ -319,7 +369,10 @@ enum OpenAPI {
                 schema:
                   type: object
                   required: [outcome]
-                  properties: {outcome: {type: string, enum: [accepted, declined]}, reason: {type: string}, version: {type: integer}}
+                  description: a declined outcome needs its reason_code
+                  properties: {outcome: {type: string, enum: [accepted, declined]},
+                               reason_code: {type: string, enum: [price, budget, timing, no_need, competitor, other]},
+                               reason: {type: string}, version: {type: integer}}
           responses:
             "200": {description: The offer after the outcome, content: {application/json: {schema: {$ref: "#/components/schemas/Offer"}}}}
             "400": {description: Malformed body}
@@ -327,7 +380,7 @@ enum OpenAPI {
             "403": {description: Needs the reviewer role}
             "404": {description: No such offer}
             "409": {description: Changed meanwhile}
-            "422": {description: Not allowed from the current status}
+            "422": {description: "Not allowed from the current status, or a decline without a known reason_code"}
       /api/v1/accounts/{id}/signals:
         get:
           operationId: accountSignals

@@ -190,6 +190,8 @@ struct PageRoutes {
         }
         var data = detail.pageData()
         data["canDecide"] = identity.role.allows(.reviewer) && detail.offer.status == .proposed
+        data["canRecordOutcome"] = identity.role.allows(.reviewer) && detail.offer.status == .approved
+        data["declineReasons"] = DeclineReason.allCases.map { ["value": $0.rawValue, "label": $0.label] }
         data["csrf"] = identity.csrfToken ?? ""
         if let error { data["error"] = error }
         if let notice { data["notice"] = notice }
@@ -204,15 +206,23 @@ struct PageRoutes {
         let version = form["version"].flatMap(Int.init)
         let reason = form["reason"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         let decision: OfferDecision
-        switch OfferDecision.review(context.parameters.get("decision"), reason: reason, until: form["until"]) {
+        let name = context.parameters.get("decision")
+        let asked = name == "accepted" || name == "declined"
+            ? OfferDecision.outcome(name, reasonCode: form["reason_code"])
+            : OfferDecision.review(name, reason: reason, until: form["until"])
+        switch asked {
         case .success(let asked): decision = asked
         case .failure(.reasonMissing):
             return try await offerPage(id: id, identity: identity, error: "A rejection needs a reason.", notice: nil, status: .unprocessableContent)
         case .failure(.dateMissing):
             return try await offerPage(id: id, identity: identity, error: "A snooze needs a date (YYYY-MM-DD).", notice: nil, status: .unprocessableContent)
+        case .failure(.reasonCodeMissing), .failure(.reasonCodeUnknown):
+            return try await offerPage(id: id, identity: identity, error: "A decline needs the customer's reason: choose one.", notice: nil,
+                                       status: .unprocessableContent)
         case .failure(.unknown):
             return env.pages.render("message", title: "Not found", identity: identity,
-                                    data: ["heading": "Unknown decision", "style": "error", "message": "Use approve, reject or snooze."], status: .notFound)
+                                    data: ["heading": "Unknown decision", "style": "error",
+                                           "message": "Use approve, reject, snooze, accepted or declined."], status: .notFound)
         }
         do {
             let offer = try await env.repository.decide(offerID: id, decision: decision, by: identity.name,
@@ -354,6 +364,30 @@ struct PageRoutes {
                                                     "rate": $0.rate.map { String(format: "%.1f %%", $0 * 100) } ?? "–",
                                                     "interval": String(format: "%.1f – %.1f %%", $0.low * 100, $0.high * 100)] },
             "outcome": kv(outcome),
+            "declines": report.declines.map { ["code": $0.reasonCode.rawValue, "label": $0.reasonCode.label, "count": $0.count,
+                                               "delta": Rationale.money($0.deltaMRR, currency)] as [String: Any] },
+            "calibration": [
+                "outcomes": report.calibration.outcomes,
+                "brier": report.calibration.brier.map { String(format: "%.4f", $0) } ?? "–",
+                "brierPerKind": report.calibration.brierPerKind.map { String(format: "%.4f", $0) } ?? "–",
+                "chart": Charts.reliability(report.calibration),
+                "bins": report.calibration.bins.map { bin in
+                    ["range": String(format: "%.1f–%.1f", bin.from, bin.to), "count": bin.count,
+                     "predicted": bin.meanPredicted.map { String(format: "%.2f", $0) } ?? "–",
+                     "observed": bin.observed.map { String(format: "%.2f", $0) } ?? "–"] as [String: Any]
+                },
+            ] as [String: Any],
+            "experiments": report.experiments.map { e in
+                [
+                    "name": e.name, "better": String(format: "%.1f %%", e.probabilityTreatmentBetter * 100),
+                    "arms": [e.control, e.treatment].map { a in
+                        ["arm": a.arm.rawValue, "offers": a.offers, "accepted": a.accepted, "declined": a.declined,
+                         "conversion": a.conversion.map { String(format: "%.1f %%", $0 * 100) } ?? "–",
+                         "interval": String(format: "%.1f – %.1f %%", a.credible95.low * 100, a.credible95.high * 100),
+                         "perAccount": Rationale.money(Int(a.realisedDeltaMRRPerAccount.rounded()), currency)] as [String: Any]
+                    },
+                ] as [String: Any]
+            },
         ]
         return env.pages.render("finance", title: "Finance", identity: identity, data: data)
     }
@@ -458,8 +492,13 @@ struct OfferDetail: Sendable {
             "storageChart": Charts.storage(series, limit: Int64(limit), from: Watcher.windowStart(asOf: asOf), to: asOf),
             "storageText": storageText, "seatText": seatText,
             "features": allFeatures.map { featureRow($0, included: included, adopted: adopted) },
-            "events": events.map { ["at": $0.at, "from": $0.fromStatus ?? "–", "to": $0.toStatus, "actor": $0.actor, "reason": $0.reason ?? ""] },
+            "events": events.map { event in
+                let code = event.reasonCode.flatMap(DeclineReason.init(rawValue:))
+                let why = [code.map { "\($0.label) (\($0.rawValue))" }, event.reason].compactMap { $0 }.joined(separator: ": ")
+                return ["at": event.at, "from": event.fromStatus ?? "–", "to": event.toStatus, "actor": event.actor, "reason": why]
+            },
         ]) { $1 }
+        if let experiment = o.experiment, let arm = o.arm { row["experiment"] = ["name": experiment, "arm": arm] }
         return row
     }
 }

@@ -154,6 +154,36 @@ enum Charts {
                          currency: currency, band: (reference.map(\.arpuP10), reference.map(\.arpuP90)), lines: lines)
     }
 
+    /// Reliability: each non-empty bin's mean predicted probability against the share accepted, a
+    /// dot sized by its count, with the diagonal of a perfectly calibrated model.
+    static func reliability(_ c: Calibration) -> String {
+        let size = 300.0, pad = 40.0
+        let plot = size - 2 * pad
+        func x(_ p: Double) -> Double { pad + p * plot }
+        func y(_ p: Double) -> Double { size - pad - p * plot }
+        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        var svg = """
+        <svg id="reliability-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(Int(size)) \(Int(size))" style="max-width:\(Int(size))px;width:100%;font-size:11px" role="img" aria-label="predicted acceptance against observed acceptance">
+        <rect x="\(pad)" y="\(pad)" width="\(plot)" height="\(plot)" fill="none" stroke="#ccc"/>
+        <line id="diagonal" x1="\(f(x(0)))" y1="\(f(y(0)))" x2="\(f(x(1)))" y2="\(f(y(1)))" stroke="#999" stroke-dasharray="5 4"><title>perfect calibration</title></line>
+        """
+        for t in [0.0, 0.5, 1.0] {
+            svg += "<text x=\"\(f(x(t)))\" y=\"\(f(size - pad + 16))\" text-anchor=\"middle\" fill=\"#555\">\(f(t))</text>"
+            svg += "<text x=\"\(f(pad - 6))\" y=\"\(f(y(t) + 4))\" text-anchor=\"end\" fill=\"#555\">\(f(t))</text>"
+        }
+        svg += "<text x=\"\(f(size / 2))\" y=\"\(f(size - 6))\" text-anchor=\"middle\">predicted</text>"
+        svg += "<text x=\"12\" y=\"\(f(size / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 12 \(f(size / 2)))\">observed</text>"
+        let largest = Double(max(c.bins.map(\.count).max() ?? 1, 1))
+        for bin in c.bins {
+            guard let predicted = bin.meanPredicted, let observed = bin.observed else { continue }
+            let r = 3 + 7 * (Double(bin.count) / largest).squareRoot()
+            svg += "<circle class=\"bin\" cx=\"\(f(x(predicted)))\" cy=\"\(f(y(observed)))\" r=\"\(f(r))\" fill=\"#2e86de\" fill-opacity=\"0.7\">"
+                + "<title>\(f(bin.from))–\(f(bin.to)): \(bin.count) offers, predicted \(String(format: "%.2f", predicted)), accepted \(String(format: "%.2f", observed))</title></circle>"
+        }
+        if c.outcomes == 0 { svg += "<text x=\"\(f(size / 2))\" y=\"\(f(size / 2))\" text-anchor=\"middle\" fill=\"#555\">no outcomes in the period</text>" }
+        return svg + "</svg>"
+    }
+
     /// A small line chart with a shaded band, four y gridlines with money labels and month labels.
     static func lineChart(id: String, title: String, months: [String], currency: String, band: ([Double], [Double]),
                           lines: [(id: String, label: String, color: String, values: [Double])]) -> String {

@@ -30,10 +30,17 @@ public struct MetricsReport: Encodable, Sendable {
     /// Average order value per kind of the offers accepted in (from, as_of].
     public var aov: [OrderValue] = []
     public var cltv: LifetimeValues?
+    /// Offers declined in (from, as_of] per reason code.
+    public var declines: [DeclineTally] = []
+    /// The acceptance probabilities of the outcomes in (from, as_of] against what happened.
+    public var calibration = Calibration([])
+    /// Each experiment of the policy (and any older one its offers still carry), per arm.
+    public var experiments: [ExperimentResult] = []
 
     enum CodingKeys: String, CodingKey {
         case asOf, from, currency, payingAccounts, mrr, arpu, movements
         case offersByStatus, conversion, realised, uplift, nrr12m = "nrr_12m", grr12m = "grr_12m", aov, cltv
+        case declines, calibration, experiments
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -50,6 +57,79 @@ public struct MetricsReport: Encodable, Sendable {
         try c.encode(retention.map { rounded($0.grr, 4) }, forKey: .grr12m)
         try c.encode(aov.map(OrderValueJSON.init), forKey: .aov)
         try c.encode(cltv.map(LifetimeValuesJSON.init), forKey: .cltv)
+        try c.encode(declines.map(DeclinesJSON.init), forKey: .declines)
+        try c.encode(CalibrationJSON(calibration), forKey: .calibration)
+        try c.encode(experiments.map(ExperimentJSON.init), forKey: .experiments)
+    }
+
+    struct DeclinesJSON: Encodable {
+        var reasonCode: String
+        var count: Int
+        var deltaMRR: Int
+        init(_ d: DeclineTally) { reasonCode = d.reasonCode.rawValue; count = d.count; deltaMRR = d.deltaMRR }
+        enum CodingKeys: String, CodingKey { case reasonCode, count, deltaMRR }
+    }
+
+    struct CalibrationJSON: Encodable {
+        struct Bin: Encodable {
+            var from, to: Double
+            var count: Int
+            var meanPredicted, observed: Double?
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(from, forKey: .from); try c.encode(to, forKey: .to); try c.encode(count, forKey: .count)
+                try c.encode(meanPredicted, forKey: .meanPredicted); try c.encode(observed, forKey: .observed)   // null in an empty bin
+            }
+            enum CodingKeys: String, CodingKey { case from, to, count, meanPredicted, observed }
+        }
+        var outcomes: Int
+        var brier, brierPerKind: Double?
+        var bins: [Bin]
+        init(_ c: Calibration) {
+            outcomes = c.outcomes; brier = c.brier.map { rounded($0, 4) }; brierPerKind = c.brierPerKind.map { rounded($0, 4) }
+            bins = c.bins.map { Bin(from: $0.from, to: $0.to, count: $0.count, meanPredicted: $0.meanPredicted.map { rounded($0, 4) },
+                                    observed: $0.observed.map { rounded($0, 4) }) }
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(outcomes, forKey: .outcomes); try c.encode(brier, forKey: .brier)
+            try c.encode(brierPerKind, forKey: .brierPerKind); try c.encode(bins, forKey: .bins)
+        }
+        enum CodingKeys: String, CodingKey { case outcomes, brier, brierPerKind, bins }
+    }
+
+    struct ExperimentJSON: Encodable {
+        struct Arm: Encodable {
+            var arm: String
+            var offers, accounts, accepted, declined: Int
+            var conversion: Double?
+            var credible95: [Double]
+            var realisedDeltaMRRPerAccount: Double
+            init(_ a: ExperimentArmResult) {
+                arm = a.arm.rawValue; offers = a.offers; accounts = a.accounts; accepted = a.accepted; declined = a.declined
+                conversion = a.conversion.map { rounded($0, 4) }
+                let interval = a.credible95
+                credible95 = [rounded(interval.low, 4), rounded(interval.high, 4)]
+                realisedDeltaMRRPerAccount = rounded(a.realisedDeltaMRRPerAccount, 2)
+            }
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(arm, forKey: .arm); try c.encode(offers, forKey: .offers); try c.encode(accounts, forKey: .accounts)
+                try c.encode(accepted, forKey: .accepted); try c.encode(declined, forKey: .declined)
+                try c.encode(conversion, forKey: .conversion)   // null before any outcome
+                try c.encode(credible95, forKey: .credible95); try c.encode(realisedDeltaMRRPerAccount, forKey: .realisedDeltaMRRPerAccount)
+            }
+            enum CodingKeys: String, CodingKey {
+                case arm, offers, accounts, accepted, declined, conversion, credible95 = "credible_95", realisedDeltaMRRPerAccount
+            }
+        }
+        var name: String
+        var pTreatmentBetter: Double
+        var arms: [Arm]
+        init(_ e: ExperimentResult) {
+            name = e.name; pTreatmentBetter = rounded(e.probabilityTreatmentBetter, 4); arms = [Arm(e.control), Arm(e.treatment)]
+        }
+        enum CodingKeys: String, CodingKey { case name, pTreatmentBetter, arms }
     }
 
     struct MovementsJSON: Encodable {
@@ -188,7 +268,64 @@ public enum MetricsStore {
             realised: .init(acceptedOffers: try realised.decode(0), realisedOffers: try realised.decode(1), realisedExpansionMRR: try realised.decode(2)),
             uplift: Uplift(changes: changes), retention: try retention(db, asOf: asOf),
             aov: OrderValue.byKind(try acceptedOffers(db, from: from, to: asOf)),
-            cltv: try ForecastStore.lifetimeValues(db, asOf: asOf, policy: catalog.policy))
+            cltv: try ForecastStore.lifetimeValues(db, asOf: asOf, policy: catalog.policy),
+            declines: DeclineTally.byReason(try declines(db, from: from, to: asOf)),
+            calibration: Calibration(try decidedOffers(db, from: from, to: asOf)),
+            experiments: try experiments(db, asOf: asOf, policy: catalog.policy))
+    }
+
+    /// The outcome events dated in (from, to], as "(e.at AT TIME ZONE 'UTC')::date" bounds.
+    static let outcomeWindow = "(e.at AT TIME ZONE 'UTC')::date > $1::date AND (e.at AT TIME ZONE 'UTC')::date <= $2::date"
+
+    /// Reason code and Δ MRR of each offer declined on a day in (from, to]; a decline recorded before
+    /// reason codes existed counts as `other`.
+    static func declines(_ db: Connection, from: Day, to: Day) throws -> [(reasonCode: DeclineReason, deltaMRR: Int)] {
+        try db.query("""
+            SELECT coalesce(e.reason_code, $4), o.delta_mrr FROM offer_events e JOIN offers o USING (account_id, offer_id)
+            WHERE e.to_status = $3 AND \(outcomeWindow)
+            """, [from.iso, to.iso, OfferStatus.declined.rawValue, DeclineReason.other.rawValue]).rows.map { row in
+            (DeclineReason(rawValue: try row.decode(0)) ?? .other, try row.decode(1))
+        }
+    }
+
+    /// Each offer with an outcome dated in (from, to]: the probability it carried (it is not refreshed
+    /// once decided), the kind-level one next to it, and whether it was accepted.
+    static func decidedOffers(_ db: Connection, from: Day, to: Day) throws -> [Calibration.Outcome] {
+        try db.query("""
+            SELECT o.acceptance_probability, coalesce(o.kind_probability, o.acceptance_probability), e.to_status = $3
+            FROM offer_events e JOIN offers o USING (account_id, offer_id)
+            WHERE e.to_status = ANY($4::text[]) AND \(outcomeWindow)
+            """, [from.iso, to.iso, OfferStatus.accepted.rawValue, CoreSets.outcomeStatuses]).rows.map { row in
+            Calibration.Outcome(predicted: try row.decode(0), kindPredicted: try row.decode(1), accepted: try row.decode(2))
+        }
+    }
+
+    /// Per experiment and arm, the offers planned on or before as_of and their status on that day.
+    /// The policy's experiments are listed (in its order) even before they have offers; an ended
+    /// experiment whose offers remain follows, by name.
+    static func experiments(_ db: Connection, asOf: Day, policy: Policy) throws -> [ExperimentResult] {
+        var arms: [String: [ExperimentArm: ExperimentArmResult]] = [:]
+        for row in try db.query("""
+            WITH \(HistoryStore.offerStatusSQL(day: "$1"))
+            SELECT o.experiment, o.arm, count(*), count(DISTINCT o.account_id),
+                   count(*) FILTER (WHERE s.to_status = $2), count(*) FILTER (WHERE s.to_status = $3),
+                   coalesce(sum(o.delta_mrr) FILTER (WHERE s.to_status = $2), 0)
+            FROM offers o JOIN offer_status s USING (account_id, offer_id)
+            WHERE o.experiment IS NOT NULL AND o.arm IS NOT NULL
+            GROUP BY 1, 2
+            """, [asOf.iso, OfferStatus.accepted.rawValue, OfferStatus.declined.rawValue]).rows {
+            guard let arm = ExperimentArm(rawValue: try row.decode(1)) else { continue }
+            arms[try row.decode(0), default: [:]][arm] = ExperimentArmResult(
+                arm: arm, offers: try row.decode(2), accounts: try row.decode(3), accepted: try row.decode(4), declined: try row.decode(5),
+                acceptedDeltaMRR: try row.decode(6))
+        }
+        let names = policy.experiments.map(\.name) + arms.keys.filter { name in !policy.experiments.contains { $0.name == name } }.sorted()
+        return names.map { name in
+            func arm(_ a: ExperimentArm) -> ExperimentArmResult {
+                arms[name]?[a] ?? ExperimentArmResult(arm: a, offers: 0, accounts: 0, accepted: 0, declined: 0, acceptedDeltaMRR: 0)
+            }
+            return ExperimentResult(name: name, control: arm(.control), treatment: arm(.treatment))
+        }
     }
 
     /// Kind, Δ MRR and one-time price of each offer accepted on a day in (from, to].

@@ -24,12 +24,15 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
     public var asOf: Day
     public var snoozedUntil: Day?
     public var version: Int
+    /// The experiment of the offer's account and its arm (treatment or control); nil outside experiments.
+    public var experiment: String?
+    public var arm: String?
 
     enum CodingKeys: String, CodingKey {
         case id, accountID, kind, rank, fromTier, toTier, add, remove
         case currentMRR, newMRR, deltaMRR, oneTime
         case acceptanceProbability, expectedDeltaMRR
-        case reasons, rationale, status, asOf, snoozedUntil, version
+        case reasons, rationale, status, asOf, snoozedUntil, version, experiment, arm
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -43,6 +46,7 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
         try c.encode(rounded(expectedDeltaMRR, 2), forKey: .expectedDeltaMRR)
         try c.encode(reasons, forKey: .reasons); try c.encode(rationale, forKey: .rationale); try c.encode(status.rawValue, forKey: .status)
         try c.encode(asOf.iso, forKey: .asOf); try c.encode(snoozedUntil?.iso, forKey: .snoozedUntil); try c.encode(version, forKey: .version)
+        try c.encode(experiment, forKey: .experiment); try c.encode(arm, forKey: .arm)
     }
 
     nonisolated(unsafe) static let decoder = JSONDecoder()   // stateless once configured; shared to save an allocation per row
@@ -50,7 +54,7 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
     static let columns = """
         o.offer_id::text, o.account_id, o.kind, o.rank, o.from_tier, o.to_tier, o.add_items::text, o.remove_items::text,
         o.current_mrr, o.new_mrr, o.delta_mrr, o.one_time, o.acceptance_probability, o.expected_delta_mrr,
-        o.reasons, o.rationale, o.status, o.as_of::text, o.snoozed_until::text, o.version
+        o.reasons, o.rationale, o.status, o.as_of::text, o.snoozed_until::text, o.version, o.experiment, o.arm
         """
 
     init(row: Row) throws {
@@ -64,6 +68,7 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
         reasons = try row.decode(14, as: PostgresArray<String>.self).elements
         rationale = try row.decode(15); status = try row.decode(16); asOf = try row.decode(17)
         snoozedUntil = try row.decodeIfPresent(18); version = try row.decode(19)
+        experiment = try row.decodeIfPresent(20); arm = try row.decodeIfPresent(21)
     }
 }
 
@@ -78,6 +83,8 @@ public struct OfferEventRecord: Encodable, Sendable {
     public var toStatus: String
     public var actor: String
     public var reason: String?
+    /// Why the customer declined (declined events only).
+    public var reasonCode: String?
     public var at: String
 }
 
@@ -178,32 +185,40 @@ public enum OfferStore {
 
     public static func events(_ db: Connection, offerID: String) throws -> [OfferEventRecord] {
         try db.query("""
-            SELECT from_status, to_status, actor, reason, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            SELECT from_status, to_status, actor, reason, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), reason_code
             FROM offer_events WHERE offer_id = $1::uuid ORDER BY seq
             """, [offerID]).rows.map {
             OfferEventRecord(fromStatus: try $0.decodeIfPresent(0), toStatus: try $0.decode(1), actor: try $0.decode(2),
-                             reason: try $0.decodeIfPresent(3), at: try $0.decode(4))
+                             reason: try $0.decodeIfPresent(3), reasonCode: try $0.decodeIfPresent(5), at: try $0.decode(4))
         }
     }
 
-    /// Accepted and declined outcomes per kind, dated on or before `asOf`.
-    public static func acceptanceOutcomes(_ db: Connection, asOf: Day) throws -> [OfferKind: (accepted: Int, declined: Int)] {
-        var outcomes: [OfferKind: (accepted: Int, declined: Int)] = [:]
+    /// Accepted and declined outcomes per kind and group (the account's segment, or the tier the offer
+    /// was made on), dated on or before `asOf`.
+    public static func acceptanceOutcomes(_ db: Connection, asOf: Day, grouping: AcceptancePolicy.Grouping) throws
+        -> [AcceptanceModel.Key: (accepted: Int, declined: Int)] {
+        let group = grouping == .tier ? "o.from_tier" : grouping == .segment ? "a.segment" : "''"
+        var outcomes: [AcceptanceModel.Key: (accepted: Int, declined: Int)] = [:]
         for row in try db.query("""
-            SELECT o.kind, count(*) FILTER (WHERE e.to_status = $2), count(*) FILTER (WHERE e.to_status = $3)
-            FROM offer_events e JOIN offers o USING (account_id, offer_id)
+            SELECT o.kind, \(group), count(*) FILTER (WHERE e.to_status = $2), count(*) FILTER (WHERE e.to_status = $3)
+            FROM offer_events e JOIN offers o USING (account_id, offer_id)\(grouping == .segment ? " JOIN accounts a USING (account_id)" : "")
             WHERE e.to_status = ANY($4::text[]) AND (e.at AT TIME ZONE 'UTC')::date <= $1::date
-            GROUP BY o.kind
+            GROUP BY 1, 2
             """, [asOf.iso, OfferStatus.accepted.rawValue, OfferStatus.declined.rawValue, CoreSets.outcomeStatuses]).rows {
             guard let kind = OfferKind(rawValue: try row.decode(0)) else { continue }
-            outcomes[kind] = (try row.decode(1), try row.decode(2))
+            outcomes[AcceptanceModel.Key(kind, try row.decode(1))] = (try row.decode(2), try row.decode(3))
         }
         return outcomes
     }
 
+    /// Outcomes per kind alone (the sums over groups).
+    public static func acceptanceOutcomes(_ db: Connection, asOf: Day) throws -> [OfferKind: (accepted: Int, declined: Int)] {
+        AcceptanceModel(policy: Policy(), groupOutcomes: try acceptanceOutcomes(db, asOf: asOf, grouping: .none)).outcomes
+    }
+
     /// The acceptance model learnt from the outcomes known on `asOf`.
     public static func acceptanceModel(_ db: Connection, asOf: Day, policy: Policy) throws -> AcceptanceModel {
-        AcceptanceModel(alpha: policy.acceptanceAlpha, beta: policy.acceptanceBeta, outcomes: try acceptanceOutcomes(db, asOf: asOf))
+        AcceptanceModel(policy: policy, groupOutcomes: try acceptanceOutcomes(db, asOf: asOf, grouping: policy.acceptance.by))
     }
 
     /// Per account: the facts the guardrails need, counting only decisions on or before `asOf`.
@@ -281,7 +296,8 @@ public enum OfferStore {
                 // Someone else changed it between our read and our write.
                 throw OfferDecisionError(.stale, try staleMessage(db, offer: current))
             }
-            try appendEvent(db, accountID: current.accountID, offerID: offerID, from: from, to: to, actor: actor, reason: reason, at: at)
+            try appendEvent(db, accountID: current.accountID, offerID: offerID, from: from, to: to, actor: actor, reason: reason, at: at,
+                            reasonCode: decision.reasonCode)
             if to == .accepted {
                 // The account is taking this one: the others it makes moot expire (`OfferLife.expiresOnAcceptance`).
                 let moot = CoreSets.expiredOnAcceptance
@@ -306,11 +322,11 @@ public enum OfferStore {
     }
 
     static func appendEvent(_ db: Connection, accountID: String, offerID: String, from: OfferStatus?, to: OfferStatus,
-                            actor: String, reason: String?, at: Timestamp, runID: String? = nil) throws {
+                            actor: String, reason: String?, at: Timestamp, runID: String? = nil, reasonCode: DeclineReason? = nil) throws {
         try db.execute("""
-            INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, at, run_id)
-            VALUES ($1, $2::uuid, $3, $4, $5, $6, $7::timestamptz, $8::uuid)
-            """, [accountID, offerID, from?.rawValue, to.rawValue, actor, reason, at.iso, runID])
+            INSERT INTO offer_events (account_id, offer_id, from_status, to_status, actor, reason, at, run_id, reason_code)
+            VALUES ($1, $2::uuid, $3, $4, $5, $6, $7::timestamptz, $8::uuid, $9)
+            """, [accountID, offerID, from?.rawValue, to.rawValue, actor, reason, at.iso, runID, reasonCode?.rawValue])
     }
 
     static func staleMessage(_ db: Connection, offer: OfferRecord) throws -> String {
@@ -356,13 +372,14 @@ extension OfferStore {
                                        String(offer.probability), String(offer.probability * Double(offer.newMRR - offer.currentMRR)), "{}", offer.rationale])
                 }
             }
-            try db.copyIn("COPY offer_events (account_id, offer_id, from_status, to_status, actor, reason, at, run_id) FROM STDIN") { copy in
+            try db.copyIn("COPY offer_events (account_id, offer_id, from_status, to_status, actor, reason, at, run_id, reason_code) FROM STDIN") { copy in
                 for (offer, id) in zip(offers, ids) {
                     try copy.writeRow([offer.accountID, id, nil, OfferStatus.proposed.rawValue, "tierplan \(command)", "planned for \(offer.asOf.iso)",
-                                       offer.asOf.start.iso, runs[offer.asOf]!])
+                                       offer.asOf.start.iso, runs[offer.asOf]!, nil])
                     var from = OfferStatus.proposed
                     for event in offer.events {
-                        try copy.writeRow([offer.accountID, id, from.rawValue, event.status.rawValue, event.actor, event.reason, event.day.start.iso, nil])
+                        try copy.writeRow([offer.accountID, id, from.rawValue, event.status.rawValue, event.actor, event.reason, event.day.start.iso, nil,
+                                           event.reasonCode?.rawValue])
                         from = event.status
                     }
                 }

@@ -212,7 +212,7 @@ public enum PlanRun {
                 account_id text, offer_id uuid, status text, kind text, rank integer, target text, from_tier text, to_tier text,
                 add_items jsonb, remove_items jsonb, current_mrr bigint, new_mrr bigint, delta_mrr bigint, one_time bigint,
                 acceptance_probability double precision, expected_delta_mrr double precision, reasons text[], rationale text,
-                evidence jsonb, is_new boolean
+                evidence jsonb, is_new boolean, kind_probability double precision, experiment text, arm text
             ) ON COMMIT DROP
             """)
         try db.copyIn("COPY plan_offers FROM STDIN") { copy in
@@ -222,7 +222,7 @@ public enum PlanRun {
                     try json(offer.add), try json(offer.remove), String(offer.currentMRR), String(offer.newMRR), String(offer.deltaMRR),
                     String(offer.oneTime), String(offer.acceptanceProbability), String(offer.expectedDeltaMRR),
                     PostgresArray(offer.reasons.map(\.rawValue)).postgresText, offer.rationale, evidence[offer.accountID] ?? "{}",
-                    isNew ? "t" : "f",
+                    isNew ? "t" : "f", String(offer.kindProbability), offer.experiment, offer.arm?.rawValue,
                 ])
             }
             for offer in reconciliation.inserts {
@@ -234,9 +234,11 @@ public enum PlanRun {
         }
         try db.execute("""
             INSERT INTO offers (account_id, offer_id, run_id, as_of, kind, rank, status, target, from_tier, to_tier, add_items, remove_items,
-                                current_mrr, new_mrr, delta_mrr, one_time, acceptance_probability, expected_delta_mrr, reasons, rationale, evidence)
+                                current_mrr, new_mrr, delta_mrr, one_time, acceptance_probability, expected_delta_mrr, reasons, rationale, evidence,
+                                kind_probability, experiment, arm)
             SELECT account_id, offer_id, $1::uuid, $2::date, kind, rank, status, target, from_tier, to_tier, add_items, remove_items,
-                   current_mrr, new_mrr, delta_mrr, one_time, acceptance_probability, expected_delta_mrr, reasons, rationale, evidence
+                   current_mrr, new_mrr, delta_mrr, one_time, acceptance_probability, expected_delta_mrr, reasons, rationale, evidence,
+                   kind_probability, experiment, arm
             FROM plan_offers WHERE is_new
             """, [run.id, run.asOf.iso])
         try db.execute("""
@@ -247,13 +249,14 @@ public enum PlanRun {
         let refreshed = try db.execute("""
             UPDATE offers o SET rank = p.rank, current_mrr = p.current_mrr, new_mrr = p.new_mrr, delta_mrr = p.delta_mrr,
                 one_time = p.one_time, acceptance_probability = p.acceptance_probability, expected_delta_mrr = p.expected_delta_mrr,
-                reasons = p.reasons, rationale = p.rationale, evidence = p.evidence, as_of = $1::date, run_id = $2::uuid, updated_at = now()
+                reasons = p.reasons, rationale = p.rationale, evidence = p.evidence, as_of = $1::date, run_id = $2::uuid, updated_at = now(),
+                kind_probability = p.kind_probability, experiment = p.experiment, arm = p.arm
             FROM plan_offers p
             WHERE NOT p.is_new AND o.account_id = p.account_id AND o.offer_id = p.offer_id
               AND (o.rank, o.current_mrr, o.new_mrr, o.delta_mrr, o.one_time, o.acceptance_probability, o.expected_delta_mrr,
-                   o.reasons, o.rationale, o.evidence, o.as_of)
+                   o.reasons, o.rationale, o.evidence, o.as_of, o.kind_probability, o.experiment, o.arm)
                   IS DISTINCT FROM (p.rank, p.current_mrr, p.new_mrr, p.delta_mrr, p.one_time, p.acceptance_probability,
-                   p.expected_delta_mrr, p.reasons, p.rationale, p.evidence, $1::date)
+                   p.expected_delta_mrr, p.reasons, p.rationale, p.evidence, $1::date, p.kind_probability, p.experiment, p.arm)
             """, [run.asOf.iso, run.id])
         return (newIDs, refreshed)
     }

@@ -60,6 +60,9 @@ struct DemoCommand: AsyncParsableCommand {
             Console.out("   \(reason): \(n) (\(explanations[reason] ?? reason); e.g. \(example))")
         }
         Console.out("")
+        LearningTable.print(s.metrics)
+        Console.out("   (tierplan metrics --as-of \(asOf.iso) for NRR, CLTV, AOV and the rest; --json or --csv)")
+        Console.out("")
         Console.out("== ARPU forecast")
         ForecastTable.print(forecast, asOf: asOf, currency: currency)
         Console.out("")

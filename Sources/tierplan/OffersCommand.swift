@@ -81,18 +81,30 @@ struct OffersCommand: AsyncParsableCommand {
         @Argument(help: "accepted or declined.") var result: OutcomeResult
         @Option(help: "Who records it.") var by: String
         @Option(help: "Day of the outcome for backfills (default: now).") var at: Day?
+        @Option(help: ArgumentHelp("Why the customer declined (required with declined).", valueName: DeclineReason.list))
+        var reasonCode: DeclineReason?
         @Option(help: "Note (optional).") var reason: String?
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
 
+        func validate() throws {
+            switch (result, reasonCode) {
+            case (.declined, nil): throw ValidationError("declined needs --reason-code \(DeclineReason.list)")
+            case (.accepted, _?): throw ValidationError("--reason-code is for declined outcomes only")
+            default: break
+            }
+        }
+
         func run() async throws {
-            try await DecisionOptions.decide(id: id, decision: result == .accepted ? .accept : .decline, by: by, reason: reason, at: at,
-                                       connection: connection, output: output)
+            let decision: OfferDecision = reasonCode.map { .decline(reasonCode: $0) } ?? .accept
+            try await DecisionOptions.decide(id: id, decision: decision, by: by, reason: reason, at: at, connection: connection, output: output)
         }
     }
 }
 
 enum OutcomeResult: String, ExpressibleByArgument { case accepted, declined }
+
+extension DeclineReason: ExpressibleByArgument {}
 
 /// The id, who and when of a review decision.
 struct DecisionOptions: ParsableArguments {

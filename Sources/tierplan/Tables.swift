@@ -64,6 +64,32 @@ enum MetricsRows {
             rows.append(("aov", v.kind.rawValue + ".mean_delta_mrr", v.meanDeltaMRR.map { String(format: "%.2f", $0) } ?? ""))
             rows.append(("aov", v.kind.rawValue + ".mean_one_time", v.meanOneTime.map { String(format: "%.2f", $0) } ?? ""))
         }
+        for d in r.declines {
+            rows.append(("declines", d.reasonCode.rawValue + ".count", String(d.count)))
+            rows.append(("declines", d.reasonCode.rawValue + ".delta_mrr", String(d.deltaMRR)))
+        }
+        func ratio(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
+        rows.append(("calibration", "outcomes", String(r.calibration.outcomes)))
+        rows.append(("calibration", "brier", ratio(r.calibration.brier)))
+        rows.append(("calibration", "brier_per_kind", ratio(r.calibration.brierPerKind)))
+        for b in r.calibration.bins {
+            let bin = String(format: "%.1f-%.1f", b.from, b.to)
+            rows.append(("calibration", bin + ".count", String(b.count)))
+            rows.append(("calibration", bin + ".mean_predicted", ratio(b.meanPredicted)))
+            rows.append(("calibration", bin + ".observed", ratio(b.observed)))
+        }
+        for e in r.experiments {
+            rows.append(("experiments", e.name + ".p_treatment_better", ratio(e.probabilityTreatmentBetter)))
+            for a in [e.control, e.treatment] {
+                let key = e.name + "." + a.arm.rawValue
+                rows.append(("experiments", key + ".offers", String(a.offers)))
+                rows.append(("experiments", key + ".accepted", String(a.accepted)))
+                rows.append(("experiments", key + ".declined", String(a.declined)))
+                rows.append(("experiments", key + ".conversion", ratio(a.conversion)))
+                rows.append(("experiments", key + ".credible_95", String(format: "%.4f-%.4f", a.credible95.low, a.credible95.high)))
+                rows.append(("experiments", key + ".realised_delta_mrr_per_account", String(format: "%.2f", a.realisedDeltaMRRPerAccount)))
+            }
+        }
         rows.append(("realised", "accepted_offers", String(r.realised.acceptedOffers)))
         rows.append(("realised", "realised_offers", String(r.realised.realisedOffers)))
         rows.append(("realised", "realised_expansion_mrr", String(r.realised.realisedExpansionMRR)))
@@ -163,5 +189,27 @@ enum ForecastChart {
         lines.append(String(repeating: " ", count: 12) + "└" + String(repeating: "─", count: f.months.count * 3))
         lines.append(String(repeating: " ", count: 13) + " " + f.months.first!.month + String(repeating: " ", count: max(1, f.months.count * 3 - 14)) + f.months.last!.month)
         return lines.joined(separator: "\n")
+    }
+}
+
+/// What the outcomes of the last period taught: calibration of both models, declines, experiments.
+enum LearningTable {
+    static func print(_ r: MetricsReport) {
+        func ratio(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "–" }
+        let c = r.calibration
+        Console.out("== what customers answered from \(r.from) to \(r.asOf): \(c.outcomes) outcomes")
+        Console.out("   Brier score (lower is better; 0.25 is a coin): \(ratio(c.brier)) with the probability per kind and "
+                    + "segment the offers carried, \(ratio(c.brierPerKind)) with one probability per kind")
+        let declined = r.declines.filter { $0.count > 0 }
+        if !declined.isEmpty {
+            Console.out("   declined because: " + declined.map { "\($0.reasonCode.rawValue) \($0.count) (Δ \(Rationale.money($0.deltaMRR, r.currency)))" }
+                .joined(separator: ", "))
+        }
+        for e in r.experiments {
+            let arms = [e.treatment, e.control].map { a in
+                "\(a.arm.rawValue) \(a.accepted) of \(a.accepted + a.declined) accepted (\(a.conversion.map { Rationale.percent($0) } ?? "–"))"
+            }
+            Console.out("   experiment \(e.name): \(arms.joined(separator: ", ")); P(treatment better) \(String(format: "%.2f", e.probabilityTreatmentBetter))")
+        }
     }
 }

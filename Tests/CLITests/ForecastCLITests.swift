@@ -109,7 +109,16 @@ final class ForecastCLITests: XCTestCase {
         XCTAssertEqual(try tierplan("offers", "outcome", acmeID, "accepted", "--by", "cs", "--at", "2026-11-01").status, 0)
         let globex = try db.query("SELECT offer_id::text FROM offers WHERE account_id = 'globex' AND kind = 'tier_upgrade'").first!.decode(0, as: String.self)
         XCTAssertEqual(try tierplan("offers", "approve", globex, "--by", "cs", "--at", "2026-11-01").status, 0)
-        XCTAssertEqual(try tierplan("offers", "outcome", globex, "declined", "--by", "cs", "--at", "2026-11-01").status, 0)
+        // A decline needs its reason code: refused without one (nothing changes), stored with it.
+        let noCode = try tierplan("offers", "outcome", globex, "declined", "--by", "cs", "--at", "2026-11-01")
+        XCTAssertNotEqual(noCode.status, 0)
+        XCTAssertTrue(noCode.stderr.contains("declined needs --reason-code price|budget|timing|no_need|competitor|other"), noCode.stderr)
+        XCTAssertNotEqual(try tierplan("offers", "outcome", globex, "declined", "--by", "cs", "--reason-code", "cheap").status, 0)
+        XCTAssertEqual(try db.query("SELECT status FROM offers WHERE offer_id = $1::uuid", [globex]).first?.decode(0, as: String.self), "approved")
+        XCTAssertEqual(try tierplan("offers", "outcome", globex, "declined", "--by", "cs", "--at", "2026-11-01", "--reason-code", "price").status, 0)
+        XCTAssertEqual(try db.query("SELECT reason_code FROM offer_events WHERE offer_id = $1::uuid AND to_status = 'declined'", [globex])
+                        .first?.decode(0, as: String.self), "price")
+        XCTAssertNotEqual(try tierplan("offers", "outcome", acmeID, "accepted", "--by", "cs", "--reason-code", "price").status, 0)
         let upgrade = "account_id,name,tier,status,created_at,addons,discount_pct,segment,owner\nacme,Acme Corp,team,active,2025-03-14,,0,smb,alice\n"
         XCTAssertEqual(try CLI.run(["accounts", "import", "-", "--effective", "2026-11-01"], databaseURL: url, stdin: upgrade).status, 0)
 
@@ -140,8 +149,96 @@ final class ForecastCLITests: XCTestCase {
         XCTAssertEqual(aov[0]["mean_one_time"] as? Double, 0)
         XCTAssertEqual(aov[1]["accepted"] as? Int, 0)
         XCTAssertTrue(aov[1]["mean_delta_mrr"] is NSNull)
+        // Declines per code in the period: globex's upgrade, on price, with the Δ MRR it left.
+        let globexDelta = try db.query("SELECT delta_mrr FROM offers WHERE offer_id = $1::uuid", [globex]).first!.decode(0, as: Int.self)
+        let declines = try XCTUnwrap(json["declines"] as? [[String: Any]])
+        XCTAssertEqual(declines.map { $0["reason_code"] as? String }, ["price", "budget", "timing", "no_need", "competitor", "other"])
+        XCTAssertEqual(declines[0]["count"] as? Int, 1)
+        XCTAssertEqual(declines[0]["delta_mrr"] as? Int, globexDelta)
+        XCTAssertEqual(declines[1]["count"] as? Int, 0)
+        // Calibration: both outcomes carried 0.2 (no outcome before them): ((0.2 − 1)² + (0.2 − 0)²) / 2 = 0.34; both in [0.2, 0.3).
+        let calibration = try XCTUnwrap(json["calibration"] as? [String: Any])
+        XCTAssertEqual(calibration["outcomes"] as? Int, 2)
+        XCTAssertEqual(calibration["brier"] as? Double, 0.34)
+        XCTAssertEqual(calibration["brier_per_kind"] as? Double, 0.34)
+        let bins = try XCTUnwrap(calibration["bins"] as? [[String: Any]])
+        XCTAssertEqual(bins.count, 10)
+        XCTAssertEqual(bins.map { $0["count"] as? Int }, [0, 0, 2, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(bins[2]["mean_predicted"] as? Double, 0.2)
+        XCTAssertEqual(bins[2]["observed"] as? Double, 0.5)
+        XCTAssertTrue(bins[0]["observed"] is NSNull)
+        XCTAssertEqual((json["experiments"] as? [Any])?.count, 0, "no experiment in the example catalog")
         let csv = try tierplan("metrics", "--as-of", asOf, "--csv")
         XCTAssertTrue(csv.stdout.hasPrefix("section,key,value\n"), csv.stdout)
         XCTAssertTrue(csv.stdout.contains("movements,expansion,5000") || csv.stdout.contains("movements,expansion,"), csv.stdout)
+        XCTAssertTrue(csv.stdout.contains("declines,price.count,1\n"), csv.stdout)
+        XCTAssertTrue(csv.stdout.contains("calibration,brier,0.3400\n"), csv.stdout)
+        XCTAssertTrue(csv.stdout.contains("calibration,0.2-0.3.count,2\n"), csv.stdout)
+    }
+
+    /// An experiment on the primary kind and the acceptance rate pooled per segment, on a real database.
+    func testExperimentArmsAndPooledAcceptance() throws {
+        let url = try TestCluster.freshDatabase()
+        let db = try Connection(url)
+        let catalog = try String(contentsOfFile: examples + "/catalog.yaml", encoding: .utf8).replacingOccurrences(
+            of: "policy: {}", with: "policy: {experiments: [{name: upgrade_first, share: 0.5, primary: tier_upgrade}]}")
+        XCTAssertEqual(try CLI.run(["catalog", "load", "-"], databaseURL: url, stdin: catalog).status, 0)
+        for args in [["accounts", "import", examples + "/accounts.csv"], ["usage", "ingest", examples + "/usage.ndjson"]] {
+            XCTAssertEqual(try CLI.run(args, databaseURL: url).status, 0)
+        }
+        let run = try CLI.run(["run", "--as-of", asOf, "--json"], databaseURL: url)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let offers = try XCTUnwrap(run.json?["offers"] as? [[String: Any]])
+        func offer(_ account: String, _ kind: String) -> [String: Any]? {
+            offers.first { $0["account_id"] as? String == account && $0["kind"] as? String == kind }
+        }
+        // Globex is in the treatment (stable hash of "upgrade_first|globex"): its upgrade (Δ 9,450) is primary
+        // although the seat pack (Δ 3,150) is cheaper; without the experiment the pack is primary (RouterTests' data).
+        XCTAssertEqual(offer("globex", "tier_upgrade")?["arm"] as? String, "treatment")
+        XCTAssertEqual(offer("globex", "tier_upgrade")?["rank"] as? Int, 1)
+        XCTAssertEqual(offer("globex", "addon")?["rank"] as? Int, 2)
+        XCTAssertLessThan(offer("globex", "addon")?["delta_mrr"] as? Int ?? .max, offer("globex", "tier_upgrade")?["delta_mrr"] as? Int ?? 0)
+        XCTAssertEqual(offer("acme", "tier_upgrade")?["arm"] as? String, "control")
+        XCTAssertEqual(offer("umbrella", "tier_upgrade")?["experiment"] as? String, "upgrade_first")
+        XCTAssertTrue(offer("initech", "adoption")?["arm"] is NSNull, "enablement offers are outside the experiment")
+        // Stored on the offer, shown by offers show.
+        let globexID = try XCTUnwrap(offer("globex", "tier_upgrade")?["id"] as? String)
+        XCTAssertEqual(try db.query("SELECT experiment, arm FROM offers WHERE offer_id = $1::uuid", [globexID]).first.map {
+            [try $0.decode(0, as: String.self), try $0.decode(1, as: String.self)] }, ["upgrade_first", "treatment"])
+        // Globex accepts the upgrade; acme (control) declines on price.
+        let acmeID = try XCTUnwrap(offer("acme", "tier_upgrade")?["id"] as? String)
+        for (id, outcome) in [(globexID, ["accepted"]), (acmeID, ["declined", "--reason-code", "price"])] {
+            XCTAssertEqual(try CLI.run(["offers", "approve", id, "--by", "cs", "--at", asOf], databaseURL: url).status, 0)
+            let r = try CLI.run(["offers", "outcome", id] + outcome + ["--by", "cs", "--at", asOf], databaseURL: url)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let metrics = try CLI.run(["metrics", "--as-of", asOf, "--json"], databaseURL: url)
+        XCTAssertEqual(metrics.status, 0, metrics.stderr)
+        let experiment = try XCTUnwrap((metrics.json?["experiments"] as? [[String: Any]])?.first)
+        XCTAssertEqual(experiment["name"] as? String, "upgrade_first")
+        let arms = try XCTUnwrap(experiment["arms"] as? [[String: Any]])
+        XCTAssertEqual(arms.map { $0["arm"] as? String }, ["control", "treatment"])
+        // control: acme's and umbrella's upgrades, 0 of 1 decided accepted; treatment: globex's two and initech's pack, 1 of 1.
+        XCTAssertEqual(arms[0]["offers"] as? Int, 2); XCTAssertEqual(arms[0]["accounts"] as? Int, 2)
+        XCTAssertEqual(arms[0]["accepted"] as? Int, 0); XCTAssertEqual(arms[0]["declined"] as? Int, 1)
+        XCTAssertEqual(arms[0]["conversion"] as? Double, 0)
+        XCTAssertEqual(arms[1]["offers"] as? Int, 3); XCTAssertEqual(arms[1]["accounts"] as? Int, 2)
+        XCTAssertEqual(arms[1]["accepted"] as? Int, 1); XCTAssertEqual(arms[1]["declined"] as? Int, 0)
+        XCTAssertEqual(arms[1]["conversion"] as? Double, 1)
+        XCTAssertEqual(arms[1]["realised_delta_mrr_per_account"] as? Double, 9450.0 / 2)
+        // Beta(2, 1): quantiles √0.025 and √0.975.
+        XCTAssertEqual(arms[1]["credible_95"] as? [Double], [0.1581, 0.9874])
+        // P(Beta(2, 1) > Beta(1, 2)) = 2/3 + 1/6 = 5/6.
+        XCTAssertEqual(experiment["p_treatment_better"] as? Double, 0.8333)
+
+        // The next night learns: tier upgrades 1 accepted, 1 declined → p_k = (2 + 1) / (10 + 2) = 0.25; umbrella
+        // (enterprise, no outcome of its own) gets it, and its rationale says where it comes from.
+        let next = try CLI.run(["run", "--as-of", "2026-11-02", "--json"], databaseURL: url)
+        XCTAssertEqual(next.status, 0, next.stderr)
+        let umbrella = try XCTUnwrap((next.json?["offers"] as? [[String: Any]])?.first { $0["account_id"] as? String == "umbrella" })
+        XCTAssertEqual(umbrella["acceptance_probability"] as? Double, 0.25)
+        XCTAssertTrue((umbrella["rationale"] as? String ?? "").hasSuffix(
+            "Acceptance 0.25 from 0 outcomes of tier upgrade offers to enterprise accounts (so far the rate of all tier upgrade offers)."),
+            umbrella["rationale"] as? String ?? "")
     }
 }

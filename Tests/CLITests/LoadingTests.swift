@@ -419,8 +419,37 @@ final class LoadingTests: XCTestCase {
         let migrate = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
         XCTAssertEqual(migrate.status, 0, migrate.stderr)
         let again = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
-        XCTAssertEqual(again.json?["version"] as? Int, 2)
-        XCTAssertEqual(again.json?["version_before"] as? Int, 2)
+        XCTAssertEqual(again.json?["version"] as? Int, 3)
+        XCTAssertEqual(again.json?["version_before"] as? Int, 3)
         XCTAssertEqual(try CLI.run(["catalog", "show"], databaseURL: bare).stderr.contains("tierplan db migrate"), false)
     }
+
+    func testAVersion2DatabaseIsMigratedToVersion3() throws {
+        // A database as version 2 left it: no reason codes, no kind probability, no experiment arms.
+        let url = try TestCluster.freshDatabase()
+        let db = try Connection(url)
+        let examples = repositoryRoot.appendingPathComponent("examples").path
+        for args in [["catalog", "load", examples + "/catalog.yaml"], ["accounts", "import", examples + "/accounts.csv"],
+                     ["usage", "ingest", examples + "/usage.ndjson"], ["run", "--as-of", "2026-11-01"]] {
+            XCTAssertEqual(try CLI.run(args, databaseURL: url).status, 0)
+        }
+        let offers = try db.query("SELECT count(*) FROM offers").first!.decode(0, as: Int.self)
+        try db.execute("ALTER TABLE offer_events DROP COLUMN reason_code")
+        try db.execute("ALTER TABLE offers DROP COLUMN kind_probability, DROP COLUMN experiment, DROP COLUMN arm")
+        try db.execute("DELETE FROM schema_version WHERE version = 3")
+        let refused = try CLI.run(["offers", "list"], databaseURL: url)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("the database schema is version 2, this tierplan needs 3: run `tierplan db migrate`"), refused.stderr)
+        let migrate = try CLI.run(["db", "migrate", "--json"], databaseURL: url)
+        XCTAssertEqual(migrate.json?["version_before"] as? Int, 2)
+        XCTAssertEqual(migrate.json?["version"] as? Int, 3)
+        XCTAssertEqual(try db.query("SELECT count(*) FROM offers").first!.decode(0, as: Int.self), offers, "nothing lost")
+        let list = try CLI.run(["offers", "list", "--json"], databaseURL: url)
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertTrue((list.json?["offers"] as? [[String: Any]])?.allSatisfy { $0["arm"] is NSNull } ?? false)
+        // The constraint on codes came with the column.
+        XCTAssertThrowsError(try db.execute(
+            "INSERT INTO offer_events (account_id, offer_id, to_status, actor, reason_code) VALUES ('acme', gen_random_uuid(), 'declined', 'x', 'cheap')"))
+    }
 }
+

@@ -134,6 +134,27 @@ final class CatalogParserTests: XCTestCase {
         XCTAssertEqual(refused(validRoot(policy: m(13, ("gross_margin", s("1.2", 14))))).first?.reason, "must be between 0 and 1")
     }
 
+    func testAcceptanceGroupingAndExperiments() throws {
+        XCTAssertEqual(Policy().acceptance, AcceptancePolicy(by: .segment, priorStrength: 20))
+        let policy = try CatalogParser.parse(validRoot(policy: m(13,
+            ("acceptance", m(14, ("by", s("tier", 14)), ("prior_strength", s("5", 14)))),
+            ("experiments", .list([m(15, ("name", s("addon_first", 15)), ("share", s("0.3", 15)), ("primary", s("addon", 15))),
+                                   m(16, ("name", s("plain", 16)))], line: 15)))), file: "c.yaml").policy
+        XCTAssertEqual(policy.acceptance, AcceptancePolicy(by: .tier, priorStrength: 5))
+        XCTAssertEqual(policy.experiments, [Experiment(name: "addon_first", share: 0.3, primary: .addon),
+                                            Experiment(name: "plain", share: 0.5, primary: .cheapest)])
+        func refusal(_ policy: SourceNode) -> InputError? { refused(validRoot(policy: policy)).first }
+        let by = refusal(m(13, ("acceptance", m(14, ("by", s("country", 14))))))
+        XCTAssertEqual(by?.line, 14); XCTAssertEqual(by?.field, "acceptance.by"); XCTAssertEqual(by?.value, "country")
+        XCTAssertEqual(refusal(m(13, ("acceptance", m(14, ("prior_strength", s("0", 14))))))?.reason, "must be a number > 0")
+        let share = refusal(m(13, ("experiments", .list([m(15, ("name", s("x", 15)), ("share", s("1.5", 15)))], line: 15))))
+        XCTAssertEqual(share?.line, 15); XCTAssertEqual(share?.field, "experiments.share"); XCTAssertEqual(share?.value, "1.5")
+        XCTAssertEqual(refusal(m(13, ("experiments", .list([m(15, ("name", s("x", 15)), ("primary", s("bundle", 15)))], line: 15))))?.field,
+                       "experiments.primary")
+        XCTAssertEqual(refusal(m(13, ("experiments", .list([m(15, ("name", s("x", 15))), m(16, ("name", s("x", 16)))], line: 15))))?.line, 16)
+        XCTAssertEqual(refusal(m(13, ("experiments", .list([m(15, ("share", s("0.5", 15)))], line: 15))))?.field, "name")
+    }
+
     func testMissingRequiredFieldRefused() {
         let addon = m(10, ("code", s("seats_5", 10)), ("kind", s("seats", 10)))
         let errors = refused(validRoot(addon: addon))

@@ -274,10 +274,10 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(try OfferLife.next(from: .proposed, .snooze(until: asOf)), .snoozed)
         XCTAssertEqual(try OfferLife.next(from: .snoozed, .unsnooze), .proposed)
         XCTAssertEqual(try OfferLife.next(from: .approved, .accept), .accepted)
-        XCTAssertEqual(try OfferLife.next(from: .approved, .decline), .declined)
+        XCTAssertEqual(try OfferLife.next(from: .approved, .decline(reasonCode: .price)), .declined)
         XCTAssertEqual(try OfferLife.next(from: .approved, .expire), .expired)
         for (status, decision) in [(OfferStatus.approved, OfferDecision.approve), (.rejected, .approve), (.proposed, .accept),
-                                   (.accepted, .decline), (.expired, .approve), (.heldOut, .approve), (.snoozed, .approve)] {
+                                   (.accepted, .decline(reasonCode: .price)), (.expired, .approve), (.heldOut, .approve), (.snoozed, .approve)] {
             XCTAssertThrowsError(try OfferLife.next(from: status, decision), "\(status) \(decision)")
         }
     }

@@ -70,7 +70,7 @@ extension RouterTests {
 typealias JSON = JSONValue
 
 /// The subset of JSON Schema the document uses: $ref, type (one or a list), enum, format date/uuid,
-/// pattern, required, properties (strict: no undeclared key unless additionalProperties), additionalProperties, items.
+/// pattern, minItems/maxItems, required, properties (strict: no undeclared key unless additionalProperties), additionalProperties, items.
 struct SchemaValidator: @unchecked Sendable {   // an immutable parsed document
     let document: [String: Any]
 
@@ -109,6 +109,8 @@ struct SchemaValidator: @unchecked Sendable {   // an immutable parsed document
                 problems.append("\(path): \(text) does not match \(pattern)")
             }
         case .array(let items):
+            if let least = schema["minItems"] as? Int, items.count < least { problems.append("\(path): \(items.count) items, at least \(least) expected") }
+            if let most = schema["maxItems"] as? Int, items.count > most { problems.append("\(path): \(items.count) items, at most \(most) expected") }
             if let itemSchema = schema["items"] as? [String: Any] {
                 for (i, item) in items.enumerated() { problems += validate(item, itemSchema, at: "\(path)[\(i)]") }
             }

@@ -230,13 +230,26 @@ final class RouterTests: XCTestCase {
             try await Self.expect(try await Self.form(client, "/offers/\(other)/snooze", s, "csrf=\(s.csrf)&version=1&until=\(until)"), .seeOther)
             try await Self.expect(try await Self.form(client, "/offers/\(third)/reject", s, "csrf=\(s.csrf)&version=1&reason=budget"), .seeOther)
             try await Self.expect(try await Self.form(client, "/offers/\(id)/frobnicate", s, "csrf=\(s.csrf)"), .notFound)
+            // The approved offer's page asks what the customer did; a decline needs a reason code from the select.
+            let page = String(buffer: try await Self.get(client, "/offers/\(id)", s).body)
+            XCTAssertTrue(page.contains("<select name=\"reason_code\" id=\"reason-code\" required>"), page)
+            for code in ["price", "budget", "timing", "no_need", "competitor", "other"] { XCTAssertTrue(page.contains("<option value=\"\(code)\">"), code) }
+            let noCode = try await Self.form(client, "/offers/\(id)/declined", s, "csrf=\(s.csrf)&version=2&reason_code=")
+            XCTAssertEqual(noCode.status, .unprocessableContent)
+            XCTAssertTrue(String(buffer: noCode.body).contains("A decline needs the customer&#39;s reason"), String(buffer: noCode.body))
+            try await Self.expect(try await Self.form(client, "/offers/\(id)/declined", s, "csrf=\(s.csrf)&version=2&reason_code=cheap"), .unprocessableContent)
+            try await Self.expect(try await Self.form(client, "/offers/\(id)/declined", s, "csrf=\(s.csrf)&version=2&reason_code=timing&reason=after+the+audit"),
+                                  .seeOther)
+            let declined = String(buffer: try await Self.get(client, "/offers/\(id)", s).body)
+            XCTAssertTrue(declined.contains("Not now (timing): after the audit"), declined)
             // Reviewers do not manage users.
             try await Self.expect(try await Self.get(client, "/users", s), .forbidden)
             // Sign out ends the session.
             try await Self.expect(try await Self.form(client, "/logout", s, "csrf=\(s.csrf)"), .seeOther)
             try await Self.expect(try await Self.get(client, "/queue", s), .seeOther)
         }
-        XCTAssertEqual(try db.query("SELECT status FROM offers WHERE offer_id = $1::uuid", [id]).first?.decode(0, as: String.self), "approved")
+        XCTAssertEqual(try db.query("SELECT status FROM offers WHERE offer_id = $1::uuid", [id]).first?.decode(0, as: String.self), "declined")
+        XCTAssertEqual(try db.query("SELECT reason_code FROM offer_events WHERE offer_id = $1::uuid AND to_status = 'declined'", [id]).first?.decode(0, as: String.self), "timing")
         XCTAssertEqual(try db.query("SELECT status FROM offers WHERE offer_id = $1::uuid", [other]).first?.decode(0, as: String.self), "snoozed")
         XCTAssertEqual(try db.query("SELECT reason FROM offer_events WHERE offer_id = $1::uuid AND to_status = 'rejected'", [third]).first?.decode(0, as: String.self), "budget")
     }
@@ -284,6 +297,21 @@ final class RouterTests: XCTestCase {
             try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(id)/outcome", token: reviewer, #"{"outcome":"maybe"}"#), .badRequest)
             try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(other)/outcome", token: reviewer, #"{"outcome":"accepted"}"#), .unprocessableContent, "not approved yet")
             try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(id)/outcome", token: reviewer, #"{"outcome":"accepted"}"#), .ok)
+            // A decline carries its reason code: refused without one or with an unknown one, stored on the event.
+            try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(other)/decision", token: reviewer, #"{"decision":"approve"}"#), .ok)
+            let noCode = try await Self.postJSON(client, "/api/v1/offers/\(other)/outcome", token: reviewer, #"{"outcome":"declined"}"#)
+            XCTAssertEqual(noCode.status, .unprocessableContent)
+            XCTAssertTrue(String(buffer: noCode.body).contains("a decline needs a reason_code (price|budget|timing|no_need|competitor|other)"),
+                          String(buffer: noCode.body))
+            try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(other)/outcome", token: reviewer,
+                                                          #"{"outcome":"declined","reason_code":"cheap"}"#), .unprocessableContent)
+            try await Self.expect(try await Self.postJSON(client, "/api/v1/offers/\(other)/outcome", token: reviewer,
+                                                          #"{"outcome":"declined","reason_code":"competitor","reason":"went with a rival"}"#), .ok)
+            let otherTrail = try await Self.get(client, "/api/v1/offers/\(other)", token: viewer)
+            let otherEvents = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(buffer: otherTrail.body)) as? [String: Any])?["events"] as? [[String: Any]])
+            XCTAssertEqual(otherEvents.last?["reason_code"] as? String, "competitor")
+            XCTAssertEqual(otherEvents.last?["reason"] as? String, "went with a rival")
+            XCTAssertNil(otherEvents.first?["reason_code"])
             // The offer with its trail: the same snake_case keys as `offers show --json` and the document.
             let trail = try await Self.get(client, "/api/v1/offers/\(id)", token: viewer)
             let detail = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(buffer: trail.body)) as? [String: Any])

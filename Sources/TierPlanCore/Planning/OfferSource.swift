@@ -15,12 +15,15 @@ struct PlanningContext {
     let current: Configuration
     let currentMRR: MinorUnits
     let heldOut: Bool
+    /// The account's experiment and arm (none when held out or without experiments).
+    let assignment: (experiment: Experiment, arm: ExperimentArm)?
 
     init(planner: Planner, account: Account, signals: AccountSignals, tier: Tier, blocked: [OfferKind: SuppressionReason]) {
         self.planner = planner; self.account = account; self.signals = signals; self.tier = tier; self.blocked = blocked
         current = Configuration(tier: account.tier, addons: account.addons)
         currentMRR = account.mrr(in: planner.catalog)
         heldOut = Holdout.isHeldOut(account.id, percent: planner.catalog.policy.holdoutPercent)
+        assignment = ExperimentArm.assignment(accountID: account.id, experiments: planner.catalog.policy.experiments, heldOut: heldOut)
     }
 
     var catalog: Catalog { planner.catalog }
@@ -33,12 +36,18 @@ struct PlanningContext {
     /// The offer of a solution: priced against today's configuration, with the learnt probability and its rationale.
     func offer(_ solution: PricedSolution, rank: Int, reasons: [SignalFlag], oneTime: MinorUnits = 0, target: String? = nil) -> PlannedOffer {
         let (add, remove) = Planner.difference(from: current.addons, to: solution.configuration.addons)
+        let acceptance = planner.acceptance.estimate(solution.kind, group: planner.acceptance.group(of: account))
         var offer = PlannedOffer(
             accountID: account.id, kind: solution.kind, rank: rank, fromTier: account.tier, toTier: solution.configuration.tier,
             add: add, remove: remove, currentMRR: currentMRR, newMRR: solution.newMRR, oneTime: oneTime,
-            acceptanceProbability: planner.acceptance.probability(solution.kind), reasons: reasons, rationale: "",
-            target: target ?? solution.configuration.target, heldOut: heldOut)
+            acceptanceProbability: acceptance.probability, reasons: reasons, rationale: "",
+            target: target ?? solution.configuration.target, heldOut: heldOut, kindProbability: acceptance.kindProbability)
+        if solution.kind.isUpsell, let assignment {
+            offer.experiment = assignment.experiment.name
+            offer.arm = assignment.arm
+        }
         offer.rationale = Rationale.sentence(for: offer, signals: signals, solution: solution, catalog: catalog)
+            + " " + Rationale.acceptance(acceptance, catalog: catalog)
         return offer
     }
 }

@@ -13,7 +13,13 @@ struct UpsellSource: OfferSource {
             context.suppress(kind, context.blocked[kind]!, in: &plan)
         }
         let allowed = all.filter { context.blocked[$0.kind] == nil }
-        guard let primary = allowed.first else { return }
+        guard var primary = allowed.first else { return }
+        // An experiment's treatment arm makes its kind the primary offer when that kind has a solution.
+        if let assignment = context.assignment, assignment.arm == .treatment,
+           let kind = OfferKind(rawValue: assignment.experiment.primary.rawValue),
+           let chosen = allowed.first(where: { $0.kind == kind }) {
+            primary = chosen
+        }
         plan.offers.append(context.offer(primary, rank: 1, reasons: needs.reasons))
         if let alternative = allowed.first(where: { $0.kind != primary.kind }) {
             plan.offers.append(context.offer(alternative, rank: 2, reasons: needs.reasons))

@@ -250,4 +250,25 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at   timestamptz NOT NULL
 );
 
+-- ───────────────────────────── Version 3: learning from outcomes (issue 13) ─────────────────────────────
+
+-- Why a customer declined (contract: Offer life); set on declined events only.
+ALTER TABLE offer_events ADD COLUMN IF NOT EXISTS reason_code text;
+DO $$ BEGIN
+    ALTER TABLE offer_events ADD CONSTRAINT offer_events_reason_code
+        CHECK (reason_code IN ('price', 'budget', 'timing', 'no_need', 'competitor', 'other'));
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+-- The kind-level probability next to the grouped one the offer carries (calibration compares them),
+-- and the experiment and arm of the offer's account.
+ALTER TABLE offers ADD COLUMN IF NOT EXISTS kind_probability double precision;
+ALTER TABLE offers ADD COLUMN IF NOT EXISTS experiment text;
+ALTER TABLE offers ADD COLUMN IF NOT EXISTS arm text;
+DO $$ BEGIN
+    ALTER TABLE offers ADD CONSTRAINT offers_arm CHECK (arm IS NULL OR (arm IN ('treatment', 'control') AND experiment IS NOT NULL));
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
 INSERT INTO schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;
+INSERT INTO schema_version (version) VALUES (3) ON CONFLICT DO NOTHING;
