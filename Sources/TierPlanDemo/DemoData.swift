@@ -40,8 +40,9 @@ public struct DemoData: Sendable {
     public static func catalog(holdoutPercent: Double = 10) -> Catalog {
         var policy = Policy()
         policy.holdoutPercent = holdoutPercent
-        // Half the accounts with offers get the add-on first when both kinds solve their need.
-        policy.experiments = [Experiment(name: "addon_first", share: 0.5, primary: .addon)]
+        // Half the accounts with offers get the tier upgrade first when an add-on would also do: does
+        // the bigger step convert less, and does it still earn more per account?
+        policy.experiments = [Experiment(name: "upgrade_first", share: 0.5, primary: .tierUpgrade)]
         return Catalog(
             currency: "USD",
             features: [Feature(key: "reports", name: "Reports"), Feature(key: "sharing", name: "Sharing"),
@@ -67,13 +68,14 @@ public struct DemoData: Sendable {
     /// How likely a customer of the segment says yes to an offer raising MRR by `deltaMRR`: smaller
     /// companies buy more readily, and every offer less readily the more it costs. The demo's outcomes
     /// follow this, so a model that learns per segment is better calibrated than one per kind.
-    public static func acceptanceRate(segment: String, deltaMRR: Int) -> Double {
-        let base = segmentAcceptance(segment)
+    /// Enablement (onboarding sold once) is bought half as readily.
+    public static func acceptanceRate(segment: String, kind: OfferKind, deltaMRR: Int) -> Double {
+        let base = segmentAcceptance(segment) * (kind == .adoption ? 0.5 : 1)
         let price = deltaMRR <= 3_000 ? 1.25 : deltaMRR <= 12_000 ? 1.0 : 0.7
         return min(0.95, base * price)
     }
 
-    static func segmentAcceptance(_ segment: String) -> Double { segment == "smb" ? 0.45 : segment == "mid" ? 0.25 : 0.10 }
+    static func segmentAcceptance(_ segment: String) -> Double { segment == "smb" ? 0.5 : segment == "mid" ? 0.2 : 0.05 }
 
     /// Why a customer declined: dear offers mostly on price or budget.
     static func declineReason(deltaMRR: Int, _ rng: inout SplitMix64) -> DeclineReason {

@@ -95,21 +95,22 @@ public struct DemoScenario {
     /// Plans 45 days before as_of and records decisions and outcomes on those offers, dated, so that
     /// acceptance probabilities are learnt and cooldowns, snoozes and recent acceptances show up.
     /// Customers answer in the last four weeks (inside `metrics`' default period), yes with the
-    /// probability `DemoData.acceptanceRate` gives their segment and the offer's price.
+    /// probability `DemoData.acceptanceRate` gives their segment, the offer's kind and its price.
     static func makeHistory(_ db: Connection, data: DemoData) throws -> [String: Int] {
         let then = data.asOf.adding(days: -45)
         _ = try PlanRun.execute(db, asOf: then, dryRun: false, command: "demo history")
         var rng = SplitMix64(seed: data.seed ^ 0x4849_5354)
         var counts: [String: Int] = [:]
         let offers = try db.query("""
-            SELECT o.offer_id::text, o.account_id, o.kind, o.target, o.delta_mrr, a.segment FROM offers o JOIN accounts a USING (account_id)
+            SELECT o.offer_id::text, o.account_id, o.kind, o.target, o.delta_mrr, a.segment, o.rank FROM offers o JOIN accounts a USING (account_id)
             WHERE o.status = $1 ORDER BY o.account_id, o.rank
             """, [OfferStatus.proposed.rawValue]).rows
         var realised: [Day: [Account]] = [:]
         let reasons = ["budget frozen until next quarter", "champion left the company", "already evaluating a competitor", "not a priority now"]
         for row in offers {
             let id: String = try row.decode(0), account: String = try row.decode(1), target: String = try row.decode(3)
-            let delta: Int = try row.decode(4), segment: String = try row.decode(5)
+            let delta: Int = try row.decode(4), segment: String = try row.decode(5), rank: Int = try row.decode(6)
+            let kind = OfferKind(rawValue: try row.decode(2)) ?? .addon
             let x = rng.nextUnit()
             // An earlier acceptance may have expired this one.
             guard try OfferStore.get(db, id: id)?.status == .proposed else { continue }
@@ -117,10 +118,11 @@ public struct DemoScenario {
                 try OfferStore.decide(db, offerID: id, decision: d, by: by, reason: reason, at: data.asOf.adding(days: day).start)
             }
             let reviewer = DemoData.owners[Int(rng.nextUnit() * Double(DemoData.owners.count))]
-            if x < 0.30 {
+            // Customer success mostly works the primary offer: an experiment on which kind is primary shows.
+            if x < (rank == 1 ? 0.30 : 0.10) {
                 try decide(.approve, reviewer, nil, -44)
                 let answered = -28 + Int(rng.nextUnit() * 24)
-                if rng.nextUnit() < DemoData.acceptanceRate(segment: segment, deltaMRR: delta) {
+                if rng.nextUnit() < DemoData.acceptanceRate(segment: segment, kind: kind, deltaMRR: delta) {
                     try decide(.accept, reviewer, "signed the order form", answered)
                     counts["accepted", default: 0] += 1
                     if rng.nextUnit() < 0.7, let current = try AccountStore.account(db, id: account)?.account {

@@ -367,7 +367,7 @@ struct PageRoutes {
             "declines": report.declines.map { ["code": $0.reasonCode.rawValue, "label": $0.reasonCode.label, "count": $0.count,
                                                "delta": Rationale.money($0.deltaMRR, currency)] as [String: Any] },
             "calibration": [
-                "outcomes": report.calibration.outcomes,
+                "outcomes": report.calibration.outcomes == 1 ? "1 outcome" : "\(Rationale.grouped(report.calibration.outcomes)) outcomes",
                 "brier": report.calibration.brier.map { String(format: "%.4f", $0) } ?? "–",
                 "brierPerKind": report.calibration.brierPerKind.map { String(format: "%.4f", $0) } ?? "–",
                 "chart": Charts.reliability(report.calibration),

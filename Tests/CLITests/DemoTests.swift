@@ -36,6 +36,17 @@ final class DemoTests: XCTestCase {
             XCTAssertGreaterThan(overall["forecasts"] as? Int ?? 0, 50)
             XCTAssertNotNil(overall["arpu_mape"] as? Double)
         }
+        // What the offers taught: customers' answers follow segment and price, so the probability pooled per
+        // segment is better calibrated than one per kind; declines have codes; the experiment has both arms.
+        let metrics = try XCTUnwrap(first["metrics"] as? [String: Any])
+        let calibration = try XCTUnwrap(metrics["calibration"] as? [String: Any])
+        XCTAssertGreaterThan(calibration["outcomes"] as? Int ?? 0, 10)
+        XCTAssertLessThan(calibration["brier"] as? Double ?? 1, calibration["brier_per_kind"] as? Double ?? 0, "\(calibration)")
+        let declines = try XCTUnwrap(metrics["declines"] as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(declines.filter { $0["count"] as? Int ?? 0 > 0 }.count, 3, "\(declines)")
+        let experiment = try XCTUnwrap((metrics["experiments"] as? [[String: Any]])?.first)
+        XCTAssertEqual(experiment["name"] as? String, "upgrade_first")
+        for arm in experiment["arms"] as? [[String: Any]] ?? [] { XCTAssertGreaterThan(arm["offers"] as? Int ?? 0, 0, "\(arm)") }
         let statuses = try XCTUnwrap(first["accounts_by_status"] as? [String: Int])
         XCTAssertEqual(Set(statuses.keys), ["active", "trialing", "past_due", "canceled"])
 

@@ -155,6 +155,8 @@ password=browser-pass-1
 step users add rita --role reviewer <<<"$password"  # password on stdin
 
 # --- the server on a free port -----------------------------------------------
+# Decisions made on the page are dated by tierplan's one clock: fixed, so the tests read the same day's figures whatever the date.
+export TIERPLAN_NOW=2026-11-03T10:00:00Z
 free_port() {
   "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

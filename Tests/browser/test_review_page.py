@@ -26,7 +26,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE_URL = os.environ.get("TIERPLAN_URL", "http://127.0.0.1:8080").rstrip("/")
 USER = os.environ.get("TIERPLAN_USER", "rita")
@@ -35,6 +35,7 @@ SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ".build/screenshots"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 WAIT = 15  # seconds for a page to arrive
+TODAY = os.environ.get("TIERPLAN_NOW", "2026-11-03")[:10]  # the day the server dates decisions (run.sh sets its clock)
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +234,47 @@ def test_forecast_page_shows_the_chart(signed_in):
     assert {r.text for r in rows} == {"history", "flat"}, [r.text for r in rows]
     driver.execute_script("document.getElementById('backtest-chart').scrollIntoView()")
     shoot(driver, "07-backtest.png")
+
+
+def test_decline_is_recorded_with_the_customers_reason(signed_in):
+    driver = signed_in
+    driver.get(BASE_URL + "/queue")
+    offer_id = queue_ids(driver)[0]
+    open_offer(driver, offer_id)
+    driver.find_element(By.ID, "approve").click()
+    wait(driver).until(lambda d: urlparse(d.current_url).path == "/queue")
+
+    # The approved offer asks what the customer did; a decline needs a reason from the list.
+    driver.get(f"{BASE_URL}/offers/{offer_id}")
+    outcome = wait(driver).until(EC.visibility_of_element_located((By.ID, "outcome")))
+    select = Select(outcome.find_element(By.ID, "reason-code"))
+    codes = [o.get_attribute("value") for o in select.options]
+    assert codes == ["", "price", "budget", "timing", "no_need", "competitor", "other"], codes
+    # Without a choice the browser keeps the form (the select is required; the server refuses it too).
+    outcome.find_element(By.ID, "declined").click()
+    assert urlparse(driver.current_url).path == f"/offers/{offer_id}"
+    assert driver.find_element(By.ID, "status").text == "approved"
+    select.select_by_value("price")
+    outcome.find_element(By.ID, "decline-note").send_keys("over their budget for the year")
+    shoot(driver, "08-decline.png")
+    outcome.find_element(By.ID, "declined").click()
+    notice = wait(driver).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "main .notice")))
+    assert "declined" in notice.text, notice.text
+
+    driver.get(f"{BASE_URL}/offers/{offer_id}")
+    assert wait(driver).until(EC.presence_of_element_located((By.ID, "status"))).text == "declined"
+    assert "Price too high (price): over their budget for the year" in driver.find_element(By.TAG_NAME, "main").text
+
+    # The finance page counts it under its code and draws the reliability chart with its diagonal.
+    driver.get(BASE_URL + "/finance?as_of=" + TODAY)  # the server's TIERPLAN_NOW (run.sh)
+    declines = wait(driver).until(EC.visibility_of_element_located((By.ID, "declines")))
+    price = [r.text for r in declines.find_elements(By.CSS_SELECTOR, "tr") if "(price)" in r.text]
+    assert price and " 1 " in f" {price[0]} ", price
+    chart = driver.find_element(By.CSS_SELECTOR, "#calibration svg#reliability-chart")
+    assert chart.size["width"] > 150, f"the reliability chart is drawn at {chart.size}"
+    assert chart.find_element(By.CSS_SELECTOR, "line#diagonal")
+    assert len(chart.find_elements(By.CSS_SELECTOR, "circle.bin")) >= 1
+    rows = driver.find_elements(By.CSS_SELECTOR, "#calibration table tr")
+    assert len(rows) == 11, f"expected a header and ten bins, got {len(rows)}"
+    driver.execute_script("document.getElementById('calibration').scrollIntoView()")
+    shoot(driver, "09-calibration.png")
