@@ -29,9 +29,10 @@ struct MetricsCommand: AsyncParsableCommand {
                     return
                 }
                 var section = ""
+                let width = (rows.map(\.1.count).max() ?? 26) + 2
                 for (s, key, value) in rows {
                     if s != section { Console.out("\n[\(s)]"); section = s }
-                    Console.out("  " + SignalsTable.pad(key, 28) + value)
+                    Console.out("  " + SignalsTable.pad(key, width) + (value.isEmpty ? "–" : value))
                 }
             }
         }

@@ -180,7 +180,8 @@ final class RouterTests: XCTestCase {
     }
 
     func testViewerReadsEverythingAndDecidesNothing() async throws {
-        let id = try offerID()
+        let id = try offerID(), inExperimentID = try offerID("globex")
+        try db.execute("UPDATE offers SET experiment = 'upgrade_first', arm = 'treatment' WHERE offer_id = $1::uuid", [inExperimentID])
         try await withApp { client in
             let s = try await Self.login(client, "vera", "password-vera")
             for uri in ["/queue", "/queue?kind=tier_upgrade&reason=storage_over_limit&owner=alice&segment=smb&page=1", "/offers/\(id)",
@@ -191,6 +192,16 @@ final class RouterTests: XCTestCase {
             let offer = String(buffer: try await Self.get(client, "/offers/\(id)", s).body)
             XCTAssertFalse(offer.contains("id=\"approve\""), "viewers get no decision forms")
             XCTAssertTrue(offer.contains("<svg id=\"storage-chart\""))
+            XCTAssertFalse(offer.contains("id=\"experiment\""), "outside experiments nothing is said")
+            // An offer in an experiment says which arm it is in.
+            let inExperiment = String(buffer: try await Self.get(client, "/offers/\(inExperimentID)", s).body)
+            XCTAssertTrue(inExperiment.contains("Experiment <strong>upgrade_first</strong>, arm <strong id=\"arm\">treatment</strong>"), inExperiment)
+            // The finance page: declines per code, the calibration with its reliability chart (diagonal drawn), experiments.
+            let finance = String(buffer: try await Self.get(client, "/finance?from=2026-10-01&as_of=2026-11-01", s).body)
+            for part in ["id=\"declines\"", "(competitor)", "id=\"calibration\"", "<svg id=\"reliability-chart\"", "<line id=\"diagonal\"",
+                         "Experiment upgrade_first"] {
+                XCTAssertTrue(finance.contains(part), part)
+            }
             let page = String(buffer: try await Self.get(client, "/forecast?as_of=2026-11-01&months=3", s).body)
             for id in ["forecast-chart", "history-chart", "history-table", "backtest-chart", "backtest-table", "model"] {
                 XCTAssertTrue(page.contains("id=\"\(id)\""), id)
@@ -366,7 +377,8 @@ final class RouterTests: XCTestCase {
     }
 
     func testHostileAccountNameIsEscaped() async throws {
-        let id = try offerID()
+        let id = try offerID(), inExperimentID = try offerID("globex")
+        try db.execute("UPDATE offers SET experiment = 'upgrade_first', arm = 'treatment' WHERE offer_id = $1::uuid", [inExperimentID])
         try await withApp { client in
             let s = try await Self.login(client, "vera", "password-vera")
             for uri in ["/queue", "/offers/\(id)", "/accounts/acme"] {
