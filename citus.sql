@@ -20,6 +20,7 @@ SELECT create_reference_table('runs');
 SELECT create_reference_table('users');
 SELECT create_reference_table('api_tokens');
 SELECT create_reference_table('sessions');
+SELECT create_reference_table('audit_log');
 
 -- Citus refuses row triggers on distributed tables unless told otherwise; keep offer_events
 -- append-only by privileges instead (the application role never needs UPDATE or DELETE on it).

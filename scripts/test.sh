@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make test: every test (XCTest), then the review page in a real browser
-# (Tests/browser/run.sh), then one plain closing line "N passed, N failed"
-# counting both. Arguments go to `swift test`.
+# make test: every test (XCTest), then the runners that drive `tierplan serve` from outside
+# (Tests/browser/run.sh: the review page in Chromium; Tests/api/run.sh: openapi-spec-validator and
+# Schemathesis), then one plain closing line "N passed, N failed" counting all. Arguments go to `swift test`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
@@ -21,19 +21,25 @@ else
   passed=$((total - failed))
 fi
 
-# The browser test: its last line is "browser: N passed, N failed".
-./Tests/browser/run.sh "${TIERPLAN_BIN:-.build/debug/tierplan}" 2>&1 | tee "$blog"
-bstatus=${PIPESTATUS[0]}
-bsummary=$(grep -E "^browser: [0-9]+ passed, [0-9]+ failed" "$blog" | tail -1)
-if [ -n "$bsummary" ]; then
-  bpassed=$(echo "$bsummary" | sed -E 's/^browser: ([0-9]+) passed.*/\1/')
-  bfailed=$(echo "$bsummary" | sed -E 's/^browser: [0-9]+ passed, ([0-9]+) failed.*/\1/')
-else
-  echo "no browser test summary found"
-  bpassed=0 bfailed=1
-fi
-if [ "$bstatus" -ne 0 ] && [ "$bfailed" -eq 0 ]; then bfailed=1; fi
+# The runners that drive `tierplan serve` from outside: each ends with "NAME: N passed, N failed".
+# Tests/browser: the review page in Chromium; Tests/api: openapi-spec-validator and Schemathesis.
+xpassed=0 xfailed=0 xstatus=0
+for runner in browser api; do
+  ./Tests/$runner/run.sh "${TIERPLAN_BIN:-.build/debug/tierplan}" 2>&1 | tee "$blog"
+  rstatus=${PIPESTATUS[0]}
+  rsummary=$(grep -E "^$runner: [0-9]+ passed, [0-9]+ failed" "$blog" | tail -1)
+  if [ -n "$rsummary" ]; then
+    rpassed=$(echo "$rsummary" | sed -E "s/^$runner: ([0-9]+) passed.*/\\1/")
+    rfailed=$(echo "$rsummary" | sed -E "s/^$runner: [0-9]+ passed, ([0-9]+) failed.*/\\1/")
+  else
+    echo "no $runner test summary found"
+    rpassed=0 rfailed=1
+  fi
+  if [ "$rstatus" -ne 0 ] && [ "$rfailed" -eq 0 ]; then rfailed=1; fi
+  xpassed=$((xpassed + rpassed)) xfailed=$((xfailed + rfailed))
+  [ "$rstatus" -ne 0 ] && xstatus=$rstatus
+done
 
-echo "$((passed + bpassed)) passed, $((failed + bfailed)) failed"
+echo "$((passed + xpassed)) passed, $((failed + xfailed)) failed"
 if [ "$status" -ne 0 ]; then exit "$status"; fi
-exit "$bstatus"
+exit "$xstatus"

@@ -66,6 +66,8 @@ extension OfferDecision {
     /// Why a reviewer's decision, as asked for, cannot be made.
     public enum Problem: Error, Equatable {
         case unknown, reasonMissing, dateMissing, reasonCodeMissing, reasonCodeUnknown(String)
+        /// A field that this decision does not take (until on approve or reject; a reason code on acceptance).
+        case notFor(field: String, decision: String)
 
         /// One line a reviewer or a script can act on.
         public var message: String {
@@ -75,6 +77,7 @@ extension OfferDecision {
             case .dateMissing: return "snooze needs until as YYYY-MM-DD"
             case .reasonCodeMissing: return "a decline needs a reason_code (\(DeclineReason.list))"
             case .reasonCodeUnknown(let code): return "unknown reason_code \"\(code)\" (known: \(DeclineReason.list))"
+            case .notFor(let field, let decision): return "\(field) is not for \(decision)"
             }
         }
     }
@@ -82,7 +85,9 @@ extension OfferDecision {
     /// A customer's outcome by name (the review page and the API): accepted; declined with a reason code.
     public static func outcome(_ name: String?, reasonCode: String?) -> Result<OfferDecision, Problem> {
         switch name {
-        case "accepted": return .success(.accept)
+        case "accepted":
+            if let reasonCode, !reasonCode.isEmpty { return .failure(.notFor(field: "reason_code", decision: "accepted")) }
+            return .success(.accept)
         case "declined":
             guard let text = reasonCode?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return .failure(.reasonCodeMissing) }
             guard let code = DeclineReason(rawValue: text) else { return .failure(.reasonCodeUnknown(text)) }
@@ -100,6 +105,7 @@ extension OfferDecision {
     /// A reviewer's decision by name (the review page and the API): approve; reject with a reason
     /// (trimmed, not empty); snooze until a day (YYYY-MM-DD).
     public static func review(_ name: String?, reason: String?, until: String?) -> Result<OfferDecision, Problem> {
+        if let until, !until.isEmpty, name == "approve" || name == "reject" { return .failure(.notFor(field: "until", decision: name!)) }
         switch name {
         case "approve": return .success(.approve)
         case "reject":

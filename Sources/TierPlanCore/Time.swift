@@ -17,14 +17,21 @@ public struct Day: Hashable, Comparable, Sendable, Codable, CustomStringConverti
         daysSinceEpoch = era * 146_097 + doe - 719_468
     }
 
-    /// Parses `YYYY-MM-DD`, refusing impossible dates such as 2026-02-30.
+    /// A calendar day written YYYY-MM-DD in the years tierplan accepts (`supportedYears`).
     public init?(iso text: some StringProtocol) {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == 45, bytes[7] == 45,
               let y = Self.number(bytes[0..<4]), let m = Self.number(bytes[5..<7]), let d = Self.number(bytes[8..<10]),
-              (1...12).contains(m), d >= 1, d <= Self.daysIn(month: m, year: y) else { return nil }
+              Self.supportedYears.contains(y), (1...12).contains(m), d >= 1, d <= Self.daysIn(month: m, year: y) else { return nil }
         self.init(year: y, month: m, day: d)
     }
+
+    /// Days given by users and files lie in these years: far enough from year 0 that every window,
+    /// cohort and lookback before them is still a valid date, and far from the end of four digits.
+    public static let supportedYears = 1900...2999
+
+    /// How messages name a valid day.
+    public static let format = "a date YYYY-MM-DD from 1900-01-01 to 2999-12-31"
 
     public var components: (year: Int, month: Int, day: Int) {
         let z = daysSinceEpoch + 719_468

@@ -28,12 +28,17 @@ struct APIRoutes {
     @Sendable func listOffers(_ request: Request, context: AppContext) async throws -> Response {
         _ = try context.require(.viewer)
         let q = request.uri.queryParameters
+        // The page's menus send "" for any; the API takes a value or no parameter.
+        for key in ["status", "kind", "reason"] where q.get(key) == "" { return apiError(.badRequest, "\(key) must not be empty (leave it out for any)") }
         var (filter, problem) = offerFilter { q.get($0) }
         if let problem { return apiError(.badRequest, problem) }
         if q.get("status") == nil { filter.status = nil }
         filter.accountID = q.get("account")
-        filter.limit = min(1000, max(1, Int(q.get("limit") ?? "100") ?? 100))
-        filter.offset = max(0, Int(q.get("offset") ?? "0") ?? 0)
+        guard let limit = Int(q.get("limit") ?? "100"), (1...1000).contains(limit) else { return apiError(.badRequest, "limit must be a whole number from 1 to 1000") }
+        guard let offset = Int(q.get("offset") ?? "0"), (0...1_000_000).contains(offset) else {
+            return apiError(.badRequest, "offset must be a whole number from 0 to 1000000")
+        }
+        (filter.limit, filter.offset) = (limit, offset)
         let page = try await env.repository.offerPage(filter)
         return try json(OfferPage(offers: page.offers, total: page.total, totalIsLowerBound: page.total > OfferFilter.countLimit,
                                   limit: filter.limit, offset: filter.offset))
@@ -46,11 +51,13 @@ struct APIRoutes {
         return try json(found)
     }
 
-    struct DecisionBody: Decodable {
+    struct DecisionBody: Decodable, CaseKeyed {
         var decision: String
         var reason: String?
         var until: String?
         var version: Int?
+        enum CodingKeys: String, CodingKey, CaseIterable { case decision, reason, until, version }
+        typealias Keys = CodingKeys
     }
 
     @Sendable func decision(_ request: Request, context: AppContext) async throws -> Response {
@@ -58,8 +65,8 @@ struct APIRoutes {
         try checkCSRF(request, identity)
         let id = context.parameters.get("id") ?? ""
         let body: DecisionBody
-        do { body = try await request.decode(as: DecisionBody.self, context: context) } catch {
-            return apiError(.badRequest, "expected JSON {\"decision\": \"approve|reject|snooze\", \"reason\", \"until\", \"version\"}")
+        do { body = try await jsonBody(request, as: DecisionBody.self, nullable: ["version"]) } catch {
+            return apiError(.badRequest, "expected a JSON object with decision (approve|reject|snooze) and only reason, until, version besides")
         }
         let decision: OfferDecision
         switch OfferDecision.review(body.decision, reason: body.reason, until: body.until) {
@@ -70,20 +77,21 @@ struct APIRoutes {
         return try await apply(decision, id: id, identity: identity, reason: body.reason, version: body.version)
     }
 
-    struct OutcomeBody: Decodable {
+    struct OutcomeBody: Decodable, CaseKeyed {
         var outcome: String
         var reasonCode: String?
         var reason: String?
         var version: Int?
-        enum CodingKeys: String, CodingKey { case outcome, reasonCode = "reason_code", reason, version }
+        enum CodingKeys: String, CodingKey, CaseIterable { case outcome, reasonCode = "reason_code", reason, version }
+        typealias Keys = CodingKeys
     }
 
     @Sendable func outcome(_ request: Request, context: AppContext) async throws -> Response {
         let identity = try context.require(.reviewer)
         try checkCSRF(request, identity)
         let id = context.parameters.get("id") ?? ""
-        guard let body = try? await request.decode(as: OutcomeBody.self, context: context) else {
-            return apiError(.badRequest, "expected JSON {\"outcome\": \"accepted|declined\", \"reason_code\", \"version\"}")
+        guard let body = try? await jsonBody(request, as: OutcomeBody.self, nullable: ["version"]) else {
+            return apiError(.badRequest, "expected a JSON object with outcome (accepted|declined) and only reason_code, reason, version besides")
         }
         switch OfferDecision.outcome(body.outcome, reasonCode: body.reasonCode) {
         case .success(let decision): return try await apply(decision, id: id, identity: identity, reason: body.reason, version: body.version)
@@ -110,7 +118,7 @@ struct APIRoutes {
         _ = try context.require(.viewer)
         let id = context.parameters.get("id") ?? ""
         let given = request.uri.queryParameters.get("as_of")
-        if let given, Day(iso: given) == nil { return apiError(.badRequest, "as_of must be YYYY-MM-DD") }
+        if let given, Day(iso: given) == nil { return apiError(.badRequest, "as_of must be \(Day.format)") }
         let asOf = try await env.asOf(given.flatMap { Day(iso: $0) })
         guard let signals = try await env.repository.signals(accountID: id, asOf: asOf) else {
             return apiError(.notFound, "no account '\(id)' that is not canceled on \(asOf.iso)")
@@ -121,7 +129,7 @@ struct APIRoutes {
     @Sendable func forecast(_ request: Request, context: AppContext) async throws -> Response {
         _ = try context.require(.viewer)
         let q = request.uri.queryParameters
-        if let text = q.get("as_of"), Day(iso: text) == nil { return apiError(.badRequest, "as_of must be YYYY-MM-DD") }
+        if let text = q.get("as_of"), Day(iso: text) == nil { return apiError(.badRequest, "as_of must be \(Day.format)") }
         let months = Int(q.get("months") ?? "12") ?? 0
         guard (1...120).contains(months) else { return apiError(.badRequest, "months must be 1 to 120") }
         guard let model = ForecastModel(rawValue: q.get("model") ?? "history") else { return apiError(.badRequest, "model must be history or flat") }
@@ -151,7 +159,7 @@ struct APIRoutes {
     @Sendable func metrics(_ request: Request, context: AppContext) async throws -> Response {
         _ = try context.require(.viewer)
         let q = request.uri.queryParameters
-        for key in ["as_of", "from"] { if let text = q.get(key), Day(iso: text) == nil { return apiError(.badRequest, "\(key) must be YYYY-MM-DD") } }
+        for key in ["as_of", "from"] { if let text = q.get(key), Day(iso: text) == nil { return apiError(.badRequest, "\(key) must be \(Day.format)") } }
         let asOf = try await env.asOf(q.get("as_of").flatMap { Day(iso: $0) })
         let from = q.get("from").flatMap { Day(iso: $0) }.flatMap { $0 < asOf ? $0 : nil } ?? asOf.adding(days: -30)
         return try json(try await env.repository.metrics(asOf: asOf, from: from))
@@ -202,6 +210,24 @@ struct AccountSignalsDocument: Encodable {
     enum CodingKeys: String, CodingKey { case asOf, account }
 }
 
+/// A request's JSON object as `T`, held to the document: only `T`'s keys, and null only for those in
+/// `nullable` (an optional field is left out, not null). Bodies over 64 KiB are refused.
+func jsonBody<T: Decodable & CaseKeyed>(_ request: Request, as type: T.Type, nullable: Set<String>) async throws -> T {
+    let buffer = try await request.body.collect(upTo: 64 * 1024)
+    let data = Data(buffer: buffer)
+    guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw BodyProblem() }
+    let known = Set(T.Keys.allCases.map(\.stringValue))
+    if object.keys.contains(where: { !known.contains($0) }) || object.contains(where: { $0.value is NSNull && !nullable.contains($0.key) }) {
+        throw BodyProblem()
+    }
+    return try JSONDecoder().decode(T.self, from: data)
+}
+
+/// A body whose keys are listed (to refuse keys the document does not declare).
+protocol CaseKeyed { associatedtype Keys: CodingKey & CaseIterable }
+
+struct BodyProblem: Error {}
+
 func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
     let data = try ContractJSON.data(value)
     return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -218,7 +244,7 @@ struct ParameterProblem: Error { let message: String }
 func backtestParameters(_ value: (String) -> String?, defaultFrom: Day? = nil, defaultTo: Day? = nil) -> Result<BacktestRequest, ParameterProblem> {
     func day(_ key: String, _ fallback: Day?) -> Result<Day, ParameterProblem> {
         guard let text = value(key) else { return fallback.map { .success($0) } ?? .failure(ParameterProblem(message: "\(key) is required (YYYY-MM-DD)")) }
-        return Day(iso: text).map { .success($0) } ?? .failure(ParameterProblem(message: "\(key) must be YYYY-MM-DD"))
+        return Day(iso: text).map { .success($0) } ?? .failure(ParameterProblem(message: "\(key) must be \(Day.format)"))
     }
     let from: Day, to: Day
     switch (day("from", defaultFrom), day("to", defaultTo)) {
@@ -226,6 +252,8 @@ func backtestParameters(_ value: (String) -> String?, defaultFrom: Day? = nil, d
     case (.failure(let p), _), (_, .failure(let p)): return .failure(p)
     }
     guard from <= to else { return .failure(ParameterProblem(message: "from must not be after to")) }
+    // Every month end in between is a forecast replayed: ten years is plenty and keeps a request bounded.
+    guard to.days(since: from) <= 3_700 else { return .failure(ParameterProblem(message: "from and to must be at most ten years apart")) }
     guard let months = Int(value("months") ?? "3"), (1...24).contains(months) else { return .failure(ParameterProblem(message: "months must be 1 to 24")) }
     guard let lookback = Int(value("lookback") ?? "6"), (1...60).contains(lookback) else { return .failure(ParameterProblem(message: "lookback must be 1 to 60")) }
     let model = value("model") ?? "both"

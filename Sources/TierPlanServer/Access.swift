@@ -90,14 +90,37 @@ func parseForm(_ text: String) -> [String: String] {
 
 /// Sign-in: bcrypt check of the password, then a session row and its cookie.
 enum SignIn {
-    static func check(_ env: ServerEnvironment, name: String, password: String) async throws -> (cookie: String, csrf: String)? {
-        guard let credentials = try await env.repository.credentials(name: name) else {
-            _ = Bcrypt.verify(password, hash: dummyHash)   // same cost whether or not the user exists
-            return nil
+    /// What a sign-in attempt came to.
+    enum Result { case session(cookie: String, csrf: String), wrong, throttled }
+
+    /// Failed sign-ins that lock a name or an address out, and for how long.
+    static let maxFailures = 5
+    static let lockoutMinutes = 15
+
+    /// Checks the password, unless the name or the address failed `maxFailures` times within
+    /// `lockoutMinutes`; every attempt goes to the audit log. A success opens a new session (a new id
+    /// whatever cookie the browser had).
+    static func check(_ env: ServerEnvironment, name: String, password: String, address: String) async throws -> Result {
+        let repository = env.repository
+        let failures = try await repository.recentFailedSignIns(name: name, address: address, minutes: lockoutMinutes)
+        if failures.name >= maxFailures || failures.address >= maxFailures {
+            try await repository.audit(.signInThrottled, actor: name, subject: nil, address: address)
+            return .throttled
         }
-        let ok = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: credentials.hash) }
-        guard ok else { return nil }
-        return try await env.repository.openSession(user: name)
+        let ok: Bool
+        if let credentials = try await repository.credentials(name: name) {
+            ok = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: credentials.hash) }
+        } else {
+            _ = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: dummyHash) }   // same cost whether or not the user exists
+            ok = false
+        }
+        guard ok else {
+            try await repository.audit(.signInFailed, actor: name, subject: nil, address: address)
+            return .wrong
+        }
+        let session = try await repository.openSession(user: name)
+        try await repository.audit(.signIn, actor: name, subject: nil, address: address)
+        return .session(cookie: session.cookie, csrf: session.csrf)
     }
 
     static let dummyHash = Bcrypt.hash("not a password", cost: 10)

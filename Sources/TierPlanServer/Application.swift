@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Mustache
+import NIOCore
 import Prometheus
 import TierPlanCore
 import TierPlanStore
@@ -21,13 +22,16 @@ public struct ServerArguments: Sendable {
 }
 
 /// The request context: Hummingbird's core plus who is asking.
-public struct AppContext: RequestContext {
+public struct AppContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Identity?
+    /// The client's address (sign-in throttling and the audit log).
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         identity = nil
+        remoteAddress = source.channel.remoteAddress
     }
 }
 
@@ -73,9 +77,11 @@ public func buildRouter(_ repository: some TierPlanRepository, secureCookies: Bo
 /// All routes of `env`.
 public func buildRouter(_ env: ServerEnvironment) -> Router<AppContext> {
     let router = Router(context: AppContext.self)
+    router.add(middleware: FailureMiddleware(env: env))
     router.add(middleware: RequestMetricsMiddleware(registry: env.registry))
     router.add(middleware: IdentityMiddleware(env: env))
     router.add(middleware: RefusalMiddleware(env: env))
+    router.add(middleware: APIContractMiddleware())
     PublicRoutes(env: env).register(on: router)
     PageRoutes(env: env).register(on: router)
     APIRoutes(env: env).register(on: router)

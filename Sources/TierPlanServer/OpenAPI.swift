@@ -1,3 +1,5 @@
+import Yams
+
 /// The OpenAPI 3.1 description of /api/v1, served at /api/openapi.yaml.
 enum OpenAPI {
     static let document = """
@@ -16,8 +18,22 @@ enum OpenAPI {
         bearer: {type: http, scheme: bearer}
       parameters:
         id: {name: id, in: path, required: true, schema: {type: string}}
-        asOf: {name: as_of, in: query, required: false, description: "YYYY-MM-DD (default: the latest run's as_of)", schema: {type: string, format: date}}
+        asOf: {name: as_of, in: query, required: false, description: "the day (default: the latest run's as_of)", schema: {$ref: "#/components/schemas/Day"}}
+      responses:
+        BadRequest: {description: "A parameter, query key, content type or body this operation does not take", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        Unauthorized: {description: Not signed in (send Authorization Bearer TOKEN), content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        Forbidden: {description: "Needs the reviewer role, or (with a browser session) the X-CSRF-Token header", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        NotFound: {description: No such offer or account, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        Unavailable:
+          description: The database is unavailable; nothing was changed, try again after Retry-After seconds
+          headers: {Retry-After: {schema: {type: integer}}}
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
       schemas:
+        Day:
+          type: string
+          description: "YYYY-MM-DD from 1900-01-01 to 2999-12-31 (29 February is accepted in leap years; the pattern leaves it out to stay a plain regular expression)"
+          pattern: "^(19|2[0-9])[0-9][0-9]-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))$"
+        Version: {type: [integer, "null"], minimum: 1, maximum: 2147483647, description: "the offer version the decision was made on (a stale one gets 409); null or absent: no check"}
         Error:
           type: object
           required: [error]
@@ -311,18 +327,26 @@ enum OpenAPI {
           operationId: listOffers
           summary: Offers, highest expected delta first
           parameters:
-            - {name: status, in: query, schema: {type: string}}
-            - {name: kind, in: query, schema: {type: string}}
-            - {name: reason, in: query, schema: {type: string}}
+            - {name: status, in: query, schema: {type: string, enum: [proposed, approved, rejected, snoozed, expired, held_out, accepted, declined]}}
+            - {name: kind, in: query, schema: {type: string, enum: [tier_upgrade, addon, adoption]}}
+            - {name: reason, in: query, schema: {type: string, enum: [storage_over_limit, storage_near_limit, storage_filling, seats_near_limit, feature_demand, low_adoption]}}
             - {name: owner, in: query, schema: {type: string}}
             - {name: segment, in: query, schema: {type: string}}
             - {name: account, in: query, schema: {type: string}}
-            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000}}
-            - {name: offset, in: query, schema: {type: integer, minimum: 0}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
+            - {name: offset, in: query, schema: {type: integer, minimum: 0, maximum: 1000000, default: 0}}
           responses:
-            "200": {description: A page of offers, content: {application/json: {schema: {$ref: "#/components/schemas/OfferPage"}}}}
-            "400": {description: Bad filter, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-            "401": {description: Not signed in}
+            "200":
+              description: A page of offers
+              content: {application/json: {schema: {$ref: "#/components/schemas/OfferPage"}}}
+              links:
+                GetOffer: {operationId: getOffer, parameters: {id: "$response.body#/offers/0/id"}}
+                DecideOffer: {operationId: decideOffer, parameters: {id: "$response.body#/offers/0/id"}}
+                RecordOutcome: {operationId: recordOutcome, parameters: {id: "$response.body#/offers/0/id"}}
+                AccountSignals: {operationId: accountSignals, parameters: {id: "$response.body#/offers/0/account_id"}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "503": {$ref: "#/components/responses/Unavailable"}
       /api/v1/offers/{id}:
         get:
           operationId: getOffer
@@ -330,8 +354,10 @@ enum OpenAPI {
           parameters: [{$ref: "#/components/parameters/id"}]
           responses:
             "200": {description: The offer, content: {application/json: {schema: {$ref: "#/components/schemas/OfferWithEvents"}}}}
-            "401": {description: Not signed in}
-            "404": {description: No such offer, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+            "503": {$ref: "#/components/responses/Unavailable"}
       /api/v1/offers/{id}/decision:
         post:
           operationId: decideOffer
@@ -342,21 +368,29 @@ enum OpenAPI {
             content:
               application/json:
                 schema:
-                  type: object
-                  required: [decision]
-                  properties:
-                    decision: {type: string, enum: [approve, reject, snooze]}
-                    reason: {type: string}
-                    until: {type: string, format: date}
-                    version: {type: integer, description: "the version the decision was made on; a stale one gets 409"}
+                  oneOf:
+                    - type: object
+                      additionalProperties: false
+                      required: [decision]
+                      properties: {decision: {const: approve}, reason: {type: string}, version: {$ref: "#/components/schemas/Version"}}
+                    - type: object
+                      additionalProperties: false
+                      required: [decision, reason]
+                      properties: {decision: {const: reject}, reason: {type: string, pattern: '\\S'}, version: {$ref: "#/components/schemas/Version"}}
+                    - type: object
+                      additionalProperties: false
+                      required: [decision, until]
+                      properties: {decision: {const: snooze}, until: {$ref: "#/components/schemas/Day"}, reason: {type: string},
+                                   version: {$ref: "#/components/schemas/Version"}}
           responses:
             "200": {description: The offer after the decision, content: {application/json: {schema: {$ref: "#/components/schemas/Offer"}}}}
-            "400": {description: Malformed body, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-            "401": {description: Not signed in}
-            "403": {description: "Needs the reviewer role, or a CSRF token"}
-            "404": {description: No such offer}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "403": {$ref: "#/components/responses/Forbidden"}
+            "404": {$ref: "#/components/responses/NotFound"}
             "409": {description: Decided meanwhile by someone else (says who), content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-            "422": {description: "Not allowed from the current status, or a missing reason or date"}
+            "422": {description: "Not allowed from the offer's current status or on this day (e.g. a snooze that would already be over), or a missing reason or date", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+            "503": {$ref: "#/components/responses/Unavailable"}
       /api/v1/offers/{id}/outcome:
         post:
           operationId: recordOutcome
@@ -367,20 +401,25 @@ enum OpenAPI {
             content:
               application/json:
                 schema:
-                  type: object
-                  required: [outcome]
-                  description: a declined outcome needs its reason_code
-                  properties: {outcome: {type: string, enum: [accepted, declined]},
-                               reason_code: {type: string, enum: [price, budget, timing, no_need, competitor, other]},
-                               reason: {type: string}, version: {type: integer}}
+                  oneOf:
+                    - type: object
+                      additionalProperties: false
+                      required: [outcome]
+                      properties: {outcome: {const: accepted}, reason: {type: string}, version: {$ref: "#/components/schemas/Version"}}
+                    - type: object
+                      additionalProperties: false
+                      required: [outcome, reason_code]
+                      properties: {outcome: {const: declined}, reason_code: {type: string, enum: [price, budget, timing, no_need, competitor, other]},
+                                   reason: {type: string}, version: {$ref: "#/components/schemas/Version"}}
           responses:
             "200": {description: The offer after the outcome, content: {application/json: {schema: {$ref: "#/components/schemas/Offer"}}}}
-            "400": {description: Malformed body}
-            "401": {description: Not signed in}
-            "403": {description: Needs the reviewer role}
-            "404": {description: No such offer}
-            "409": {description: Changed meanwhile}
-            "422": {description: "Not allowed from the current status, or a decline without a known reason_code"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "403": {$ref: "#/components/responses/Forbidden"}
+            "404": {$ref: "#/components/responses/NotFound"}
+            "409": {description: Changed meanwhile, content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+            "422": {description: "Not allowed from the offer's current status, or a decline without a known reason_code", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+            "503": {$ref: "#/components/responses/Unavailable"}
       /api/v1/accounts/{id}/signals:
         get:
           operationId: accountSignals
@@ -388,70 +427,91 @@ enum OpenAPI {
           parameters: [{$ref: "#/components/parameters/id"}, {$ref: "#/components/parameters/asOf"}]
           responses:
             "200": {description: "{as_of, account}: the signals object of `tierplan signals --json`", content: {application/json: {schema: {$ref: "#/components/schemas/AccountSignals"}}}}
-            "400": {description: Bad date}
-            "401": {description: Not signed in}
-            "404": {description: No such account}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+            "503": {$ref: "#/components/responses/Unavailable"}
       /api/v1/forecast:
         get:
           operationId: forecast
           summary: ARPU forecast (the JSON of `tierplan forecast --json`)
           parameters:
             - {$ref: "#/components/parameters/asOf"}
-            - {name: months, in: query, schema: {type: integer, minimum: 1, maximum: 120}}
+            - {name: months, in: query, schema: {type: integer, minimum: 1, maximum: 120, default: 12}}
             - {name: churn, in: query, schema: {type: number, minimum: 0, exclusiveMaximum: 1}}
             - {name: model, in: query, schema: {type: string, enum: [history, flat], default: history}}
             - {name: lookback, in: query, schema: {type: integer, minimum: 1, maximum: 60, default: 6}}
           responses:
             "200": {description: The projection, content: {application/json: {schema: {$ref: "#/components/schemas/Forecast"}}}}
-            "400": {description: Bad parameter}
-            "401": {description: Not signed in}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "503": {$ref: "#/components/responses/Unavailable"}
       /api/v1/forecast/backtest:
         get:
           operationId: backtest
           summary: The forecast replayed at past month ends against what happened (the JSON of `tierplan forecast backtest --json`)
+          description: from must not be after to, and they may be at most ten years apart (400 otherwise).
           parameters:
-            - {name: from, in: query, required: true, schema: {type: string, format: date}}
-            - {name: to, in: query, required: true, schema: {type: string, format: date}}
+            - {name: from, in: query, required: true, schema: {$ref: "#/components/schemas/Day"}}
+            - {name: to, in: query, required: true, schema: {$ref: "#/components/schemas/Day"}}
             - {name: months, in: query, schema: {type: integer, minimum: 1, maximum: 24, default: 3}}
             - {name: model, in: query, schema: {type: string, enum: [history, flat, both], default: both}}
             - {name: lookback, in: query, schema: {type: integer, minimum: 1, maximum: 60, default: 6}}
           responses:
             "200": {description: "Per model and horizon: MAPE, bias, P10-P90 coverage; and every point", content: {application/json: {schema: {$ref: "#/components/schemas/Backtest"}}}}
-            "400": {description: Bad parameter}
-            "401": {description: Not signed in}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "503": {$ref: "#/components/responses/Unavailable"}
       /api/v1/metrics:
         get:
           operationId: metrics
-          summary: MRR, ARPU, movements, offers by status, conversion, realised expansion, uplift
-          parameters: [{$ref: "#/components/parameters/asOf"}, {name: from, in: query, schema: {type: string, format: date}}]
+          summary: MRR, ARPU, movements, retention, CLTV, AOV, conversion, declines, calibration, experiments, realised expansion, uplift
+          parameters: [{$ref: "#/components/parameters/asOf"}, {name: from, in: query, description: "start of the period, excluded (default and when not before as_of: 30 days before as_of)", schema: {$ref: "#/components/schemas/Day"}}]
           responses:
             "200": {description: The report (the JSON of `tierplan metrics --json`), content: {application/json: {schema: {$ref: "#/components/schemas/Metrics"}}}}
-            "400": {description: Bad date}
-            "401": {description: Not signed in}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "503": {$ref: "#/components/responses/Unavailable"}
     """
 
-    /// One operation of the document: its method, path and operationId.
+    /// One operation of the document: its method, path, operationId, the query parameters it takes
+    /// and whether it has a request body.
     struct Operation: Sendable {
         var method: String
         var path: String
         var operationID: String
+        var queryParameters: Set<String>
+        var hasBody: Bool
         /// The path as Hummingbird routes it (`{id}` → `:id`).
         var routerPath: String { path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "") }
+
+        /// Whether a request path is this operation's (a `{name}` segment matches any one segment).
+        func matches(path requested: String) -> Bool {
+            let want = path.split(separator: "/", omittingEmptySubsequences: false)
+            let got = requested.split(separator: "/", omittingEmptySubsequences: false)
+            return want.count == got.count && zip(want, got).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }
     }
 
     /// Every operation in the document, in document order: the routes the API registers.
     static let operations: [Operation] = {
+        guard let root = try? Yams.compose(yaml: document), let paths = root["paths"]?.mapping,
+              let shared = root["components"]?["parameters"]?.mapping else {
+            preconditionFailure("the OpenAPI document does not parse")
+        }
+        func parameter(_ node: Node) -> Node? {
+            guard let ref = node["$ref"]?.string else { return node }
+            return shared[Node(String(ref.split(separator: "/").last ?? ""))]
+        }
         var result: [Operation] = []
-        var path: String?
-        var method: String?
-        for line in document.split(separator: "\n") {
-            let indent = line.prefix { $0 == " " }.count
-            let text = line.trimmingCharacters(in: .whitespaces)
-            if indent == 2, text.hasPrefix("/api/"), text.hasSuffix(":") { path = String(text.dropLast()); method = nil; continue }
-            if indent <= 2 { path = nil }
-            if path != nil, indent == 4, text.hasSuffix(":") { method = text.dropLast().uppercased() }
-            if let path, let m = method, indent == 6, text.hasPrefix("operationId: ") {
-                result.append(Operation(method: m, path: path, operationID: String(text.dropFirst("operationId: ".count))))
+        for (pathNode, item) in paths {
+            guard let path = pathNode.string, let methods = item.mapping else { continue }
+            for (methodNode, operation) in methods {
+                guard let method = methodNode.string, let id = operation["operationId"]?.string else { continue }
+                let query = (operation["parameters"]?.sequence ?? []).compactMap(parameter)
+                    .filter { $0["in"]?.string == "query" }.compactMap { $0["name"]?.string }
+                result.append(Operation(method: method.uppercased(), path: path, operationID: id,
+                                        queryParameters: Set(query), hasBody: operation["requestBody"] != nil))
             }
         }
         return result

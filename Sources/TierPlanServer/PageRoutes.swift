@@ -28,19 +28,29 @@ struct PublicRoutes {
         router.get("/login") { request, _ -> Response in
             loginPage(next: safeNext(request.uri.queryParameters.get("next")), error: nil)
         }
-        router.post("/login") { request, _ -> Response in
+        router.post("/login") { request, context -> Response in
             let form = try await formFields(request)
             let next = safeNext(form["next"])
             // Login CSRF: the form's token must match the cookie set with the form (double submit).
             guard let token = form["csrf"], !token.isEmpty, request.cookies[loginCSRFCookie]?.value == token else {
                 return loginPage(next: next, error: "The sign-in form expired. Please try again.", status: .forbidden)
             }
-            guard let name = form["name"], let password = form["password"], !name.isEmpty,
-                  let session = try await SignIn.check(env, name: name, password: password) else {
+            guard let name = form["name"], let password = form["password"], !name.isEmpty else {
                 return loginPage(next: next, error: "Wrong name or password.", status: .unauthorized)
             }
+            let address = context.remoteAddress?.ipAddress ?? "unknown"
+            let cookie: String
+            switch try await SignIn.check(env, name: name, password: password, address: address) {
+            case .session(let value, _): cookie = value
+            case .wrong: return loginPage(next: next, error: "Wrong name or password.", status: .unauthorized)
+            case .throttled:
+                var response = loginPage(next: next, error: "Too many failed sign-ins for this name or from this address: "
+                                         + "try again in \(SignIn.lockoutMinutes) minutes.", status: .tooManyRequests)
+                response.headers[.retryAfter] = String(SignIn.lockoutMinutes * 60)
+                return response
+            }
             var response = Response(status: .seeOther, headers: [.location: next])
-            response.setCookie(SignIn.cookie(session.cookie, secure: env.secureCookies))
+            response.setCookie(SignIn.cookie(cookie, secure: env.secureCookies))
             response.setCookie(Cookie(name: loginCSRFCookie, value: "", maxAge: 0, path: "/login", secure: env.secureCookies, httpOnly: true, sameSite: .strict))
             return response
         }
@@ -51,6 +61,7 @@ struct PublicRoutes {
                 if let cookie = request.cookies[sessionCookie]?.value {
                     try await env.repository.closeSession(cookie: cookie)
                 }
+                try await env.repository.audit(.signOut, actor: identity.name, subject: nil, address: context.remoteAddress?.ipAddress)
             }
             var response = Response(status: .seeOther, headers: [.location: "/login"])
             response.setCookie(SignIn.cookie("", secure: env.secureCookies, maxAge: 0))
@@ -216,6 +227,8 @@ struct PageRoutes {
             return try await offerPage(id: id, identity: identity, error: "A rejection needs a reason.", notice: nil, status: .unprocessableContent)
         case .failure(.dateMissing):
             return try await offerPage(id: id, identity: identity, error: "A snooze needs a date (YYYY-MM-DD).", notice: nil, status: .unprocessableContent)
+        case .failure(.notFor(let field, let decision)):
+            return try await offerPage(id: id, identity: identity, error: "\(field) is not for \(decision).", notice: nil, status: .unprocessableContent)
         case .failure(.reasonCodeMissing), .failure(.reasonCodeUnknown):
             return try await offerPage(id: id, identity: identity, error: "A decline needs the customer's reason: choose one.", notice: nil,
                                        status: .unprocessableContent)
@@ -415,7 +428,7 @@ struct PageRoutes {
         }
         let hash = try await NIOThreadPool.singleton.runIfActive { PasswordHashing.hash(password) }
         do {
-            try await env.repository.addUser(name: name, role: role, passwordHash: hash)
+            try await env.repository.addUser(name: name, role: role, passwordHash: hash, by: identity.name)
         } catch let error as StoreError {
             return try await usersPage(identity, error: error.description, notice: nil, status: .conflict)
         }

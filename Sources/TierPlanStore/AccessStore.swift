@@ -7,11 +7,40 @@ import TierPlanCore
 public enum AccessStore {
     static let sha = "encode(sha256(convert_to($1, 'UTF8')), 'hex')"
 
-    public static func addUser(_ db: Connection, name: String, role: Role, passwordHash: String) throws {
+    public static func addUser(_ db: Connection, name: String, role: Role, passwordHash: String, by actor: String = "tierplan") throws {
         do {
-            try db.execute("INSERT INTO users (name, role, password_hash) VALUES ($1, $2, $3)", [name, role.rawValue, passwordHash])
+            try db.transaction { db in
+                try db.execute("INSERT INTO users (name, role, password_hash) VALUES ($1, $2, $3)", [name, role.rawValue, passwordHash])
+                try audit(db, .userAdded, actor: actor, subject: "\(name) (\(role.rawValue))")
+            }
         } catch let error as PostgresError where error.isUniqueViolation {
             throw StoreError.refused("a user named '\(name)' already exists")
+        }
+    }
+
+    /// Appends to the audit log.
+    public static func audit(_ db: Connection, _ action: AuditAction, actor: String, subject: String? = nil, address: String? = nil) throws {
+        try db.execute("INSERT INTO audit_log (action, actor, subject, address) VALUES ($1, $2, $3, $4)",
+                       [action.rawValue, actor, subject, address])
+    }
+
+    /// Failed sign-ins in the last `minutes`, for the name tried and for the address.
+    public static func recentFailedSignIns(_ db: Connection, name: String, address: String, minutes: Int) throws -> (name: Int, address: Int) {
+        let row = try db.query("""
+            SELECT count(*) FILTER (WHERE actor = $1), count(*) FILTER (WHERE address = $2) FROM audit_log
+            WHERE action = $3 AND at > now() - make_interval(mins => $4) AND (actor = $1 OR address = $2)
+            """, [name, address, AuditAction.signInFailed.rawValue, minutes]).first!
+        return (try row.decode(0), try row.decode(1))
+    }
+
+    /// The latest entries of the audit log, newest first.
+    public static func auditLog(_ db: Connection, limit: Int) throws -> [AuditEntry] {
+        try db.query("""
+            SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), action, actor, subject, address FROM audit_log
+            ORDER BY seq DESC LIMIT $1
+            """, [limit]).rows.map {
+            AuditEntry(at: try $0.decode(0), action: try $0.decode(1), actor: try $0.decode(2), subject: try $0.decodeIfPresent(3),
+                       address: try $0.decodeIfPresent(4))
         }
     }
 
@@ -27,9 +56,12 @@ public enum AccessStore {
     }
 
     /// Creates a token and returns it: the only time it is ever shown.
-    public static func createToken(_ db: Connection, name: String, role: Role) throws -> String {
+    public static func createToken(_ db: Connection, name: String, role: Role, by actor: String = "tierplan") throws -> String {
         let token = Secret.make(prefix: "tp_")
-        try db.execute("INSERT INTO api_tokens (token_hash, name, role) VALUES (\(sha), $2, $3)", [token, name, role.rawValue])
+        try db.transaction { db in
+            try db.execute("INSERT INTO api_tokens (token_hash, name, role) VALUES (\(sha), $2, $3)", [token, name, role.rawValue])
+            try audit(db, .tokenCreated, actor: actor, subject: "\(name) (\(role.rawValue))")
+        }
         return token
     }
 
@@ -66,4 +98,19 @@ public enum AccessStore {
     public static func closeSession(_ db: Connection, cookie: String) throws {
         try db.execute("DELETE FROM sessions WHERE session_hash = \(sha) OR expires_at < now()", [cookie])
     }
+}
+
+/// What the audit log records.
+public enum AuditAction: String, Sendable {
+    case signIn = "sign_in", signInFailed = "sign_in_failed", signInThrottled = "sign_in_throttled", signOut = "sign_out"
+    case userAdded = "user_added", tokenCreated = "token_created"
+}
+
+/// One line of the audit log.
+public struct AuditEntry: Encodable, Sendable {
+    public var at: String
+    public var action: String
+    public var actor: String
+    public var subject: String?
+    public var address: String?
 }

@@ -37,15 +37,32 @@ public final class DatabasePool: Service, @unchecked Sendable {   // `idle` is g
     }
 
     private func borrow<T>(_ body: (Connection) throws -> T) throws -> T {
-        let connection = try checkout()
+        let connection: Connection
+        do { connection = try checkout() } catch let error as PostgresError { throw Self.classified(error, healthy: false) }
         do {
             let value = try body(connection)
             checkin(connection)
             return value
+        } catch let error as PostgresError {
+            let healthy = connection.isHealthy
+            if healthy { checkin(connection) }
+            throw Self.classified(error, healthy: healthy)
         } catch {
             if connection.isHealthy { checkin(connection) }
             throw error
         }
+    }
+
+    /// What a libpq error means to a caller: the database gone (no connection, a broken one, SQLSTATE
+    /// class 08, or the server shutting down: 57P01–57P03) or a value it refused (class 22, data
+    /// exception); anything else stays as it is.
+    static func classified(_ error: PostgresError, healthy: Bool) -> Error {
+        let state = error.sqlState ?? ""
+        if error.code == .connectionFailed || !healthy || state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state) {
+            return StoreError.unavailable(error.message)
+        }
+        if state.hasPrefix("22") { return StoreError.invalidValue(error.message) }
+        return error
     }
 
     /// Throws when the database cannot be reached (a round trip on a pooled connection).

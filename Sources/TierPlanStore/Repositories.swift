@@ -59,10 +59,14 @@ public protocol ReportRepository: Sendable {
 
 /// People, sessions and API tokens.
 public protocol AccessRepository: Sendable {
-    func addUser(name: String, role: Role, passwordHash: String) async throws
+    /// Adds a user; `actor` (who did it) goes to the audit log.
+    func addUser(name: String, role: Role, passwordHash: String, by actor: String) async throws
     func users() async throws -> [(name: String, role: Role)]
     func credentials(name: String) async throws -> (hash: String, role: Role)?
-    func createToken(name: String, role: Role) async throws -> String
+    func createToken(name: String, role: Role, by actor: String) async throws -> String
+    func audit(_ action: AuditAction, actor: String, subject: String?, address: String?) async throws
+    func recentFailedSignIns(name: String, address: String, minutes: Int) async throws -> (name: Int, address: Int)
+    func auditLog(limit: Int) async throws -> [AuditEntry]
     func identity(forToken token: String) async throws -> Identity?
     func identity(forSession cookie: String) async throws -> Identity?
     func openSession(user: String) async throws -> (cookie: String, csrf: String)
@@ -188,12 +192,21 @@ public struct PostgresRepository: TierPlanRepository {
     }
 
     // Access
-    public func addUser(name: String, role: Role, passwordHash: String) async throws {
-        try await run { try AccessStore.addUser($0, name: name, role: role, passwordHash: passwordHash) }
+    public func addUser(name: String, role: Role, passwordHash: String, by actor: String) async throws {
+        try await run { try AccessStore.addUser($0, name: name, role: role, passwordHash: passwordHash, by: actor) }
     }
     public func users() async throws -> [(name: String, role: Role)] { try await run(AccessStore.users) }
     public func credentials(name: String) async throws -> (hash: String, role: Role)? { try await run { try AccessStore.credentials($0, name: name) } }
-    public func createToken(name: String, role: Role) async throws -> String { try await run { try AccessStore.createToken($0, name: name, role: role) } }
+    public func createToken(name: String, role: Role, by actor: String) async throws -> String {
+        try await run { try AccessStore.createToken($0, name: name, role: role, by: actor) }
+    }
+    public func audit(_ action: AuditAction, actor: String, subject: String?, address: String?) async throws {
+        try await run { try AccessStore.audit($0, action, actor: actor, subject: subject, address: address) }
+    }
+    public func recentFailedSignIns(name: String, address: String, minutes: Int) async throws -> (name: Int, address: Int) {
+        try await run { try AccessStore.recentFailedSignIns($0, name: name, address: address, minutes: minutes) }
+    }
+    public func auditLog(limit: Int) async throws -> [AuditEntry] { try await run { try AccessStore.auditLog($0, limit: limit) } }
     public func identity(forToken token: String) async throws -> Identity? { try await run { try AccessStore.identity(forToken: token, $0) } }
     public func identity(forSession cookie: String) async throws -> Identity? { try await run { try AccessStore.identity(forSession: cookie, $0) } }
     public func openSession(user: String) async throws -> (cookie: String, csrf: String) { try await run { try AccessStore.openSession($0, user: user) } }

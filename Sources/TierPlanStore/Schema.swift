@@ -50,6 +50,10 @@ public enum StoreError: Error, CustomStringConvertible {
     case schemaOutdated(installed: Int?, expected: Int)
     case noCatalog
     case refused(String)
+    /// The database cannot be reached or went away (the server answers 503 and retries later).
+    case unavailable(String)
+    /// The database refused a value given to it (out of its range): the caller's input, not a fault.
+    case invalidValue(String)
 
     public var description: String {
         switch self {
@@ -59,6 +63,8 @@ public enum StoreError: Error, CustomStringConvertible {
             return "the database schema is version \(installed), this tierplan needs \(expected): run `tierplan db migrate`"
         case .noCatalog: return "no catalog loaded: run `tierplan catalog load FILE` first"
         case .refused(let message): return message
+        case .unavailable(let message): return "the database is unavailable: \(message)"
+        case .invalidValue(let message): return message
         }
     }
 }

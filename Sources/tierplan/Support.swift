@@ -32,6 +32,11 @@ struct OutputOptions: ParsableArguments {
 enum Console {
     static let stderrIsTerminal = isatty(2) == 1
 
+    /// Who runs this command, for the audit log: the OS user (`cli:alice`).
+    static var operatorName: String {
+        "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "unknown")
+    }
+
     static func note(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }

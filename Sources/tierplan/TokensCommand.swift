@@ -14,7 +14,7 @@ struct TokensCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         func run() async throws {
             try await runReportingErrors {
-                let token = try await connection.repository().createToken(name: name, role: role)
+                let token = try await connection.repository().createToken(name: name, role: role, by: Console.operatorName)
                 Console.note("token for \(name) (\(role.rawValue)); store it now, it will not be shown again:")
                 Console.out(token)
             }

@@ -23,7 +23,7 @@ struct UsersCommand: AsyncParsableCommand {
                 guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isWhitespace }) else {
                     throw ValidationError("a user name is 1 to 64 characters without spaces")
                 }
-                try await connection.repository().addUser(name: name, role: role, passwordHash: PasswordHashing.hash(line))
+                try await connection.repository().addUser(name: name, role: role, passwordHash: PasswordHashing.hash(line), by: Console.operatorName)
                 Console.out("added \(name) (\(role.rawValue))")
             }
         }

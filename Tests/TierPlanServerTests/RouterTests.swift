@@ -127,6 +127,136 @@ final class RouterTests: XCTestCase {
         try await repository.pool.shutdown()
     }
 
+    /// The database gone: the API answers 503 with Retry-After and a one-line JSON error, the pages a
+    /// friendly page with the same status; nothing is a 500.
+    func testDatabaseUnavailableIs503() async throws {
+        let repository = PostgresRepository(pool: DatabasePool(conninfo: "postgresql:///tierplan?host=/nonexistent-socket-dir&user=nobody", size: 1))
+        try await Application(router: try buildRouter(repository)).test(.router) { client in
+            let api = try await Self.get(client, "/api/v1/offers", token: "tp_0000")
+            XCTAssertEqual(api.status, .serviceUnavailable)
+            XCTAssertEqual(api.headers[.retryAfter], "5")
+            XCTAssertEqual(api.headers[.contentType], "application/json")
+            XCTAssertEqual(String(buffer: api.body), #"{"error":"the database is unavailable; try again in a few seconds"}"#)
+            let page = try await client.execute(uri: "/queue", method: .get, headers: [.cookie: "tierplan_session=abc"])
+            XCTAssertEqual(page.status, .serviceUnavailable)
+            XCTAssertEqual(page.headers[.retryAfter], "5")
+            XCTAssertTrue(String(buffer: page.body).contains("cannot reach its database right now"), String(buffer: page.body))
+            XCTAssertFalse(String(buffer: page.body).contains("nonexistent-socket-dir"), "no libpq details for visitors")
+        }
+        try await repository.pool.shutdown()
+    }
+
+    /// Bad input is a 4xx with a one-line JSON error, never a 500; methods a path lacks are 405.
+    func testBadInputNeverBecomesAServerError() async throws {
+        let viewer = tokens[.viewer]!, reviewer = tokens[.reviewer]!
+        let id = try offerID()
+        try await withApp { client in
+            func error(_ response: TestResponse, _ status: HTTPResponse.Status, _ contains: String, line: UInt = #line) throws {
+                XCTAssertEqual(response.status, status, String(buffer: response.body), line: line)
+                let body = String(buffer: response.body)
+                XCTAssertFalse(body.contains("\n"), "one line", line: line)
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: String]
+                XCTAssertTrue(object?["error"]?.contains(contains) ?? false, body, line: line)
+            }
+            // Dates out of range (as_of − 27 days would be year 0 in PostgreSQL), huge numbers, unknown keys.
+            try error(try await Self.get(client, "/api/v1/accounts/acme/signals?as_of=0001-01-01", token: viewer), .badRequest,
+                      "as_of must be a date YYYY-MM-DD from 1900-01-01 to 2999-12-31")
+            try error(try await Self.get(client, "/api/v1/metrics?as_of=9999-12-31", token: viewer), .badRequest, "from 1900-01-01")
+            try error(try await Self.get(client, "/api/v1/offers?limit=99999999999999999999999", token: viewer), .badRequest, "limit must be")
+            try error(try await Self.get(client, "/api/v1/offers?offset=-1", token: viewer), .badRequest, "offset must be")
+            try error(try await Self.get(client, "/api/v1/offers?status=", token: viewer), .badRequest, "status must not be empty")
+            try error(try await Self.get(client, "/api/v1/forecast?months=1e400", token: viewer), .badRequest, "months")
+            try error(try await Self.get(client, "/api/v1/offers?colour=red", token: viewer), .badRequest, "unknown query parameter 'colour'")
+            try error(try await Self.get(client, "/api/v1/forecast/backtest?from=1990-01-31&to=2026-10-31", token: viewer), .badRequest, "ten years")
+            // Malformed JSON, unknown keys, null where a string belongs, wrong content types, a reason code on acceptance.
+            try error(try await Self.postJSON(client, "/api/v1/offers/\(id)/decision", token: reviewer, #"{"decision": "approve""#), .badRequest, "JSON object")
+            try error(try await Self.postJSON(client, "/api/v1/offers/\(id)/decision", token: reviewer, #"{"decision": "approve", "colour": 1}"#), .badRequest, "JSON object")
+            try error(try await Self.postJSON(client, "/api/v1/offers/\(id)/decision", token: reviewer, #"{"decision": "reject", "reason": null}"#), .badRequest, "JSON object")
+            try error(try await Self.postJSON(client, "/api/v1/offers/\(id)/decision", token: reviewer, #"{"decision": "approve", "until": "2026-12-01"}"#),
+                      .unprocessableContent, "until is not for approve")
+            try error(try await Self.postJSON(client, "/api/v1/offers/\(id)/outcome", token: reviewer, #"{"outcome": "accepted", "reason_code": "price"}"#),
+                      .unprocessableContent, "reason_code is not for accepted")
+            let plain = try await client.execute(uri: "/api/v1/offers/\(id)/decision", method: .post,
+                                                 headers: [.authorization: "Bearer \(reviewer)", .contentType: "text/plain"], body: ByteBuffer(string: "approve"))
+            try error(plain, .badRequest, "Content-Type: application/json")
+            // Methods a documented path does not have: 405 with Allow; an unknown path stays 404.
+            for method in [HTTPRequest.Method.trace, .put, .delete, .patch] {
+                let response = try await client.execute(uri: "/api/v1/offers/\(id)", method: method, headers: [.authorization: "Bearer \(viewer)"])
+                try error(response, .methodNotAllowed, "is not allowed on /api/v1/offers/\(id)")
+                XCTAssertEqual(response.headers[.allow], "GET")
+            }
+            let post = try await client.execute(uri: "/api/v1/offers/\(id)/decision", method: .get, headers: [.authorization: "Bearer \(viewer)"])
+            XCTAssertEqual(post.headers[.allow], "POST")
+            try error(try await Self.get(client, "/api/v1/nothing-here", token: viewer), .notFound, "Not Found")
+            // Nothing was changed by any of it.
+        }
+        XCTAssertEqual(try db.query("SELECT status FROM offers WHERE offer_id = $1::uuid", [id]).first?.decode(0, as: String.self), "proposed")
+    }
+
+    /// Every response, page, API or error, says no script, no framing, no sniffing, a same-origin referrer.
+    func testSecurityHeadersOnEveryResponse() async throws {
+        let viewer = tokens[.viewer]!
+        try await withApp { client in
+            for (uri, token) in [("/login", nil), ("/queue", nil), ("/api/v1/offers", viewer), ("/api/v1/offers", nil), ("/nowhere", nil),
+                                 ("/healthz", nil), ("/api/openapi.yaml", nil)] as [(String, String?)] {
+                let response = try await Self.get(client, uri, token: token)
+                XCTAssertEqual(response.headers[.contentSecurityPolicy],
+                               "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'", uri)
+                XCTAssertEqual(response.headers[HTTPField.Name("X-Frame-Options")!], "DENY", uri)
+                XCTAssertEqual(response.headers[HTTPField.Name("X-Content-Type-Options")!], "nosniff", uri)
+                XCTAssertEqual(response.headers[HTTPField.Name("Referrer-Policy")!], "same-origin", uri)
+            }
+            // The pages have no script at all (the policy would block it).
+            let login = String(buffer: try await Self.get(client, "/login").body)
+            XCTAssertFalse(login.lowercased().contains("<script"), login)
+        }
+    }
+
+    /// Five failed sign-ins lock the name and the address out for 15 minutes (said on the page, 429 with
+    /// Retry-After), even with the right password; each sign-in gets a new session id; the audit log
+    /// records every attempt, user and token change.
+    func testSignInThrottledAuditedAndANewSessionEachTime() async throws {
+        try await withApp { client in
+            let first = try await Self.login(client, "rick", "password-rick")
+            let second = try await Self.login(client, "rick", "password-rick")
+            XCTAssertNotEqual(first.cookie, second.cookie, "a new session id at every sign-in")
+            // Signing in while sending an old session cookie still gets a fresh one.
+            let form = try await Self.loginForm(client)
+            let again = try await client.execute(uri: "/login", method: .post,
+                                                 headers: [.contentType: "application/x-www-form-urlencoded", .cookie: form.cookie + "; " + first.cookie],
+                                                 body: ByteBuffer(string: "name=rick&password=password-rick&csrf=\(form.token)"))
+            let fresh = String(try XCTUnwrap(again.headers[.setCookie]).split(separator: ";")[0])
+            XCTAssertNotEqual(fresh, first.cookie)
+            for _ in 0..<5 {
+                let wrong = try await Self.postLogin(client, "name=rick&password=guess")
+                XCTAssertEqual(wrong.status, .unauthorized)
+                XCTAssertTrue(String(buffer: wrong.body).contains("Wrong name or password."))
+            }
+            let locked = try await Self.postLogin(client, "name=rick&password=password-rick")
+            XCTAssertEqual(locked.status, .tooManyRequests)
+            XCTAssertEqual(locked.headers[.retryAfter], "900")
+            XCTAssertTrue(String(buffer: locked.body).contains("Too many failed sign-ins for this name or from this address: try again in 15 minutes."),
+                          String(buffer: locked.body))
+            XCTAssertNil(locked.headers[.setCookie].flatMap { $0.hasPrefix("tierplan_session=") && !$0.hasPrefix("tierplan_session=;") ? $0 : nil })
+            // The same address is locked for other names too.
+            let other = try await Self.postLogin(client, "name=vera&password=password-vera")
+            XCTAssertEqual(other.status, .tooManyRequests)
+        }
+        let actions = try db.query("SELECT action, actor FROM audit_log ORDER BY seq").rows.map { "\(try $0.decode(0, as: String.self)) \(try $0.decode(1, as: String.self))" }
+        XCTAssertEqual(actions.filter { $0.hasPrefix("user_added") }.count, 3)
+        XCTAssertEqual(actions.filter { $0.hasPrefix("token_created") }.count, 3)
+        XCTAssertEqual(actions.filter { $0 == "sign_in rick" }.count, 3)
+        XCTAssertEqual(actions.filter { $0 == "sign_in_failed rick" }.count, 5)
+        XCTAssertEqual(actions.filter { $0.hasPrefix("sign_in_throttled") }, ["sign_in_throttled rick", "sign_in_throttled vera"])
+        XCTAssertThrowsError(try db.execute("DELETE FROM audit_log"), "append-only")
+        // Users and tokens made with the CLI name the OS user who ran it.
+        XCTAssertEqual(try CLI.run(["tokens", "create", "--role", "viewer", "--name", "nightly"], databaseURL: url).status, 0)
+        let last = try db.query("SELECT action, actor, subject FROM audit_log ORDER BY seq DESC LIMIT 1").first!
+        XCTAssertEqual(try last.decode(0, as: String.self), "token_created")
+        XCTAssertTrue(try last.decode(1, as: String.self).hasPrefix("cli:"))
+        XCTAssertEqual(try last.decode(2, as: String.self), "nightly (viewer)")
+    }
+
     func testPublicRoutes() async throws {
         try await withApp { client in
             let health = try await Self.get(client, "/healthz")

@@ -270,5 +270,22 @@ DO $$ BEGIN
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
 
+-- Who signed in (or failed to, from which address), and every change of users and tokens. Append-only
+-- like offer_events; sign-in throttling counts the recent failures here.
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq     bigserial   PRIMARY KEY,
+    at      timestamptz NOT NULL DEFAULT now(),
+    action  text        NOT NULL CHECK (action IN ('sign_in', 'sign_in_failed', 'sign_in_throttled', 'sign_out',
+                                                   'user_added', 'token_created')),
+    actor   text        NOT NULL,                                -- who did it (the name tried, for sign-ins)
+    subject text,                                                -- the user or token it concerns
+    address text                                                 -- the client's address, for sign-ins
+);
+CREATE INDEX IF NOT EXISTS audit_log_sign_in_failures ON audit_log (actor, at) WHERE action = 'sign_in_failed';
+CREATE INDEX IF NOT EXISTS audit_log_address_failures ON audit_log (address, at) WHERE action = 'sign_in_failed';
+DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION offer_events_append_only();
+
 INSERT INTO schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (3) ON CONFLICT DO NOTHING;
