@@ -44,6 +44,9 @@ public struct Account: Sendable, Equatable {
 
 /// Reads the accounts CSV and checks every row against the catalog; any bad row refuses the file.
 public enum AccountsCSV {
+    /// The most of one add-on an account can hold.
+    public static let maxAddonQuantity = 1_000_000
+
     public static let header = ["account_id", "name", "tier", "status", "created_at", "addons", "discount_pct", "segment", "owner", "canceled_at"]
 
     /// Parses and validates the whole text; throws `InputErrors` naming every bad line and field.
@@ -94,8 +97,8 @@ public enum AccountsCSV {
             var addons: [AddonQuantity] = []
             for item in f["addons"]!.split(separator: ";", omittingEmptySubsequences: true) {
                 let parts = item.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard parts.count == 2, let qty = Int(parts[1]), qty > 0 else {
-                    fail("addons", String(item), "each add-on is code:quantity with a quantity ≥ 1"); continue
+                guard parts.count == 2, let qty = Int(parts[1]), qty > 0, qty <= maxAddonQuantity else {
+                    fail("addons", String(item), "each add-on is code:quantity with a quantity from 1 to \(maxAddonQuantity)"); continue
                 }
                 guard let addon = catalog.addon(parts[0]) else { fail("addons", String(item), "unknown add-on"); continue }
                 if addons.contains(where: { $0.addon == addon.code }) { fail("addons", String(item), "add-on listed twice"); continue }
@@ -104,6 +107,9 @@ public enum AccountsCSV {
                 }
                 if addon.kind == .service { fail("addons", String(item), "a service add-on is sold once, not held by an account"); continue }
                 addons.append(AddonQuantity(addon: addon.code, quantity: qty))
+            }
+            if errors.count == before, let tier, !catalog.fits(tier: tier, addons: addons) {
+                fail("addons", f["addons"], "these add-ons add up to a price, storage or seats too large to compute")
             }
             guard errors.count == before, let status, let created, let discount, tier != nil else { continue }
             accounts.append(Account(id: id, name: f["name"]!, tier: tierCode, status: status, createdAt: created, addons: addons,

@@ -91,6 +91,25 @@ public struct Catalog: Sendable, Equatable {
         return Limits(storage: storageGB * Int64(bytesPerGB), seats: seats, features: features)
     }
     public func addon(_ code: String) -> Addon? { addons.first { $0.code == code } }
+
+    /// True when `Pricing.mrr` and `limits` of this configuration compute without overflow: the
+    /// gross price times the 10,000 of a discount in basis points fits in Int, and so do the seats
+    /// and the storage in bytes.
+    public func fits(tier: Tier, addons: [AddonQuantity]) -> Bool {
+        var gross = tier.priceMonthly, seats = tier.seats, storageGB = tier.storageGB
+        func add(_ total: inout Int, _ each: Int, _ quantity: Int) -> Bool {
+            let (amount, o1) = each.multipliedReportingOverflow(by: quantity)
+            let (sum, o2) = total.addingReportingOverflow(amount)
+            total = sum
+            return !o1 && !o2
+        }
+        for item in addons {
+            guard let addon = addon(item.addon) else { continue }
+            guard add(&gross, addon.priceMonthly, item.quantity), add(&seats, addon.seats, item.quantity),
+                  add(&storageGB, addon.kind == .storage ? addon.storageGB : 0, item.quantity) else { return false }
+        }
+        return gross >= 0 && gross <= MinorUnits.max / 10_000 && storageGB <= Int(Int64.max) / bytesPerGB
+    }
     public func feature(_ key: String) -> Feature? { features.first { $0.key == key } }
 }
 
@@ -110,4 +129,5 @@ public enum Pricing {
         }
         return discount.apply(to: gross)
     }
+
 }

@@ -94,9 +94,9 @@ public struct CatalogParser {
         guard let f = fields(node, context: "a tier", allowed: ["code", "name", "price_monthly", "storage_gb", "seats", "features"],
                              required: ["code", "price_monthly", "storage_gb", "seats"]) else { return nil }
         let code = code(f["code"]!, "code")
-        let price = amount(f["price_monthly"]!, "price_monthly")
-        let storage = amount(f["storage_gb"]!, "storage_gb")
-        let seats = amount(f["seats"]!, "seats")
+        let price = amount(f["price_monthly"]!, "price_monthly", max: Self.maxPrice)
+        let storage = amount(f["storage_gb"]!, "storage_gb", max: Self.maxStorageGB)
+        let seats = amount(f["seats"]!, "seats", max: Self.maxSeats)
         var tierFeatures: [String] = []
         for item in list(f["features"], "features") {
             guard let key = string(item, "features") else { continue }
@@ -119,10 +119,10 @@ public struct CatalogParser {
             kind = AddonKind(rawValue: text)
             if kind == nil { fail(f["kind"]!, "kind", text, "must be one of storage, seats, feature, service") }
         }
-        let storage = f["storage_gb"].flatMap { amount($0, "storage_gb") } ?? 0
-        let seats = f["seats"].flatMap { amount($0, "seats") } ?? 0
-        let priceMonthly = f["price_monthly"].flatMap { amount($0, "price_monthly") } ?? 0
-        let priceOnce = f["price_once"].flatMap { amount($0, "price_once") } ?? 0
+        let storage = f["storage_gb"].flatMap { amount($0, "storage_gb", max: Self.maxStorageGB) } ?? 0
+        let seats = f["seats"].flatMap { amount($0, "seats", max: Self.maxSeats) } ?? 0
+        let priceMonthly = f["price_monthly"].flatMap { amount($0, "price_monthly", max: Self.maxPrice) } ?? 0
+        let priceOnce = f["price_once"].flatMap { amount($0, "price_once", max: Self.maxPrice) } ?? 0
         var feature: String?
         if let node = f["feature"], let key = string(node, "feature") {
             if features.contains(key) { feature = key } else { fail(node, "feature", key, "unknown feature") }
@@ -167,6 +167,10 @@ public struct CatalogParser {
                 fail(value, key, value.scalarText, "must be a number ≥ 0"); continue
             }
             if setting.isInteger && number.rounded() != number { fail(value, key, text, "must be a whole number"); continue }
+            // Every whole-number setting is a count of days; Int(number) would trap past Int.max.
+            if setting.isInteger && number > Double(Self.maxPolicyDays) {
+                fail(value, key, text, "must be at most \(Self.maxPolicyDays) days"); continue
+            }
             let fractionKeys: Set = ["storage_near_limit", "seats_near_limit", "low_adoption_ratio",
                                      "storage_target_utilization", "seat_target_utilization", "monthly_churn", "gross_margin"]
             if fractionKeys.contains(key) && number > 1 { fail(value, key, text, "must be between 0 and 1"); continue }
@@ -275,13 +279,24 @@ public struct CatalogParser {
         return text
     }
 
-    /// A whole number ≥ 0 (prices in minor units, GB, seats).
-    private mutating func amount(_ node: SourceNode, _ field: String) -> Int? {
+    /// The largest price in minor units (10^12: ten billion of a two-decimal currency), so that
+    /// prices times quantities and discounts stay far inside Int.
+    public static let maxPrice = 1_000_000_000_000
+    /// The largest storage_gb (10^6 GB, a petabyte): thousands of them still fit in Int64 bytes.
+    public static let maxStorageGB = 1_000_000
+    /// The largest seats of a tier or add-on.
+    public static let maxSeats = 1_000_000_000
+    /// The largest whole-number (days) policy setting: about 274 years.
+    public static let maxPolicyDays = 100_000
+
+    /// A whole number from 0 to `max` (prices in minor units, GB, seats).
+    private mutating func amount(_ node: SourceNode, _ field: String, max: Int) -> Int? {
         guard let text = string(node, field) else { return nil }
         guard let value = Int(text) else {
             fail(node, field, text, "must be a whole number (money is in minor units, e.g. 2900 for 29.00)"); return nil
         }
         guard value >= 0 else { fail(node, field, text, "must not be negative"); return nil }
+        guard value <= max else { fail(node, field, text, "must be at most \(max)"); return nil }
         return value
     }
 }

@@ -16,7 +16,7 @@ public struct Discount: Hashable, Sendable, Comparable, CustomStringConvertible 
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         // `.5` and `12.50` are fine; a third decimal other than 0 is not (discounts are basis points).
         guard parts.count <= 2, parts[0].allSatisfy(\.isNumber), !(parts[0].isEmpty && parts.count == 1),
-              let whole = parts[0].isEmpty ? 0 : Int(parts[0]) else { return nil }
+              let whole = parts[0].isEmpty ? 0 : Int(parts[0]), whole <= 100 else { return nil }   // no overflow below
         var fraction = 0
         if parts.count == 2 {
             var digits = Substring(parts[1])

@@ -228,9 +228,17 @@ enum FlatJSON {
             throw FlatJSONError("unterminated string")
         }
 
+        /// Exactly four hex digits (`UInt32(_:radix:)` alone would take `+041` or `-000`).
         mutating func hex4() throws(FlatJSONError) -> UInt32 {
-            guard i + 4 <= bytes.endIndex, let value = UInt32(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16) else {
-                throw FlatJSONError("bad \\u escape")
+            guard i + 4 <= bytes.endIndex else { throw FlatJSONError("bad \\u escape") }
+            var value: UInt32 = 0
+            for b in bytes[i..<(i + 4)] {
+                switch b {
+                case 48...57: value = value << 4 | UInt32(b - 48)
+                case 65...70: value = value << 4 | UInt32(b - 55)
+                case 97...102: value = value << 4 | UInt32(b - 87)
+                default: throw FlatJSONError("bad \\u escape")
+                }
             }
             i += 4
             return value

@@ -12,29 +12,34 @@ public enum CatalogFile {
         } catch let error as YamlError {
             if case .duplicatedKeysInMapping(let keys, let context) = error {
                 let key = keys.sorted()[0]
-                throw InputErrors([InputError(file: file, line: secondLine(of: key, in: yaml, from: context.mark.line) ?? context.mark.line,
+                throw InputErrors([InputError(file: file, line: secondLine(of: key, in: yaml, from: context.mark.line) ?? min(context.mark.line, lineCount(of: yaml)),
                                               field: key, reason: "key given twice")])
             }
-            throw InputErrors([InputError(file: file, line: line(of: error), reason: "not valid YAML: \(summary(of: error))")])
+            // libyaml puts an error at the end of the input on a line after the last one (it ends
+            // the stream with a line break of its own): name the last line instead.
+            throw InputErrors([InputError(file: file, line: min(line(of: error), lineCount(of: yaml)),
+                                          reason: "not valid YAML: \(summary(of: error))")])
         }
         guard let root else { throw InputErrors([InputError(file: file, line: 1, reason: "empty catalog")]) }
-        return try CatalogParser.parse(try sourceNode(root, file: file), file: file)
+        return try CatalogParser.parse(try sourceNode(root, file: file, lastLine: lineCount(of: yaml)), file: file)
     }
 
-    static func sourceNode(_ node: Yams.Node, file: String) throws -> SourceNode {
-        let line = node.mark?.line ?? 0
+    /// `lastLine`: an empty value at the end of the input (`key:` on the last line) has its mark on
+    /// the line libyaml adds after it; it is named on the last line.
+    static func sourceNode(_ node: Yams.Node, file: String, lastLine: Int = .max) throws -> SourceNode {
+        let line = min(node.mark?.line ?? 1, lastLine)
         switch node {
         case .scalar(let scalar):
             return .scalar(scalar.string, line: line)
         case .sequence(let sequence):
-            return .list(try sequence.map { try sourceNode($0, file: file) }, line: line)
+            return .list(try sequence.map { try sourceNode($0, file: file, lastLine: lastLine) }, line: line)
         case .mapping(let mapping):
             var entries: [(key: String, value: SourceNode)] = []
             for (key, value) in mapping {
                 guard case .scalar(let keyScalar) = key else {
-                    throw InputErrors([InputError(file: file, line: key.mark?.line ?? line, reason: "keys must be plain words")])
+                    throw InputErrors([InputError(file: file, line: min(key.mark?.line ?? line, lastLine), reason: "keys must be plain words")])
                 }
-                entries.append((keyScalar.string, try sourceNode(value, file: file)))
+                entries.append((keyScalar.string, try sourceNode(value, file: file, lastLine: lastLine)))
             }
             return .map(entries, line: line)
         case .alias:
@@ -52,6 +57,17 @@ public enum CatalogFile {
             if seen >= 2 { return index + 1 }
         }
         return nil
+    }
+
+    /// The lines of `yaml` as YAML counts them (LF, CR, CRLF, NEL, LS and PS end a line; a final
+    /// line break does not start another line), at least 1.
+    static func lineCount(of yaml: String) -> Int {
+        var lines = 0, open = false
+        for c in yaml {
+            if c == "\n" || c == "\r\n" || c == "\r" || c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}" { lines += 1; open = false }
+            else { open = true }
+        }
+        return max(1, lines + (open ? 1 : 0))
     }
 
     private static func line(of error: YamlError) -> Int {

@@ -1,0 +1,1 @@
+../TierPlanCoreTests/ParserMutator.swift
