@@ -5,7 +5,7 @@ RELEASE    := .build/release/tierplan
 # apt-get as root, through sudo otherwise.
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build demo test bench clean compose-check
+.PHONY: deps build demo test bench fuzz clean compose-check
 
 ## deps: install PostgreSQL, libpq headers and pkg-config when missing (Debian/Ubuntu).
 deps:
@@ -34,6 +34,12 @@ test: deps compose-check
 bench: deps
 	$(SWIFT) build -c release
 	./scripts/bench_all.sh $(RELEASE)
+
+## fuzz: libFuzzer over the usage, catalog and accounts parsers, FUZZ_SECONDS each (one after the other),
+## corpora in Fuzz/corpus/<target>/, crashes in .build-fuzz/crashes/ (see Fuzz/README.md).
+FUZZ_SECONDS ?= 600
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) ./scripts/fuzz.sh
 
 ## compose-check: docker-compose.yml (and its job, cli and citus profiles) validates.
 compose-check:

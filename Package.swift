@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tierplan", targets: ["tierplan"]),
+        // For the libFuzzer package in Fuzz/ (which depends on this one by path); nothing extra is built.
+        .library(name: "TierPlanCore", targets: ["TierPlanCore"]),
+        .library(name: "TierPlanStore", targets: ["TierPlanStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
