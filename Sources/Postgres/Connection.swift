@@ -162,7 +162,11 @@ public final class Connection {
                 return String(cString: value)
             }
             let message = field(UInt8(ascii: "M")) ?? Self.trimmed(PQresultErrorMessage(result))
-            throw PostgresError(code: .server, message: message, sqlState: field(UInt8(ascii: "C")),
+            let sqlState = field(UInt8(ascii: "C"))
+            // Every error the server sends has a SQLSTATE; one without it is libpq's own, in practice
+            // the connection lost ("server closed the connection unexpectedly"), even while PQstatus
+            // still says CONNECTION_OK.
+            throw PostgresError(code: sqlState == nil ? .connectionFailed : .server, message: message, sqlState: sqlState,
                                 detail: field(UInt8(ascii: "D")), hint: field(UInt8(ascii: "H")), query: query)
         }
     }

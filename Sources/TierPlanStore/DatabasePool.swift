@@ -44,7 +44,7 @@ public final class DatabasePool: Service, @unchecked Sendable {   // `idle` is g
             checkin(connection)
             return value
         } catch let error as PostgresError {
-            let healthy = connection.isHealthy
+            let healthy = connection.isHealthy && error.code != .connectionFailed
             if healthy { checkin(connection) }
             throw Self.classified(error, healthy: healthy)
         } catch {

@@ -83,10 +83,12 @@ public struct EmbeddedCluster: Sendable {
         return started
     }
 
-    /// Stops the server (fast shutdown); the data stays.
-    public func down() throws {
+    /// Stops the server (fast shutdown); the data stays. `immediately`: `-m immediate`, a crash as
+    /// far as the data is concerned (no checkpoint, WAL replayed at the next start): for fault tests.
+    public func down(immediately: Bool = false) throws {
         guard state == .running else { return }
-        try run(["pg_ctl", "-D", dataDirectory, "-m", "fast", "-w", "stop"], log: home + "/pg_ctl.log", what: "pg_ctl stop")
+        try run(["pg_ctl", "-D", dataDirectory, "-m", immediately ? "immediate" : "fast", "-w", "stop"],
+                log: home + "/pg_ctl.log", what: "pg_ctl stop")
     }
 
     /// Stops the server and deletes the folder.

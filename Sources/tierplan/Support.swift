@@ -85,6 +85,11 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
             Console.note("error: input refused, nothing was written (\(errors.errors.count) errors)")
         }
         throw ExitCode(1)
+    } catch StoreError.unavailable(let detail) {
+        Console.endProgress()
+        Console.note("error: the database is unavailable: \(detail)")
+        Console.note("error: each command is one transaction, so nothing of it stayed; run it again once the database is back")
+        throw ExitCode(1)
     } catch {
         Console.endProgress()
         Console.note("error: \(error)")

@@ -108,16 +108,23 @@ public enum CLI {
 }
 
 extension CLI {
-    /// Starts `tierplan args…` in the background (output discarded) and returns the running process.
-    public static func start(_ args: [String], databaseURL: String) throws -> Process {
+    /// Starts `tierplan args…` in the background and returns the running process; its output is
+    /// discarded, or written to `output`.out and `output`.err when given (read them once it ended).
+    public static func start(_ args: [String], databaseURL: String, output: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = databaseURL
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let output {
+            for name in ["out", "err"] { FileManager.default.createFile(atPath: output.path + "." + name, contents: nil) }
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output.path + ".out"))
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: output.path + ".err"))
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
         process.standardInput = FileHandle.nullDevice
         try process.run()
         return process
