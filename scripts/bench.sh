@@ -126,15 +126,21 @@ check=$(sql <<'SQL'
 SELECT (SELECT count(*) FROM feature_events) || ' '
     || (SELECT count(*) FROM (SELECT * FROM raw_feature_events EXCEPT ALL SELECT * FROM feature_events) d) || ' '
     || (SELECT count(*) FROM (SELECT * FROM feature_events EXCEPT ALL SELECT * FROM raw_feature_events) d) || ' '
-    || (SELECT coalesce(sum(events), 0) FROM daily_feature_usage) || ' '
-    || (SELECT coalesce(sum(events), 0) FROM daily_active_users) || ' '
-    || (SELECT count(*) FROM daily_feature_usage) || ' '
-    || (SELECT count(*) FROM daily_active_users)
+    || (SELECT count(*) FROM (
+          SELECT account_id, feature_key, date_trunc('month', (at AT TIME ZONE 'UTC')::date)::date AS month,
+                 bit_or(day_bit((at AT TIME ZONE 'UTC')::date)) AS days FROM raw_feature_events GROUP BY 1, 2, 3
+        ) r FULL JOIN feature_days d USING (account_id, feature_key, month) WHERE r.days IS DISTINCT FROM d.days) || ' '
+    || (SELECT count(*) FROM (
+          SELECT account_id, user_id, date_trunc('month', (at AT TIME ZONE 'UTC')::date)::date AS month,
+                 bit_or(day_bit((at AT TIME ZONE 'UTC')::date)) AS days FROM raw_feature_events GROUP BY 1, 2, 3
+        ) r FULL JOIN user_days d USING (account_id, user_id, month) WHERE r.days IS DISTINCT FROM d.days) || ' '
+    || (SELECT count(*) FROM feature_days) || ' '
+    || (SELECT count(*) FROM user_days)
 SQL
 )
-read -r stored missing extra rollup_events dau_events dfu_rows dau_rows <<<"$check"
-[[ $stored == "$EVENTS" && $missing == 0 && $extra == 0 && $rollup_events == "$EVENTS" && $dau_events == "$EVENTS" ]] \
-    || { echo "bench: check failed: stored=$stored missing=$missing extra=$extra daily_feature_usage=$rollup_events daily_active_users=$dau_events" >&2; exit 1; }
+read -r stored missing extra feature_wrong user_wrong fd_rows ud_rows <<<"$check"
+[[ $stored == "$EVENTS" && $missing == 0 && $extra == 0 && $feature_wrong == 0 && $user_wrong == 0 ]] \
+    || { echo "bench: check failed: stored=$stored missing=$missing extra=$extra feature_days wrong=$feature_wrong user_days wrong=$user_wrong" >&2; exit 1; }
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 pg_version=$(sql -c "SHOW server_version")
@@ -163,6 +169,6 @@ printf '%-44s %10s %9s %11s\n' "tierplan usage ingest NDJSON (all new)" "$EVENTS
 printf '%-44s %10s %9s %11s\n' "tierplan usage ingest NDJSON (all duplicates)" "$EVENTS" "$again_s" "$again_rate"
 echo
 echo "tierplan's own figures: first ingest ${ingest_tool_s} s, second ${again_tool_s} s (wall times above include process start and connect)"
-echo "check: feature_events = raw_feature_events ($stored rows); rollups count $rollup_events events in $dfu_rows daily_feature_usage and $dau_rows daily_active_users rows"
+echo "check: feature_events = raw_feature_events ($stored rows); day sets as the raw events say in $fd_rows feature_days and $ud_rows user_days rows"
 echo
 echo "ingest ratio (tierplan rows/s ÷ raw COPY rows/s): $ratio  (goal ≥ $GOAL: $met)"

@@ -170,22 +170,21 @@ FROM accounts a ORDER BY a.account_id;
 
 -- ───────────────────────────── Raw usage ─────────────────────────────
 -- Primary keys are dropped for the bulk load and built again afterwards (same names and columns).
-ALTER TABLE storage_samples DROP CONSTRAINT storage_samples_pkey;
-ALTER TABLE feature_events DROP CONSTRAINT feature_events_pkey;
+ALTER TABLE usage_events DROP CONSTRAINT usage_events_pkey;
 ALTER TABLE daily_storage DROP CONSTRAINT daily_storage_pkey;
-ALTER TABLE daily_feature_usage DROP CONSTRAINT daily_feature_usage_pkey;
-ALTER TABLE daily_active_users DROP CONSTRAINT daily_active_users_pkey;
+ALTER TABLE feature_days DROP CONSTRAINT feature_days_pkey;
+ALTER TABLE user_days DROP CONSTRAINT user_days_pkey;
 
 -- One sample a day at a random time, from the account's creation (or the first day) to its cancellation (or as_of).
-INSERT INTO storage_samples (account_id, id, at, bytes)
-SELECT p.account_id, 's' || d,
+INSERT INTO usage_events (account_id, id, kind, at, bytes)
+SELECT p.account_id, 's' || d, 'storage',
        (:'as_of'::date - 89 + d)::timestamptz + floor(random() * 86400) * interval '1 second',
        greatest(0, round(p.storage_start + p.storage_growth * d + p.limit_bytes * 0.004 * (random() - 0.5)))::bigint
 FROM bench_profile p CROSS JOIN LATERAL generate_series(p.first_day, p.last_day) d;
 
 -- Feature events on random days of the account's active span, by users u1..uN.
-INSERT INTO feature_events (account_id, id, user_id, feature_key, at, count)
-SELECT p.account_id, 'f' || k,
+INSERT INTO usage_events (account_id, id, kind, user_id, feature_key, at, count)
+SELECT p.account_id, 'f' || k, 'feature',
        'u' || (1 + floor(random() * p.users)::int),
        CASE WHEN p.demanded IS NOT NULL AND random() < p.demand_share THEN p.demanded
             ELSE p.included[1 + floor(random() ^ 1.5 * cardinality(p.included))::int] END,
@@ -194,8 +193,8 @@ SELECT p.account_id, 'f' || k,
        CASE WHEN random() < 0.1 THEN 2 + floor(random() * 4)::int ELSE 1 END
 FROM bench_profile p CROSS JOIN LATERAL generate_series(1, p.n_events) k;
 
--- ───────────────────────────── Daily rollups (as UsageIngest computes them) ─────────────────────────────
--- Stored day by day, as nightly ingests append them (not clustered by account).
+-- ───────────────────────────── Rollups (as UsageIngest computes them) ─────────────────────────────
+-- Stored in time order, as nightly ingests append them (not clustered by account).
 -- last_bytes is ingest's (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], written as the max of
 -- (at in microseconds, bytes) pairs: the same value, but the group-by can hash instead of sorting.
 INSERT INTO daily_storage (account_id, day, max_bytes, last_at, last_bytes, samples)
@@ -204,20 +203,19 @@ SELECT account_id, (at AT TIME ZONE 'UTC')::date, max(bytes), max(at),
 FROM storage_samples GROUP BY 1, 2
 ORDER BY 2;
 
-INSERT INTO daily_feature_usage (account_id, day, feature_key, events, uses)
-SELECT account_id, (at AT TIME ZONE 'UTC')::date, feature_key, count(*), sum(count)
-FROM feature_events GROUP BY 1, 2, 3
-ORDER BY 2;
+INSERT INTO feature_days (account_id, feature_key, month, days)
+SELECT account_id, feature_key, date_trunc('month', day)::date, bit_or(day_bit(day))
+FROM (SELECT account_id, feature_key, (at AT TIME ZONE 'UTC')::date AS day FROM feature_events) e GROUP BY 1, 2, 3
+ORDER BY 3;
 
-INSERT INTO daily_active_users (account_id, day, user_id, events)
-SELECT account_id, (at AT TIME ZONE 'UTC')::date, user_id, count(*)
-FROM feature_events GROUP BY 1, 2, 3
-ORDER BY 2;
+INSERT INTO user_days (account_id, user_id, month, days)
+SELECT account_id, user_id, date_trunc('month', day)::date, bit_or(day_bit(day))
+FROM (SELECT account_id, user_id, (at AT TIME ZONE 'UTC')::date AS day FROM feature_events) e GROUP BY 1, 2, 3
+ORDER BY 3;
 
-ALTER TABLE storage_samples ADD CONSTRAINT storage_samples_pkey PRIMARY KEY (account_id, id);
-ALTER TABLE feature_events ADD CONSTRAINT feature_events_pkey PRIMARY KEY (account_id, id);
+ALTER TABLE usage_events ADD CONSTRAINT usage_events_pkey PRIMARY KEY (account_id, id);
 ALTER TABLE daily_storage ADD CONSTRAINT daily_storage_pkey PRIMARY KEY (account_id, day);
-ALTER TABLE daily_feature_usage ADD CONSTRAINT daily_feature_usage_pkey PRIMARY KEY (account_id, day, feature_key);
-ALTER TABLE daily_active_users ADD CONSTRAINT daily_active_users_pkey PRIMARY KEY (account_id, day, user_id);
+ALTER TABLE feature_days ADD CONSTRAINT feature_days_pkey PRIMARY KEY (account_id, feature_key, month);
+ALTER TABLE user_days ADD CONSTRAINT user_days_pkey PRIMARY KEY (account_id, user_id, month);
 
 VACUUM ANALYZE;

@@ -36,6 +36,9 @@ public struct Policy: Sendable, Equatable, Codable {
     public var monthlyChurn: Double?
     /// Gross margin of revenue, for the lifetime value (`metrics` `cltv`).
     public var grossMargin: Double = 0.8
+    /// Days raw usage events are kept for (`tierplan usage prune`); the rollups planning reads are
+    /// kept for good. Ingest is idempotent for events within this many days of the prune's as_of.
+    public var rawRetentionDays: Int = 400
     /// How the acceptance probability is pooled per group (`policy.acceptance`).
     public var acceptance = AcceptancePolicy()
     /// Experiments on which kind is the primary offer (`policy.experiments`).
@@ -63,6 +66,7 @@ public struct Policy: Sendable, Equatable, Codable {
         ("acceptance_beta", false, { $0.acceptanceBeta = $1 }),
         ("monthly_churn", false, { $0.monthlyChurn = $1 }),
         ("gross_margin", false, { $0.grossMargin = $1 }),
+        ("raw_retention_days", true, { $0.rawRetentionDays = Int($1) }),
     ]
 }
 

@@ -48,6 +48,8 @@ public protocol PlanRepository: Sendable {
     func forEachSignals(asOf: Day, accountID: String?, _ body: @escaping @Sendable ([AccountSignals]) throws -> Void) async throws
     func plan(asOf: Day, dryRun: Bool, command: String, progress: @escaping @Sendable (Int) -> Void) async throws -> PlanResult
     func ingestUsage(_ request: UsageIngestRequest) async throws -> IngestSummary
+    /// Deletes the raw events older than the catalog's `raw_retention_days` before `asOf`.
+    func pruneUsage(asOf: Day, dryRun: Bool) async throws -> UsagePruneSummary
 }
 
 /// Finance's reports: forecast, backtest and metrics.
@@ -178,6 +180,10 @@ public struct PostgresRepository: TierPlanRepository {
             ingest.progress = request.progress
             return try ingest.run(reader, file: request.file, format: request.format, into: db)
         }
+    }
+
+    public func pruneUsage(asOf: Day, dryRun: Bool) async throws -> UsagePruneSummary {
+        try await run { try UsagePrune.execute($0, asOf: asOf, dryRun: dryRun) }
     }
 
     // Reports

@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 import TierPlanCore
 
-/// The watcher's SQL: one set-based query over the daily rollups for every account watched on
+/// The watcher's SQL: one set-based query over the rollups (storage by day, feature and user day sets by month) for every account watched on
 /// as_of (`AccountStatus.isWatched`) (its state from the account history), streamed through a cursor in batches.
 /// Raw events are never read here.
 public enum SignalsStore {
@@ -31,11 +31,15 @@ public enum SignalsStore {
             LEFT JOIN (SELECT account_id, array_agg(day - $1::date ORDER BY day) AS days, array_agg(max_bytes ORDER BY day) AS maxes
                        FROM daily_storage WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id) st USING (account_id)
             LEFT JOIN (SELECT account_id, array_agg(feature_key ORDER BY feature_key) AS keys, array_agg(days ORDER BY feature_key) AS days
-                       FROM (SELECT account_id, feature_key, count(*) AS days FROM daily_feature_usage
-                             WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id, feature_key) f
+                       FROM (SELECT account_id, feature_key, sum(bit_count((days & window_days(month, $1::date, $2::date))::bit(32)))::int AS days
+                             FROM feature_days WHERE month BETWEEN date_trunc('month', $1::date)::date AND $2::date
+                               AND days & window_days(month, $1::date, $2::date) <> 0
+                             GROUP BY account_id, feature_key) f
                        GROUP BY account_id) fu USING (account_id)
-            LEFT JOIN (SELECT account_id, count(DISTINCT user_id) AS users FROM daily_active_users
-                       WHERE day BETWEEN $1::date AND $2::date GROUP BY account_id) us USING (account_id)
+            LEFT JOIN (SELECT account_id, count(DISTINCT user_id) AS users FROM user_days
+                       WHERE month BETWEEN date_trunc('month', $1::date)::date AND $2::date
+                         AND days & window_days(month, $1::date, $2::date) <> 0
+                       GROUP BY account_id) us USING (account_id)
             WHERE s.status = ANY($4::text[])
             """
         var parameters: [any PostgresEncodable] = [start.iso, asOf.iso, PostgresArray([asOf.iso]), CoreSets.watchedStatuses]

@@ -129,8 +129,8 @@ public struct IngestProgress: Sendable {
 }
 
 /// Usage ingest: parse and check each line, COPY into a staging table, check accounts and
-/// features in SQL, then one set-based insert per usage table (duplicates skipped by
-/// (account_id, id)) with the daily rollups updated in the same transaction.
+/// features in SQL, then one set-based insert into `usage_events` (duplicates skipped by
+/// (account_id, id)) with the rollups updated from the inserted rows in the same statement.
 public struct UsageIngest {
     public var onError: OnError = .abort
     public var rejectsPath: String?
@@ -177,8 +177,8 @@ public struct UsageIngest {
         var rejects: [(line: Int, reason: String, input: String)] = []
     }
 
-    /// The phases, in one transaction: stage every line, check accounts and features, drop duplicates,
-    /// insert what is new with its rollups. The rejects file is written after the commit.
+    /// The phases, in one transaction: stage every line, check accounts and features, insert what is
+    /// new with its rollups. The rejects file is written after the commit.
     private func ingest(file: String, format: String, lines: () -> Int, into db: Connection,
                         source: (_ emit: (UsageEvent, Int, String?) throws -> Void, _ fail: (InputError, String) -> Void) throws -> Void) throws -> IngestSummary {
         let started = Date()
@@ -191,8 +191,7 @@ public struct UsageIngest {
             report("checking accounts and features")
             try refuseUnknownReferences(db, file: file, refusals: &refusals)
             report("inserting")
-            let staged = try dropDuplicates(db)
-            var summary = try insertNew(db, staged: staged, into: IngestSummary(file: file, format: format, lines: lines()))
+            var summary = try insertNew(db, into: IngestSummary(file: file, format: format, lines: lines()))
             summary.rejected = refusals.rejects.count
             return summary
         }
@@ -280,73 +279,50 @@ public struct UsageIngest {
         }
     }
 
-    /// (account, id) is unique across both kinds of event: the first line of the input wins, and an id
-    /// already stored (as either kind) is a duplicate. Returns how many of each kind were staged.
-    private func dropDuplicates(_ db: Connection) throws -> (storage: Int, feature: Int) {
+    /// One statement: every staged event into `usage_events` in key order, the first line of an
+    /// (account, id) winning and one already stored skipped (ON CONFLICT DO NOTHING covers repeats
+    /// inside the input too), and the rollups built from exactly the rows it inserted (RETURNING).
+    /// Key order makes the index inserts sequential; the rollups have one row per account and day
+    /// (storage) or per account, key and month (feature and user day sets), so they cost a group-by,
+    /// not an upsert per event.
+    private func insertNew(_ db: Connection, into summary: IngestSummary) throws -> IngestSummary {
+        var summary = summary
         let staged = try db.query("""
             SELECT count(*) FILTER (WHERE type = 'storage'), count(*) FILTER (WHERE type = 'feature') FROM staging_usage
             """).first!
-        let counts = (storage: try staged.decode(0, as: Int.self), feature: try staged.decode(1, as: Int.self))
-        let repeatsInInput = try db.query("""
-            SELECT EXISTS (SELECT 1 FROM staging_usage GROUP BY account_id, id HAVING count(*) > 1)
-            """).first!.decode(0, as: Bool.self)
-        if repeatsInInput {
-            try db.execute("""
-                DELETE FROM staging_usage s
-                USING (SELECT account_id, id, min(line) AS first FROM staging_usage GROUP BY account_id, id HAVING count(*) > 1) r
-                WHERE s.account_id = r.account_id AND s.id = r.id AND s.line > r.first
-                """)
-        }
-        try db.execute("""
-            DELETE FROM staging_usage s
-            WHERE EXISTS (SELECT 1 FROM feature_events f WHERE f.account_id = s.account_id AND f.id = s.id)
-               OR EXISTS (SELECT 1 FROM storage_samples x WHERE x.account_id = s.account_id AND x.id = s.id)
-            """)
-        return counts
-    }
-
-    /// What is left in staging is new: plain inserts, and the daily rollups straight from staging.
-    private func insertNew(_ db: Connection, staged: (storage: Int, feature: Int), into summary: IngestSummary) throws -> IngestSummary {
-        var summary = summary
-        if staged.storage > 0 {
-            summary.storageNew = try db.execute("""
-                INSERT INTO storage_samples (account_id, id, at, bytes)
-                SELECT account_id, id, at, bytes FROM staging_usage WHERE type = 'storage'
-                """)
-            try db.execute("""
+        let new = try db.query("""
+            WITH new AS (
+                INSERT INTO usage_events (account_id, id, kind, at, bytes, user_id, feature_key, count)
+                SELECT account_id, id, type, at, bytes, user_id, feature_key, count FROM staging_usage ORDER BY account_id, id, line
+                ON CONFLICT (account_id, id) DO NOTHING
+                RETURNING kind, account_id, at, (at AT TIME ZONE 'UTC')::date AS day, bytes, user_id, feature_key
+            ), storage AS (
                 INSERT INTO daily_storage AS d (account_id, day, max_bytes, last_at, last_bytes, samples)
-                SELECT account_id, (at AT TIME ZONE 'UTC')::date, max(bytes), max(at),
-                       (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
-                FROM staging_usage WHERE type = 'storage' GROUP BY 1, 2
+                SELECT account_id, day, max(bytes), max(at), (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
+                FROM new WHERE kind = 'storage' GROUP BY 1, 2
                 ON CONFLICT (account_id, day) DO UPDATE SET
                     max_bytes = greatest(d.max_bytes, excluded.max_bytes),
                     last_bytes = CASE WHEN (excluded.last_at, excluded.last_bytes) > (d.last_at, d.last_bytes)
                                       THEN excluded.last_bytes ELSE d.last_bytes END,
                     last_at = greatest(d.last_at, excluded.last_at),
                     samples = d.samples + excluded.samples
-                """)
-        }
-        if staged.feature > 0 {
-            summary.featureNew = try db.execute("""
-                INSERT INTO feature_events (account_id, id, user_id, feature_key, at, count)
-                SELECT account_id, id, user_id, feature_key, at, count FROM staging_usage WHERE type = 'feature'
-                """)
-            try db.execute("""
-                INSERT INTO daily_feature_usage AS d (account_id, day, feature_key, events, uses)
-                SELECT account_id, (at AT TIME ZONE 'UTC')::date, feature_key, count(*), sum(count)
-                FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
-                ON CONFLICT (account_id, day, feature_key) DO UPDATE SET
-                    events = d.events + excluded.events, uses = d.uses + excluded.uses
-                """)
-            try db.execute("""
-                INSERT INTO daily_active_users AS d (account_id, day, user_id, events)
-                SELECT account_id, (at AT TIME ZONE 'UTC')::date, user_id, count(*)
-                FROM staging_usage WHERE type = 'feature' GROUP BY 1, 2, 3
-                ON CONFLICT (account_id, day, user_id) DO UPDATE SET events = d.events + excluded.events
-                """)
-        }
-        summary.storageDuplicates = staged.storage - summary.storageNew
-        summary.featureDuplicates = staged.feature - summary.featureNew
+            ), features AS (
+                INSERT INTO feature_days AS d (account_id, feature_key, month, days)
+                SELECT account_id, feature_key, date_trunc('month', day)::date, bit_or(day_bit(day))
+                FROM new WHERE kind = 'feature' GROUP BY 1, 2, 3
+                ON CONFLICT (account_id, feature_key, month) DO UPDATE SET days = d.days | excluded.days
+            ), users AS (
+                INSERT INTO user_days AS d (account_id, user_id, month, days)
+                SELECT account_id, user_id, date_trunc('month', day)::date, bit_or(day_bit(day))
+                FROM new WHERE kind = 'feature' GROUP BY 1, 2, 3
+                ON CONFLICT (account_id, user_id, month) DO UPDATE SET days = d.days | excluded.days
+            )
+            SELECT count(*) FILTER (WHERE kind = 'storage'), count(*) FILTER (WHERE kind = 'feature') FROM new
+            """).first!
+        summary.storageNew = try new.decode(0)
+        summary.featureNew = try new.decode(1)
+        summary.storageDuplicates = try staged.decode(0, as: Int.self) - summary.storageNew
+        summary.featureDuplicates = try staged.decode(1, as: Int.self) - summary.featureNew
         return summary
     }
 
@@ -363,5 +339,36 @@ public struct UsageIngest {
         try text.write(toFile: temporary, atomically: false, encoding: .utf8)
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
+    }
+}
+
+/// What `tierplan usage prune` did: the raw events before `before` deleted (or counted, dry run).
+public struct UsagePruneSummary: Sendable, Encodable {
+    public var asOf: String
+    public var retentionDays: Int
+    /// The first day kept: events before its start (UTC) are deleted.
+    public var before: String
+    public var deleted: Int
+    public var dryRun: Bool
+
+    enum CodingKeys: String, CodingKey { case asOf = "as_of", retentionDays = "retention_days", before, deleted, dryRun = "dry_run" }
+}
+
+/// Retention of raw usage: events older than `policy.raw_retention_days` before as_of go; the
+/// rollups stay, so signals and plans do not change. An event sent again after its raw row was
+/// pruned is stored again, and its rollups do not move (day sets and the daily maximum are the same;
+/// only daily_storage's sample count grows): idempotence is promised within the retention.
+public enum UsagePrune {
+    public static func execute(_ db: Connection, asOf: Day, dryRun: Bool) throws -> UsagePruneSummary {
+        try db.transaction { db in
+            // Not while an ingest is checking duplicates against the rows about to go.
+            try db.execute("SELECT pg_advisory_xact_lock(hashtext('tierplan.ingest'))")
+            let days = try CatalogStore.read(db).policy.rawRetentionDays
+            let before = asOf.adding(days: -days)
+            let deleted = dryRun
+                ? try db.query("SELECT count(*) FROM usage_events WHERE at < $1::date", [before.iso]).first!.decode(0, as: Int.self)
+                : try db.execute("DELETE FROM usage_events WHERE at < $1::date", [before.iso])
+            return UsagePruneSummary(asOf: asOf.iso, retentionDays: days, before: before.iso, deleted: deleted, dryRun: dryRun)
+        }
     }
 }

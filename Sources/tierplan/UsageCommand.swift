@@ -10,8 +10,8 @@ extension UsageFormat: ExpressibleByArgument {}
 struct UsageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "usage",
-        abstract: "Ingest usage events.",
-        subcommands: [Ingest.self]
+        abstract: "Ingest usage events; prune old raw events.",
+        subcommands: [Ingest.self, Prune.self]
     )
 
     struct Ingest: AsyncParsableCommand {
@@ -49,6 +49,30 @@ struct UsageCommand: AsyncParsableCommand {
                     Console.out("\(file): \(Console.grouped(summary.lines)) lines, \(Console.grouped(summary.new)) new, \(Console.grouped(summary.duplicates)) duplicates"
                                 + (summary.rejected > 0 ? ", \(summary.rejected) rejected to \(summary.rejectsFile ?? "")" : "")
                                 + " (storage \(summary.storageNew) new / \(summary.storageDuplicates) dup, feature \(summary.featureNew) new / \(summary.featureDuplicates) dup) in \(String(format: "%.2f", summary.seconds)) s, \(Console.grouped(rate)) rows/s")
+                }
+            }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete raw usage events older than policy.raw_retention_days (default 400) before --as-of.",
+            discussion: """
+                Signals and plans read rollups, which are kept: pruning changes no signal. Ingest stays
+                idempotent for events within the retention; an event sent again after it was pruned is
+                stored again without moving any rollup. Meant for the nightly job, after `run`.
+                """)
+        @Option(name: .customLong("as-of"), help: "The day retention counts back from (default: today, UTC).") var asOf: Day?
+        @Flag(name: .customLong("dry-run"), help: "Count what would go, delete nothing.") var dryRun = false
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await runReportingErrors {
+                let summary = try await connection.repository().pruneUsage(asOf: asOf ?? Timestamp.now.day, dryRun: dryRun)
+                try output.print(summary) {
+                    Console.out("\(dryRun ? "would delete" : "deleted") \(Console.grouped(summary.deleted)) raw usage events before \(summary.before)"
+                                + " (raw_retention_days \(summary.retentionDays) before \(summary.asOf)); rollups kept")
                 }
             }
         }

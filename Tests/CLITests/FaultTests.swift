@@ -9,9 +9,11 @@ import XCTest
 /// every table exactly as it was (row count and checksum of each), and the same command then succeeds;
 /// `serve` answers 503 while the database is down and recovers by itself once it is back.
 ///
-/// "In the middle" is made certain, not left to timing: another session holds the last table the
-/// command writes in EXCLUSIVE mode (reads go on, writes wait), and the cluster is killed once the
-/// command's backend waits on that lock with a transaction id, that is after its first writes.
+/// "In the middle" is made certain, not left to timing: another session makes the command wait after
+/// its first writes (it holds the last table the command writes in EXCLUSIVE mode, so reads go on and
+/// writes wait; or, for ingest, it has inserted without committing the event the command inserts last,
+/// so the command's INSERT waits for that transaction with every earlier row written), and the cluster
+/// is killed once the command's backend waits on that lock with a transaction id.
 final class FaultTests: XCTestCase {
     nonisolated(unsafe) static var cluster: EmbeddedCluster?
     nonisolated(unsafe) static var counter = 0
@@ -65,14 +67,16 @@ final class FaultTests: XCTestCase {
         return result
     }
 
-    /// Runs `args`, kills the cluster while the command is blocked before writing `lastTable`, then
-    /// checks that nothing of it stayed and that it succeeds once the database is back.
-    func killMidCommand(_ args: [String], url: String, lastTable: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// Runs `args`, kills the cluster while the command waits for `hold` (run by another session in an
+    /// open transaction) after its first writes, then checks that nothing of it stayed and that it
+    /// succeeds once the database is back, writing `changed`.
+    func killMidCommand(_ args: [String], url: String, hold: (Connection) throws -> Void, changed: String,
+                        file: StaticString = #filePath, line: UInt = #line) throws {
         let cluster = try runningCluster()
         let before = try snapshot(url)
         let holder = try Connection(url)
         try holder.execute("BEGIN")
-        try holder.execute("LOCK TABLE \(lastTable) IN EXCLUSIVE MODE")
+        try hold(holder)
         let output = try temporaryFolder().appendingPathComponent("command")
         let command = try CLI.start(args, databaseURL: url, output: output)
         // Its own session: inside the holder's transaction pg_stat_activity would stay as first read.
@@ -85,7 +89,7 @@ final class FaultTests: XCTestCase {
                 """).first!.decode(0, as: Bool.self)
             if !blocked { Thread.sleep(forTimeInterval: 0.05) }
         }
-        XCTAssertTrue(blocked, "\(args) never wrote and then waited for \(lastTable)", file: file, line: line)
+        XCTAssertTrue(blocked, "\(args) never wrote and then waited", file: file, line: line)
         try cluster.down(immediately: true)
         let deadline = Date().addingTimeInterval(60)
         while command.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
@@ -104,19 +108,33 @@ final class FaultTests: XCTestCase {
         let again = try CLI.run(args, databaseURL: url)
         XCTAssertEqual(again.status, 0, "\(args) after the restart: \(again.stderr)", file: file, line: line)
         let done = try snapshot(url)
-        XCTAssertNotEqual(done[lastTable], before[lastTable], "the second \(args) wrote \(lastTable)", file: file, line: line)
+        XCTAssertNotEqual(done[changed], before[changed], "the second \(args) wrote \(changed)", file: file, line: line)
+    }
+
+    /// Holds `table` in EXCLUSIVE mode: reads go on, writes wait.
+    func lock(_ table: String) -> (Connection) throws -> Void {
+        { try $0.execute("LOCK TABLE \(table) IN EXCLUSIVE MODE") }
     }
 
     func testDatabaseKilledDuringUsageIngest() throws {
         let url = try freshDatabase(usage: false)
-        // daily_active_users is the last table ingest writes, after the raw events and the other rollups.
-        try killMidCommand(["usage", "ingest", examples + "/usage.ndjson"], url: url, lastTable: "daily_active_users")
+        // Ingest inserts in (account, id) order: the holder inserts the input's last key first, so the
+        // ingest writes every other event, then waits to learn whether that one is a duplicate.
+        let path = examples + "/usage.ndjson"
+        let events = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let last = try XCTUnwrap(events.max { ($0["account"] as! String, $0["id"] as! String) < ($1["account"] as! String, $1["id"] as! String) })
+        try killMidCommand(["usage", "ingest", path], url: url, hold: { holder in
+            try holder.execute("INSERT INTO usage_events (account_id, id, kind, at, bytes, user_id, feature_key, count) VALUES ($1, $2, 'feature', now(), NULL, 'u', 'reports', 1)",
+                               [last["account"] as! String, last["id"] as! String])
+        }, changed: "usage_events")
     }
 
     func testDatabaseKilledDuringRun() throws {
         let url = try freshDatabase(usage: true)
         // runs gets its row last, after the offers and their events.
-        try killMidCommand(["run", "--as-of", "2026-11-01"], url: url, lastTable: "runs")
+        try killMidCommand(["run", "--as-of", "2026-11-01"], url: url, hold: lock("runs"), changed: "runs")
         XCTAssertGreaterThan(try snapshot(url)["offers"].map { Int($0.prefix { $0.isNumber }) ?? 0 } ?? 0, 0, "the run after the restart made offers")
     }
 
@@ -127,7 +145,7 @@ final class FaultTests: XCTestCase {
             .replacingOccurrences(of: "{code: team, name: Team, price_monthly: 7900", with: "{code: team, name: Team, price_monthly: 8900")
         let path = try temporaryFolder().appendingPathComponent("catalog.yaml").path
         try catalog.write(toFile: path, atomically: true, encoding: .utf8)
-        try killMidCommand(["catalog", "load", path], url: url, lastTable: "account_history")
+        try killMidCommand(["catalog", "load", path], url: url, hold: lock("account_history"), changed: "account_history")
     }
 
     /// serve answers 503 with Retry-After while the database is down, on the API and /healthz, and

@@ -36,7 +36,7 @@ final class LoadingTests: XCTestCase {
 
     /// A fingerprint of every usage table, to show that nothing changed.
     func usageFingerprint() throws -> String {
-        try ["storage_samples", "feature_events", "daily_storage", "daily_feature_usage", "daily_active_users"].map { table in
+        try ["usage_events", "daily_storage", "feature_days", "user_days"].map { table in
             try db.query("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \(table) t").first!.decode(0, as: String.self)
         }.joined(separator: ",")
     }
@@ -69,14 +69,18 @@ final class LoadingTests: XCTestCase {
     func testRollupsMatchRawEvents() throws {
         try loadExamples()
         XCTAssertEqual(try tierplan("usage", "ingest", repositoryRoot.appendingPathComponent("examples/usage.ndjson").path).status, 0)
-        let mismatches = try db.query("""
-            SELECT count(*) FROM (
-              SELECT account_id, (at AT TIME ZONE 'UTC')::date AS day, feature_key, count(*) AS events, sum(count) AS uses
-              FROM feature_events GROUP BY 1, 2, 3
-            ) raw FULL JOIN daily_feature_usage d USING (account_id, day, feature_key)
-            WHERE raw.events IS DISTINCT FROM d.events OR raw.uses IS DISTINCT FROM d.uses
-            """).first!.decode(0, as: Int.self)
-        XCTAssertEqual(mismatches, 0)
+        // The day sets, recomputed from the raw events day by day (without the schema's day_bit).
+        for (table, key) in [("feature_days", "feature_key"), ("user_days", "user_id")] {
+            let mismatches = try db.query("""
+                SELECT count(*) FROM (
+                  SELECT account_id, \(key), date_trunc('month', day)::date AS month, sum(DISTINCT 1::bigint << (extract(day FROM day)::int - 1)) AS days
+                  FROM (SELECT account_id, \(key), (at AT TIME ZONE 'UTC')::date AS day FROM feature_events) e GROUP BY 1, 2, 3
+                ) raw FULL JOIN \(table) d USING (account_id, \(key), month)
+                WHERE raw.days IS DISTINCT FROM d.days::bigint
+                """).first!.decode(0, as: Int.self)
+            XCTAssertEqual(mismatches, 0, table)
+            XCTAssertGreaterThan(try count(table), 0)
+        }
         let storage = try db.query("""
             SELECT count(*) FROM (
               SELECT DISTINCT ON (account_id, (at AT TIME ZONE 'UTC')::date) account_id, (at AT TIME ZONE 'UTC')::date AS day,
@@ -86,7 +90,6 @@ final class LoadingTests: XCTestCase {
             WHERE raw.max_bytes IS DISTINCT FROM d.max_bytes OR raw.last_bytes IS DISTINCT FROM d.last_bytes
             """).first!.decode(0, as: Int.self)
         XCTAssertEqual(storage, 0)
-        XCTAssertGreaterThan(try count("daily_active_users"), 0)
     }
 
     func testOneMalformedLineRefusesEverything() throws {
@@ -225,10 +228,11 @@ final class LoadingTests: XCTestCase {
         XCTAssertEqual(try day.decode(1, as: Int.self), 1000, "a late sample from earlier in the day is not the latest")
         XCTAssertEqual(try day.decode(2, as: Int.self), 2)
         XCTAssertEqual(try db.query("SELECT max_bytes FROM daily_storage WHERE account_id = 'acme' AND day = '2026-09-01'").first?.decode(0, as: Int.self), 500)
-        let usage = try XCTUnwrap(db.query("SELECT events, uses FROM daily_feature_usage WHERE account_id = 'acme' AND day = '2026-10-10'").first)
-        XCTAssertEqual(try usage.decode(0, as: Int.self), 2)
-        XCTAssertEqual(try usage.decode(1, as: Int.self), 5)
-        XCTAssertEqual(try db.query("SELECT count(*) FROM daily_active_users WHERE account_id = 'acme' AND day = '2026-10-10'").first?.decode(0, as: Int.self), 2)
+        let reports = try db.query("SELECT days FROM feature_days WHERE account_id = 'acme' AND feature_key = 'reports' AND month = '2026-10-01'")
+        XCTAssertNotEqual(try reports.first!.decode(0, as: Int.self) & (1 << 9), 0, "reports used on 10 October")
+        XCTAssertEqual(try db.query("""
+            SELECT count(*) FROM user_days WHERE account_id = 'acme' AND month = '2026-10-01' AND days & (1 << 9) <> 0
+            """).first?.decode(0, as: Int.self), 2, "two users active on 10 October")
     }
 
     func testDuplicatesWithinOneFileAndAgainstEarlierIngests() throws {
@@ -243,9 +247,10 @@ final class LoadingTests: XCTestCase {
         let again = try tierplan("usage", "ingest", "-", "--json", stdin: mixed.joined(separator: "\n") + "\n")
         XCTAssertEqual(again.json?["new"] as? Int, 1, again.stderr)
         XCTAssertEqual(again.json?["duplicates"] as? Int, 1)
-        let day = try XCTUnwrap(db.query("SELECT events FROM daily_feature_usage WHERE account_id = 'acme' AND day = '2026-10-01'").first)
-        XCTAssertEqual(try day.decode(0, as: Int.self), 3)
-        XCTAssertEqual(try db.query("SELECT count(*) FROM daily_active_users WHERE account_id = 'acme' AND day = '2026-10-01'").first?.decode(0, as: Int.self), 3)
+        XCTAssertEqual(try db.query("SELECT count(*) FROM feature_events WHERE account_id = 'acme'").first?.decode(0, as: Int.self), 3)
+        XCTAssertEqual(try db.query("""
+            SELECT count(*) FROM user_days WHERE account_id = 'acme' AND month = '2026-10-01' AND days & 1 <> 0
+            """).first?.decode(0, as: Int.self), 3)
     }
 
     func testStdinAndCSV() throws {
@@ -412,12 +417,12 @@ final class LoadingTests: XCTestCase {
         XCTAssertTrue(first.stderr.contains("no catalog loaded"), first.stderr)
         // Applying it again changes nothing; an older schema is refused and upgraded (the next test).
         let again = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
-        XCTAssertEqual(again.json?["version"] as? Int, 3)
-        XCTAssertEqual(again.json?["version_before"] as? Int, 3)
+        XCTAssertEqual(again.json?["version"] as? Int, 4)
+        XCTAssertEqual(again.json?["version_before"] as? Int, 4)
         XCTAssertEqual(try CLI.run(["catalog", "show"], databaseURL: bare).stderr.contains("tierplan db migrate"), false)
     }
 
-    func testAVersion2DatabaseIsMigratedToVersion3() throws {
+    func testAVersion2DatabaseIsMigratedToVersion4() throws {
         // A database as version 2 left it: no reason codes, no kind probability, no experiment arms.
         let url = try TestCluster.freshDatabase()
         let db = try Connection(url)
@@ -429,13 +434,13 @@ final class LoadingTests: XCTestCase {
         let offers = try db.query("SELECT count(*) FROM offers").first!.decode(0, as: Int.self)
         try db.execute("ALTER TABLE offer_events DROP COLUMN reason_code")
         try db.execute("ALTER TABLE offers DROP COLUMN kind_probability, DROP COLUMN experiment, DROP COLUMN arm")
-        try db.execute("DELETE FROM schema_version WHERE version = 3")
+        try db.execute("DELETE FROM schema_version WHERE version >= 3")
         let refused = try CLI.run(["offers", "list"], databaseURL: url)
         XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("the database schema is version 2, this tierplan needs 3: run `tierplan db migrate`"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("the database schema is version 2, this tierplan needs 4: run `tierplan db migrate`"), refused.stderr)
         let migrate = try CLI.run(["db", "migrate", "--json"], databaseURL: url)
         XCTAssertEqual(migrate.json?["version_before"] as? Int, 2)
-        XCTAssertEqual(migrate.json?["version"] as? Int, 3)
+        XCTAssertEqual(migrate.json?["version"] as? Int, 4)
         XCTAssertEqual(try db.query("SELECT count(*) FROM offers").first!.decode(0, as: Int.self), offers, "nothing lost")
         let list = try CLI.run(["offers", "list", "--json"], databaseURL: url)
         XCTAssertEqual(list.status, 0, list.stderr)
@@ -444,5 +449,68 @@ final class LoadingTests: XCTestCase {
         XCTAssertThrowsError(try db.execute(
             "INSERT INTO offer_events (account_id, offer_id, to_status, actor, reason_code) VALUES ('acme', gen_random_uuid(), 'declined', 'x', 'cheap')"))
     }
-}
 
+    /// Version 3 kept two raw tables and per-day rollups of features and users; `db migrate` turns them
+    /// into `usage_events` and the month day sets with nothing lost: the same rows, the same signals.
+    func testAVersion3DatabaseIsMigratedToVersion4() throws {
+        try loadExamples()
+        XCTAssertEqual(try tierplan("usage", "ingest", repositoryRoot.appendingPathComponent("examples/usage.ndjson").path).status, 0)
+        let signals = try tierplan("signals", "--as-of", "2026-11-01", "--json")
+        XCTAssertEqual(signals.status, 0, signals.stderr)
+        let before = try usageFingerprint()
+        // The usage tables as version 3 had them, filled from what version 4 holds.
+        try db.executeScript("""
+            DROP VIEW storage_samples, feature_events;
+            CREATE TABLE storage_samples (account_id text NOT NULL, id text NOT NULL, at timestamptz NOT NULL,
+                bytes bigint NOT NULL CHECK (bytes >= 0), PRIMARY KEY (account_id, id));
+            CREATE TABLE feature_events (account_id text NOT NULL, id text NOT NULL, user_id text NOT NULL, feature_key text NOT NULL,
+                at timestamptz NOT NULL, count bigint NOT NULL DEFAULT 1 CHECK (count >= 1), PRIMARY KEY (account_id, id));
+            INSERT INTO storage_samples SELECT account_id, id, at, bytes FROM usage_events WHERE kind = 'storage';
+            INSERT INTO feature_events SELECT account_id, id, user_id, feature_key, at, count FROM usage_events WHERE kind = 'feature';
+            CREATE TABLE daily_feature_usage (account_id text NOT NULL, day date NOT NULL, feature_key text NOT NULL,
+                events bigint NOT NULL, uses bigint NOT NULL, PRIMARY KEY (account_id, day, feature_key));
+            CREATE TABLE daily_active_users (account_id text NOT NULL, day date NOT NULL, user_id text NOT NULL,
+                events bigint NOT NULL, PRIMARY KEY (account_id, day, user_id));
+            INSERT INTO daily_feature_usage SELECT account_id, (at AT TIME ZONE 'UTC')::date, feature_key, count(*), sum(count)
+                FROM feature_events GROUP BY 1, 2, 3;
+            INSERT INTO daily_active_users SELECT account_id, (at AT TIME ZONE 'UTC')::date, user_id, count(*) FROM feature_events GROUP BY 1, 2, 3;
+            DROP TABLE usage_events, feature_days, user_days;
+            DELETE FROM schema_version WHERE version = 4;
+            """)
+        let migrate = try tierplan("db", "migrate", "--json")
+        XCTAssertEqual(migrate.json?["version_before"] as? Int, 3, migrate.stderr)
+        XCTAssertEqual(migrate.json?["version"] as? Int, 4)
+        XCTAssertEqual(try usageFingerprint(), before, "the same events and day sets")
+        XCTAssertEqual(try db.query("SELECT count(*) FROM pg_tables WHERE tablename IN ('daily_feature_usage', 'daily_active_users')").first!.decode(0, as: Int.self), 0)
+        XCTAssertEqual(try tierplan("signals", "--as-of", "2026-11-01", "--json").stdout, signals.stdout, "the same signals")
+    }
+
+    /// `usage prune` deletes raw events past the retention and nothing else: signals stay the same,
+    /// and the same file sent again stores the pruned events again without moving a day set.
+    func testPruneDeletesOldRawEventsAndChangesNoSignal() throws {
+        try loadExamples()
+        let file = repositoryRoot.appendingPathComponent("examples/usage.ndjson").path
+        XCTAssertEqual(try tierplan("usage", "ingest", file).status, 0)
+        let signals = try tierplan("signals", "--as-of", "2026-11-01", "--json").stdout
+        let total = try count("usage_events")
+        let old = try db.query("SELECT count(*) FROM usage_events WHERE at < '2026-10-11'").first!.decode(0, as: Int.self)
+        XCTAssertGreaterThan(old, 0)
+        // The default retention, 400 days, before 2027-11-15 keeps 2026-10-11 on.
+        let dry = try tierplan("usage", "prune", "--as-of", "2027-11-15", "--dry-run", "--json")
+        XCTAssertEqual(dry.status, 0, dry.stderr)
+        XCTAssertEqual(dry.json?["deleted"] as? Int, old)
+        XCTAssertEqual(dry.json?["before"] as? String, "2026-10-11")
+        XCTAssertEqual(dry.json?["retention_days"] as? Int, 400)
+        XCTAssertEqual(try count("usage_events"), total, "a dry run deletes nothing")
+        let daySets = try db.query("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM (SELECT * FROM feature_days UNION ALL SELECT * FROM user_days) t").first!.decode(0, as: String.self)
+        let pruned = try tierplan("usage", "prune", "--as-of", "2027-11-15")
+        XCTAssertEqual(pruned.status, 0, pruned.stderr)
+        XCTAssertTrue(pruned.stdout.contains("raw usage events before 2026-10-11"), pruned.stdout)
+        XCTAssertEqual(try count("usage_events"), total - old)
+        XCTAssertEqual(try tierplan("signals", "--as-of", "2026-11-01", "--json").stdout, signals, "rollups are kept")
+        let again = try tierplan("usage", "ingest", file, "--json")
+        XCTAssertEqual(again.json?["new"] as? Int, old, "events past the retention are stored again")
+        XCTAssertEqual(try db.query("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM (SELECT * FROM feature_days UNION ALL SELECT * FROM user_days) t").first!.decode(0, as: String.self), daySets)
+        XCTAssertEqual(try tierplan("signals", "--as-of", "2026-11-01", "--json").stdout, signals)
+    }
+}

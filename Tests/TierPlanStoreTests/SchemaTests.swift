@@ -47,4 +47,24 @@ final class SchemaTests: XCTestCase {
             }
         }
     }
+
+    /// `window_days(month, first, last)` is the set of days of `month` between `first` and `last`:
+    /// checked against a day-by-day count for every month boundary case of a year and a half of
+    /// windows (28 days, 1 day, 40 days, across February and leap days).
+    func testWindowDaysIsTheDaysOfTheMonthInTheWindow() throws {
+        let (db, _) = try TestCluster.freshConnection()
+        let wrong = try db.query("""
+            WITH w AS (SELECT f::date AS first, (f::date + len - 1) AS last
+                       FROM generate_series('2027-12-01'::date, '2029-05-31'::date, interval '1 day') f, unnest(ARRAY[1, 28, 40]) len),
+                 m AS (SELECT w.*, month::date FROM w, generate_series(date_trunc('month', first), last, interval '1 month') month)
+            SELECT count(*) FROM m
+            WHERE window_days(month, first, last) IS DISTINCT FROM (
+                SELECT coalesce(sum(1::bigint << (extract(day FROM d)::int - 1)), 0)::integer
+                FROM generate_series(greatest(month, first), least((month + interval '1 month' - interval '1 day')::date, last), interval '1 day') d)
+            """).first!.decode(0, as: Int.self)
+        XCTAssertEqual(wrong, 0)
+        XCTAssertEqual(try db.query("SELECT window_days('2026-10-01', '2026-10-05', '2026-11-01')").first!.decode(0, as: Int.self),
+                       Int(Int32.max) - 0b1111, "5–31 October: every bit but the first four")
+        XCTAssertEqual(try db.query("SELECT day_bit('2026-10-31')").first!.decode(0, as: Int.self), 1 << 30)
+    }
 }

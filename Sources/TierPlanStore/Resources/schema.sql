@@ -94,28 +94,9 @@ CREATE TABLE IF NOT EXISTS account_history (
 
 -- ───────────────────────────── Usage ─────────────────────────────
 
--- Raw storage samples, unique per account and event id (ingest is idempotent on it).
-CREATE TABLE IF NOT EXISTS storage_samples (
-    account_id text        NOT NULL,
-    id         text        NOT NULL,
-    at         timestamptz NOT NULL,
-    bytes      bigint      NOT NULL CHECK (bytes >= 0),
-    PRIMARY KEY (account_id, id)
-);
-
--- Raw feature uses, unique per account and event id.
-CREATE TABLE IF NOT EXISTS feature_events (
-    account_id  text        NOT NULL,
-    id          text        NOT NULL,
-    user_id     text        NOT NULL,
-    feature_key text        NOT NULL,
-    at          timestamptz NOT NULL,
-    count       bigint      NOT NULL DEFAULT 1 CHECK (count >= 1),
-    PRIMARY KEY (account_id, id)
-);
-
--- Daily rollups, kept in step with the raw tables by ingest (same transaction).
--- Planning reads only these, so its cost follows accounts × days, not events.
+-- Raw events (version 4: usage_events, below) and the rollups planning reads, kept in step by
+-- ingest in the same transaction. Planning reads only rollups, so its cost follows accounts × days
+-- (storage) and accounts × keys × months (features and users), not events.
 
 -- Per account and day: the largest sample (growth trend) and the latest one (usage on a day).
 CREATE TABLE IF NOT EXISTS daily_storage (
@@ -126,25 +107,6 @@ CREATE TABLE IF NOT EXISTS daily_storage (
     last_bytes bigint      NOT NULL,
     samples    integer     NOT NULL,
     PRIMARY KEY (account_id, day)
-);
-
--- Per account, day and feature: how many events and uses (adoption and demand count days).
-CREATE TABLE IF NOT EXISTS daily_feature_usage (
-    account_id  text   NOT NULL,
-    day         date   NOT NULL,
-    feature_key text   NOT NULL,
-    events      bigint NOT NULL,
-    uses        bigint NOT NULL,
-    PRIMARY KEY (account_id, day, feature_key)
-);
-
--- Per account, day and user: who was active (distinct users over the window).
-CREATE TABLE IF NOT EXISTS daily_active_users (
-    account_id text   NOT NULL,
-    day        date   NOT NULL,
-    user_id    text   NOT NULL,
-    events     bigint NOT NULL,
-    PRIMARY KEY (account_id, day, user_id)
 );
 
 -- ───────────────────────────── Runs and offers ─────────────────────────────
@@ -287,5 +249,82 @@ DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log;
 CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION offer_events_append_only();
 
+-- ───────────────────────────── Version 4: usage kept compact (issue 15) ─────────────────────────────
+
+-- Raw events of both kinds in one table, unique per account and event id across kinds (ingest is
+-- idempotent on it: one INSERT … ON CONFLICT DO NOTHING in key order). Kept for `policy.raw_retention_days`
+-- (`tierplan usage prune`); the rollups hold what planning needs for good.
+CREATE TABLE IF NOT EXISTS usage_events (
+    account_id  text        NOT NULL,
+    id          text        NOT NULL,
+    kind        text        NOT NULL CHECK (kind IN ('storage', 'feature')),
+    at          timestamptz NOT NULL,
+    bytes       bigint      CHECK (bytes >= 0),                  -- storage
+    user_id     text,                                            -- feature
+    feature_key text,                                            -- feature
+    count       bigint      CHECK (count >= 1),                  -- feature
+    PRIMARY KEY (account_id, id),
+    CHECK (CASE kind WHEN 'storage' THEN bytes IS NOT NULL
+                     ELSE user_id IS NOT NULL AND feature_key IS NOT NULL AND count IS NOT NULL END)
+);
+
+-- Per account, feature and month: the days of the month it was used, bit d−1 for day d. One row per
+-- account × feature × month instead of one per day: "used on ≥ 3 days of the window" is a bit_count.
+CREATE TABLE IF NOT EXISTS feature_days (
+    account_id  text    NOT NULL,
+    feature_key text    NOT NULL,
+    month       date    NOT NULL CHECK (extract(day FROM month) = 1),
+    days        integer NOT NULL,
+    PRIMARY KEY (account_id, feature_key, month)
+);
+
+-- Per account, user and month: the days of the month the user had feature events (active users).
+CREATE TABLE IF NOT EXISTS user_days (
+    account_id text    NOT NULL,
+    user_id    text    NOT NULL,
+    month      date    NOT NULL CHECK (extract(day FROM month) = 1),
+    days       integer NOT NULL,
+    PRIMARY KEY (account_id, user_id, month)
+);
+
+-- The bit of `day` in its month's day set.
+CREATE OR REPLACE FUNCTION day_bit(day date) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN (1::bigint << (extract(day FROM day)::int - 1))::integer;
+
+-- The days of `month` (its first day) that lie between `first` and `last`, as a day set.
+CREATE OR REPLACE FUNCTION window_days(month date, first date, last date) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN least(last, (month + interval '1 month' - interval '1 day')::date) < greatest(first, month) THEN 0
+                ELSE ((1::bigint << (least(last, (month + interval '1 month' - interval '1 day')::date) - month + 1))
+                      - (1::bigint << (greatest(first, month) - month)))::integer END;
+
+-- From version 3: the two raw tables and the two daily rollups become the tables above, exactly
+-- (a day set is the set of days the daily rows had).
+DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'storage_samples') THEN
+        INSERT INTO usage_events (account_id, id, kind, at, bytes)
+            SELECT account_id, id, 'storage', at, bytes FROM storage_samples ON CONFLICT DO NOTHING;
+        INSERT INTO usage_events (account_id, id, kind, at, user_id, feature_key, count)
+            SELECT account_id, id, 'feature', at, user_id, feature_key, count FROM feature_events ON CONFLICT DO NOTHING;
+        DROP TABLE storage_samples, feature_events;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'daily_feature_usage') THEN
+        INSERT INTO feature_days (account_id, feature_key, month, days)
+            SELECT account_id, feature_key, date_trunc('month', day)::date, bit_or(day_bit(day))
+            FROM daily_feature_usage GROUP BY 1, 2, 3 ON CONFLICT DO NOTHING;
+        INSERT INTO user_days (account_id, user_id, month, days)
+            SELECT account_id, user_id, date_trunc('month', day)::date, bit_or(day_bit(day))
+            FROM daily_active_users GROUP BY 1, 2, 3 ON CONFLICT DO NOTHING;
+        DROP TABLE daily_feature_usage, daily_active_users;
+    END IF;
+END $$;
+
+-- The raw events of each kind, as before version 4 (for queries people already wrote).
+CREATE OR REPLACE VIEW storage_samples AS
+    SELECT account_id, id, at, bytes FROM usage_events WHERE kind = 'storage';
+CREATE OR REPLACE VIEW feature_events AS
+    SELECT account_id, id, user_id, feature_key, at, count FROM usage_events WHERE kind = 'feature';
+
 INSERT INTO schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (3) ON CONFLICT DO NOTHING;
+INSERT INTO schema_version (version) VALUES (4) ON CONFLICT DO NOTHING;
