@@ -85,7 +85,7 @@ copy_s=$(elapsed "$t0" "$t1")
 # 1b. For reference only (not in the ratio): the same COPY into a copy of feature_events with its
 #     primary key, i.e. the least any ingest that keeps (account_id, id) unique has to pay.
 note "raw COPY of $EVENTS rows into a table with feature_events' primary key (reference)"
-sql -c "CREATE TABLE raw_feature_events_pk (LIKE feature_events INCLUDING ALL)"
+sql -c "CREATE TABLE raw_feature_events_pk (LIKE raw_feature_events, PRIMARY KEY (account_id, id))"
 sql -c "CHECKPOINT" >/dev/null
 t0=$(now)
 pk_out=$(psql "$URL" -X -v ON_ERROR_STOP=1 -c "\\copy raw_feature_events_pk FROM '$DATA/events.tsv'")

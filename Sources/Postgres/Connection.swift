@@ -109,7 +109,13 @@ public final class Connection {
             try writer.flush()
         } catch {
             _ = PQputCopyEnd(conn, "aborted by client: \(error)")
-            drainResults()
+            // When the server stopped the COPY (a write failed), its error, with its SQLSTATE, is the one to throw.
+            var serverError: Error?
+            while let result = PQgetResult(conn) {
+                if serverError == nil { do { try check(result, query: sql) } catch let failure { serverError = failure } }
+                PQclear(result)
+            }
+            if let failed = error as? PostgresError, failed.code == .copyFailed, let serverError { throw serverError }
             throw error
         }
         guard PQputCopyEnd(conn, nil) == 1 else { throw connectionError(query: sql) }
@@ -169,10 +175,6 @@ public final class Connection {
             throw PostgresError(code: sqlState == nil ? .connectionFailed : .server, message: message, sqlState: sqlState,
                                 detail: field(UInt8(ascii: "D")), hint: field(UInt8(ascii: "H")), query: query)
         }
-    }
-
-    private func drainResults() {
-        while let result = PQgetResult(conn) { PQclear(result) }
     }
 
     private func connectionError(query: String?) -> PostgresError {

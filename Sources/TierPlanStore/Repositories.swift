@@ -173,12 +173,11 @@ public struct PostgresRepository: TierPlanRepository {
     }
     public func ingestUsage(_ request: UsageIngestRequest) async throws -> IngestSummary {
         try await run { db in
-            let reader = try LineReader(path: request.file)
             var ingest = UsageIngest()
             ingest.onError = request.onError
             ingest.rejectsPath = request.rejectsPath
             ingest.progress = request.progress
-            return try ingest.run(reader, file: request.file, format: request.format, into: db)
+            return try ingest.run(path: request.file, format: request.format, into: db)
         }
     }
 

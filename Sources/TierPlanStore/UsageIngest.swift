@@ -128,9 +128,16 @@ public struct IngestProgress: Sendable {
     public var seconds: Double
 }
 
-/// Usage ingest: parse and check each line, COPY into a staging table, check accounts and
-/// features in SQL, then one set-based insert into `usage_events` (duplicates skipped by
-/// (account_id, id)) with the rollups updated from the inserted rows in the same statement.
+/// Usage ingest, in one transaction: parse and check each line (accounts and features against the
+/// database's, read first), then store the events with an ingest number and update the rollups from
+/// exactly the rows stored under it.
+///
+/// Storing takes one of two paths. A file that can be read twice is first COPYed straight into
+/// `usage_events` inside a savepoint: the common nightly case, all new, costs one COPY into the keyed
+/// table. The first duplicate (stored before, or repeated in the input) stops that COPY with a unique
+/// violation; the savepoint is rolled back and the file read again into a staging table, from which
+/// one INSERT … ON CONFLICT DO NOTHING in line order keeps the first line of each (account, id) and
+/// skips the stored ones. Standard input and generated events take the staging path directly.
 public struct UsageIngest {
     public var onError: OnError = .abort
     public var rejectsPath: String?
@@ -140,11 +147,18 @@ public struct UsageIngest {
 
     public init() {}
 
+    /// One pass over the input: calls `emit` with each event and `fail` with each bad line.
+    typealias Source = (_ emit: (UsageEvent, Int, String?) throws -> Void, _ fail: (InputError, String) -> Void) throws -> Void
+
     /// Ingests a file or stdin (`-`), NDJSON or CSV.
-    public func run(_ reader: LineReader, file: String, format explicitFormat: UsageFormat? = nil, into db: Connection) throws -> IngestSummary {
-        let format = try explicitFormat ?? UsageFormat.detect(fileName: file == "-" ? nil : file, firstBytes: reader.peek())
-        let parser = UsageLineParser(file: file, format: format)
-        return try ingest(file: file, format: format.rawValue, lines: { reader.lineNumber }, into: db) { emit, fail in
+    public func run(path: String, format explicitFormat: UsageFormat? = nil, into db: Connection) throws -> IngestSummary {
+        var reader = try LineReader(path: path)
+        let format = try explicitFormat ?? UsageFormat.detect(fileName: path == "-" ? nil : path, firstBytes: reader.peek())
+        let parser = UsageLineParser(file: path, format: format)
+        var passes = 0
+        return try ingest(file: path, format: format.rawValue, lines: { reader.lineNumber }, rereadable: path != "-", into: db) { emit, fail in
+            passes += 1
+            if passes > 1 { reader = try LineReader(path: path) }
             try reader.forEachLine { bytes, number in
                 if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return }
                 if number == 1 && parser.isHeader(bytes) { return }
@@ -159,7 +173,7 @@ public struct UsageIngest {
     /// Ingests events made in memory (the demo's generator) through the same checks and SQL.
     public func run(events label: String, into db: Connection, _ produce: ((UsageEvent) throws -> Void) throws -> Void) throws -> IngestSummary {
         var count = 0
-        return try ingest(file: label, format: "events", lines: { count }, into: db) { emit, _ in
+        return try ingest(file: label, format: "events", lines: { count }, rereadable: false, into: db) { emit, _ in
             try withoutActuallyEscaping(emit) { emit in
                 try produce { event in
                     count += 1
@@ -170,28 +184,59 @@ public struct UsageIngest {
     }
 
     /// Bad lines as they are found: listed (abort mode, up to `maxListedErrors`) or kept for the
-    /// rejects file (skip mode).
+    /// rejects file (skip mode); and the events that passed, per kind.
     struct Refusals {
         var errors: [InputError] = []
         var count = 0
         var rejects: [(line: Int, reason: String, input: String)] = []
+        var passed = (storage: 0, feature: 0)
     }
 
-    /// The phases, in one transaction: stage every line, check accounts and features, insert what is
-    /// new with its rollups. The rejects file is written after the commit.
-    private func ingest(file: String, format: String, lines: () -> Int, into db: Connection,
-                        source: (_ emit: (UsageEvent, Int, String?) throws -> Void, _ fail: (InputError, String) -> Void) throws -> Void) throws -> IngestSummary {
+    /// The accounts and features events may name, read at the start of the ingest's transaction.
+    struct References {
+        let accounts: Set<String>
+        let features: Set<String>
+        init(_ db: Connection) throws {
+            accounts = Set(try db.query("SELECT account_id FROM accounts").rows.map { try $0.decode(0, as: String.self) })
+            features = Set(try db.query("SELECT key FROM features").rows.map { try $0.decode(0, as: String.self) })
+        }
+    }
+
+    /// The phases, in one transaction; the rejects file is written after the commit.
+    private func ingest(file: String, format: String, lines: () -> Int, rereadable: Bool, into db: Connection,
+                        source: Source) throws -> IngestSummary {
         let started = Date()
         func report(_ phase: String) { progress(IngestProgress(phase: phase, lines: lines(), seconds: Date().timeIntervalSince(started))) }
         var refusals = Refusals()
         var result: IngestSummary = try db.transaction { db in
-            // One ingest at a time: the duplicate checks below stay true until the insert.
+            // One ingest at a time: the duplicate checks stay true until the insert, and a prune waits.
             try db.execute("SELECT pg_advisory_xact_lock(hashtext('tierplan.ingest'))")
-            try stage(db, started: started, refusals: &refusals, source: source)
-            report("checking accounts and features")
-            try refuseUnknownReferences(db, file: file, refusals: &refusals)
-            report("inserting")
-            var summary = try insertNew(db, into: IngestSummary(file: file, format: format, lines: lines()))
+            let references = try References(db)
+            let ingestID = try db.query("SELECT nextval('usage_ingests')").first!.decode(0, as: Int.self)
+            var stored = false
+            if rereadable {
+                try db.execute("SAVEPOINT direct")
+                do {
+                    try copy(db, direct: ingestID, references: references, file: file, started: started, refusals: &refusals, source: source)
+                    stored = true
+                } catch let error as PostgresError where error.sqlState == "23505" {   // a duplicate: the staging path
+                    try db.execute("ROLLBACK TO SAVEPOINT direct")
+                    refusals = Refusals()
+                }
+            }
+            if !stored {
+                try copy(db, direct: nil, references: references, file: file, started: started, refusals: &refusals, source: source)
+                report("inserting")
+                try db.execute("""
+                    INSERT INTO usage_events (account_id, id, kind, at, bytes, user_id, feature_key, count, ingest)
+                    SELECT account_id, id, type, at, bytes, user_id, feature_key, count, $1 FROM staging_usage ORDER BY line
+                    ON CONFLICT (account_id, id) DO NOTHING
+                    """, [ingestID])
+            }
+            report("updating rollups")
+            var summary = try updateRollups(db, ingest: ingestID, into: IngestSummary(file: file, format: format, lines: lines()))
+            summary.storageDuplicates = refusals.passed.storage - summary.storageNew
+            summary.featureDuplicates = refusals.passed.feature - summary.featureNew
             summary.rejected = refusals.rejects.count
             return summary
         }
@@ -204,98 +249,85 @@ public struct UsageIngest {
         return result
     }
 
-    /// Every well-formed line into a staging table by COPY; malformed ones go to `refusals`.
+    /// Every good line by COPY, straight into `usage_events` under `direct` (an ingest number) or into
+    /// a staging table; malformed lines and unknown accounts or features go to `refusals`, and in
+    /// abort mode any of them refuses the input once it has been read to the end (every error listed).
     /// `input` (the line as read) is kept only in skip mode, for the rejects file.
-    private func stage(_ db: Connection, started: Date, refusals: inout Refusals,
-                       source: (_ emit: (UsageEvent, Int, String?) throws -> Void, _ fail: (InputError, String) -> Void) throws -> Void) throws {
+    private func copy(_ db: Connection, direct: Int?, references: References, file: String, started: Date,
+                      refusals: inout Refusals, source: Source) throws {
         let keepInput = onError == .skip
         var lastReport = Date()
-        try db.execute("""
-            CREATE TEMP TABLE staging_usage (
-                line bigint, type text, account_id text, id text, user_id text, feature_key text,
-                at timestamptz, bytes bigint, count bigint, input text
-            ) ON COMMIT DROP
-            """)
-        try db.copyIn("COPY staging_usage FROM STDIN") { copy in
-            func emit(_ event: UsageEvent, _ number: Int, _ input: String?) throws {
-                if number & 0x3FFF == 0, Date().timeIntervalSince(lastReport) >= 0.5 {
-                    lastReport = Date()
-                    progress(IngestProgress(phase: "reading", lines: number, seconds: lastReport.timeIntervalSince(started)))
-                }
-                let line = String(number)
-                switch event {
-                case let .storage(id, account, at, value):
-                    try copy.writeRow([line, "storage", account, id, nil, nil, at.iso, String(value), nil, keepInput ? input : nil])
-                case let .feature(id, account, user, feature, at, count):
-                    try copy.writeRow([line, "feature", account, id, user, feature, at.iso, nil, String(count), keepInput ? input : nil])
-                }
-            }
+        if direct == nil {
+            try db.execute("""
+                CREATE TEMP TABLE staging_usage (
+                    line bigint, type text, account_id text, id text, user_id text, feature_key text,
+                    at timestamptz, bytes bigint, count bigint, input text
+                ) ON COMMIT DROP
+                """)
+        }
+        let ingest = direct.map(String.init)
+        let sql = direct == nil ? "COPY staging_usage FROM STDIN"
+            : "COPY usage_events (account_id, id, kind, at, bytes, user_id, feature_key, count, ingest) FROM STDIN"
+        try db.copyIn(sql) { copy in
             func fail(_ error: InputError, _ input: String) {
                 refusals.count += 1
                 if onError == .skip { refusals.rejects.append((error.line, error.description, input)) }
                 else if refusals.errors.count < maxListedErrors { refusals.errors.append(error) }
             }
+            func emit(_ event: UsageEvent, _ number: Int, _ input: String?) throws {
+                if number & 0x3FFF == 0, Date().timeIntervalSince(lastReport) >= 0.5 {
+                    lastReport = Date()
+                    progress(IngestProgress(phase: "reading", lines: number, seconds: lastReport.timeIntervalSince(started)))
+                }
+                guard references.accounts.contains(event.account) else {
+                    return fail(InputError(file: file, line: number, field: "account", value: event.account, reason: "unknown account"), input ?? "")
+                }
+                if case let .feature(_, _, _, feature, _, _) = event, !references.features.contains(feature) {
+                    return fail(InputError(file: file, line: number, field: "feature", value: feature, reason: "unknown feature"), input ?? "")
+                }
+                guard refusals.count == 0 || onError == .skip else { return }   // refused anyway: only look for more errors
+                let line = String(number)
+                switch event {
+                case let .storage(id, account, at, value):
+                    refusals.passed.storage += 1
+                    try copy.writeRow(direct == nil
+                        ? [line, "storage", account, id, nil, nil, at.iso, String(value), nil, keepInput ? input : nil]
+                        : [account, id, "storage", at.iso, String(value), nil, nil, nil, ingest])
+                case let .feature(id, account, user, feature, at, count):
+                    refusals.passed.feature += 1
+                    try copy.writeRow(direct == nil
+                        ? [line, "feature", account, id, user, feature, at.iso, nil, String(count), keepInput ? input : nil]
+                        : [account, id, "feature", at.iso, nil, user, feature, String(count), ingest])
+                }
+            }
             try source(emit, fail)
+            if onError == .abort && refusals.count > 0 {
+                var errors = refusals.errors.sorted { $0.line < $1.line }
+                if refusals.count > errors.count {
+                    errors.append(InputError(file: file, line: errors.last!.line, reason: "more errors not listed"))
+                }
+                throw InputErrors(errors)
+            }
         }
-        // The planner must know the staging table's size, and the group-bys must not spill to disk.
-        try db.execute("ANALYZE staging_usage")
+        if direct == nil {
+            // The planner must know the staging table's size, and the group-bys must not spill to disk.
+            try db.execute("ANALYZE staging_usage")
+        }
         try db.execute("SET LOCAL work_mem = '256MB'")
     }
 
-    /// Lines whose account or feature tierplan does not know (checked even when other lines are
-    /// malformed, so that one pass lists every error). Abort mode throws every error found so far;
-    /// skip mode rejects those lines and goes on without them.
-    private func refuseUnknownReferences(_ db: Connection, file: String, refusals: inout Refusals) throws {
-        let unknown = try db.query("""
-            SELECT s.line, 'account' AS field, s.account_id AS value, s.input
-            FROM staging_usage s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
-            UNION ALL
-            SELECT s.line, 'feature', s.feature_key, s.input
-            FROM staging_usage s
-            WHERE s.type = 'feature' AND EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
-              AND NOT EXISTS (SELECT 1 FROM features f WHERE f.key = s.feature_key)
-            ORDER BY 1
-            """ + (onError == .abort ? " LIMIT \(maxListedErrors)" : "")).rows
-        for row in unknown {
-            let field: String = try row.decode(1)
-            let error = InputError(file: file, line: try row.decode(0), field: field, value: try row.decode(2), reason: "unknown \(field)")
-            refusals.count += 1
-            if onError == .abort { refusals.errors.append(error) } else { refusals.rejects.append((error.line, error.description, try row.decodeIfPresent(3) ?? "")) }
-        }
-        if !refusals.errors.isEmpty {
-            var errors = refusals.errors.sorted { $0.line < $1.line }
-            if errors.count > maxListedErrors || refusals.count > errors.count || unknown.count == maxListedErrors {
-                errors = Array(errors.prefix(maxListedErrors))
-                errors.append(InputError(file: file, line: errors.last!.line, reason: "more errors not listed"))
-            }
-            throw InputErrors(errors)
-        }
-        if !unknown.isEmpty {
-            try db.execute("""
-                DELETE FROM staging_usage s
-                WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = s.account_id)
-                   OR (s.type = 'feature' AND NOT EXISTS (SELECT 1 FROM features f WHERE f.key = s.feature_key))
-                """)
-        }
-    }
-
-    /// One statement: every staged event into `usage_events` in key order, the first line of an
-    /// (account, id) winning and one already stored skipped (ON CONFLICT DO NOTHING covers repeats
-    /// inside the input too), and the rollups built from exactly the rows it inserted (RETURNING).
-    /// Key order makes the index inserts sequential; the rollups have one row per account and day
-    /// (storage) or per account, key and month (feature and user day sets), so they cost a group-by,
-    /// not an upsert per event.
-    private func insertNew(_ db: Connection, into summary: IngestSummary) throws -> IngestSummary {
+    /// The rollups from exactly the rows this ingest stored (`ingest` = its number, found through the
+    /// BRIN index on the pages just appended): one row per account and day (storage) or per account,
+    /// key and month (feature and user day sets), so they cost a group-by, not an upsert per event.
+    private func updateRollups(_ db: Connection, ingest: Int, into summary: IngestSummary) throws -> IngestSummary {
         var summary = summary
-        let staged = try db.query("""
-            SELECT count(*) FILTER (WHERE type = 'storage'), count(*) FILTER (WHERE type = 'feature') FROM staging_usage
-            """).first!
+        // The rows of a new ingest number are beyond what the statistics know, so the planner expects a
+        // handful and sorts a million rows for each group-by; hashing is right at every size.
+        try db.execute("SET LOCAL enable_sort = off")
         let new = try db.query("""
             WITH new AS (
-                INSERT INTO usage_events (account_id, id, kind, at, bytes, user_id, feature_key, count)
-                SELECT account_id, id, type, at, bytes, user_id, feature_key, count FROM staging_usage ORDER BY account_id, id, line
-                ON CONFLICT (account_id, id) DO NOTHING
-                RETURNING kind, account_id, at, (at AT TIME ZONE 'UTC')::date AS day, bytes, user_id, feature_key
+                SELECT kind, account_id, at, (at AT TIME ZONE 'UTC')::date AS day, bytes, user_id, feature_key
+                FROM usage_events WHERE ingest = $1
             ), storage AS (
                 INSERT INTO daily_storage AS d (account_id, day, max_bytes, last_at, last_bytes, samples)
                 SELECT account_id, day, max(bytes), max(at), (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
@@ -318,11 +350,9 @@ public struct UsageIngest {
                 ON CONFLICT (account_id, user_id, month) DO UPDATE SET days = d.days | excluded.days
             )
             SELECT count(*) FILTER (WHERE kind = 'storage'), count(*) FILTER (WHERE kind = 'feature') FROM new
-            """).first!
+            """, [ingest]).first!
         summary.storageNew = try new.decode(0)
         summary.featureNew = try new.decode(1)
-        summary.storageDuplicates = try staged.decode(0, as: Int.self) - summary.storageNew
-        summary.featureDuplicates = try staged.decode(1, as: Int.self) - summary.featureNew
         return summary
     }
 

@@ -36,7 +36,7 @@ final class LoadingTests: XCTestCase {
 
     /// A fingerprint of every usage table, to show that nothing changed.
     func usageFingerprint() throws -> String {
-        try ["usage_events", "daily_storage", "feature_days", "user_days"].map { table in
+        try ["storage_samples", "feature_events", "daily_storage", "feature_days", "user_days"].map { table in
             try db.query("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \(table) t").first!.decode(0, as: String.self)
         }.joined(separator: ",")
     }
@@ -512,5 +512,30 @@ final class LoadingTests: XCTestCase {
         XCTAssertEqual(again.json?["new"] as? Int, old, "events past the retention are stored again")
         XCTAssertEqual(try db.query("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM (SELECT * FROM feature_days UNION ALL SELECT * FROM user_days) t").first!.decode(0, as: String.self), daySets)
         XCTAssertEqual(try tierplan("signals", "--as-of", "2026-11-01", "--json").stdout, signals)
+    }
+
+    /// A file is first copied straight into the events table; a repeat inside it or an event stored
+    /// before stops that copy, and the file is read again through staging: the same outcome as stdin's.
+    func testRepeatsInAFileAndAgainstEarlierIngests() throws {
+        try loadExamples()
+        let first = #"{"type":"feature","id":"f-1","account":"acme","user":"u1","feature":"reports","at":"2026-10-01T07:00:00Z"}"#
+        let second = #"{"type":"feature","id":"f-2","account":"acme","user":"u2","feature":"reports","at":"2026-10-01T08:00:00Z"}"#
+        let repeated = #"{"type":"feature","id":"f-1","account":"acme","user":"u9","feature":"sharing","at":"2026-10-03T07:00:00Z"}"#
+        let fresh = try tierplan("usage", "ingest", try write("fresh.ndjson", first + "\n" + second + "\n"), "--json")
+        XCTAssertEqual(fresh.json?["new"] as? Int, 2, fresh.stderr)
+        // f-1 again (stored) and f-3 twice in the file: the first f-3 line wins.
+        let third = #"{"type":"storage","id":"f-3","account":"acme","at":"2026-10-02T06:00:00Z","bytes":5}"#
+        let thirdAgain = #"{"type":"feature","id":"f-3","account":"acme","user":"u3","feature":"reports","at":"2026-10-02T07:00:00Z"}"#
+        let mixed = try tierplan("usage", "ingest", try write("mixed.ndjson", [repeated, third, thirdAgain].joined(separator: "\n") + "\n"), "--json")
+        XCTAssertEqual(mixed.status, 0, mixed.stderr)
+        XCTAssertEqual(mixed.json?["new"] as? Int, 1)
+        XCTAssertEqual(mixed.json?["duplicates"] as? Int, 2)
+        XCTAssertEqual(mixed.json?["storage_new"] as? Int, 1)
+        XCTAssertEqual(mixed.json?["feature_duplicates"] as? Int, 2)
+        XCTAssertEqual(try db.query("SELECT kind || ':' || coalesce(user_id, '-') FROM usage_events WHERE account_id = 'acme' AND id IN ('f-1', 'f-3') ORDER BY id")
+            .rows.map { try $0.decode(0, as: String.self) }, ["feature:u1", "storage:-"])
+        XCTAssertEqual(try db.query("SELECT count(*) FROM user_days WHERE account_id = 'acme' AND user_id IN ('u3', 'u9')").first!.decode(0, as: Int.self), 0,
+                       "a skipped line adds to no rollup")
+        XCTAssertEqual(try db.query("SELECT samples FROM daily_storage WHERE account_id = 'acme' AND day = '2026-10-02'").first?.decode(0, as: Int.self), 1)
     }
 }
