@@ -9,8 +9,8 @@
 #      (90 days × one sample per account) and of features.csv (≈3.6 events per account and day
 #      over the 28-day window), wall time and rows/s; and psql `\copy` of the same rows (COPY text)
 #      into two raw tables without keys or indexes. Ratio = raw seconds ÷ tierplan seconds.
-#      The server's statement log (log_min_duration_statement=0, on during the ingests only) gives
-#      the breakdown of where the ingest's time goes on the server.
+#      The server's statement log (log_min_duration_statement=0, on during the ingests only, never
+#      during a run) gives the breakdown of where the ingest's time goes on the server.
 #   2. VACUUM ANALYZE and CHECKPOINT (untimed: as autovacuum would leave the tables), then
 #      `tierplan run --as-of AS_OF` (empty offers table): wall time, peak RSS (/usr/bin/time -v);
 #      (a) raw SQL: one statement over the raw tables computing per account the latest storage
@@ -361,9 +361,14 @@ SQL
     fi
 
     # 4. One more day.
+    statement_log on
     checkpoint
+    from=$(log_size)
     note "tierplan usage ingest nextday.$FORMAT ($nrows rows, $NEXT)"
     timed "next_ingest_$n" "usage ingest nextday" "$BIN" usage ingest "$DATA/nextday.$FORMAT" --json --database-url "$TP_URL"
+    to=$(log_size)
+    statement_log off
+    log_breakdown "$from" "$to" "ingest of nextday.$FORMAT ($n accounts)" >"$WORK/breakdown_n_$n.txt"
     [[ $(json_field "$WORK/next_ingest_$n.json" new) == "$nrows" ]] || fail "next-day ingest: expected $nrows new: $(cat "$WORK/next_ingest_$n.json")"
     note "tierplan run --as-of $NEXT"
     timed "next_run_$n" "run --as-of $NEXT" "$BIN" run --as-of "$NEXT" --json --database-url "$TP_URL"
@@ -408,7 +413,7 @@ for ((k = 0; k < i; k++)); do
     printf '  %-44s %10s %9s %10s   %-30s %9s %10s\n' "features.$FORMAT" "${R_FROWS[k]}" "${R_TF[k]}" "$(rate "${R_FROWS[k]}" "${R_TF[k]}")" "" "${R_RF[k]}" "$(rate "${R_FROWS[k]}" "${R_RF[k]}")"
     printf '  %-44s %10s %9s %10s   %-30s %9s %10s\n' "both" "$((R_SROWS[k] + R_FROWS[k]))" "${R_TT[k]}" "$(rate "$((R_SROWS[k] + R_FROWS[k]))" "${R_TT[k]}")" "" "${R_RT[k]}" "$(rate "$((R_SROWS[k] + R_FROWS[k]))" "${R_RT[k]}")"
     echo "  tierplan's own CPU over both ingests: ${R_TCPU[k]} s"
-    cat "$WORK/breakdown_s_${n}.txt" "$WORK/breakdown_f_${n}.txt" | sed 's/^/  /'
+    cat "$WORK/breakdown_s_${n}.txt" "$WORK/breakdown_f_${n}.txt" "$WORK/breakdown_n_${n}.txt" | sed 's/^/  /'
 done
 
 last=$((i - 1))
