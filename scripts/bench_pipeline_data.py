@@ -10,7 +10,8 @@ Writes, for the example catalog (examples/catalog.yaml), as of 2026-11-01 (UTC):
   features.csv          feature events over the 28-day window ending on as_of (2026-10-05 ..
                         2026-11-01): about 3.6 per account and day, ≈ 100.8 × N rows
   nextday.csv           the next day, 2026-11-02: a storage sample for every account and that
-                        day's feature events, both types in one file (≈ 4.6 × N rows)
+                        day's feature events, both types in one file (≈ 5.1 × N rows: a
+                        Monday, and weekdays carry 113 % of the average day)
   storage.tsv           the rows of storage.csv in COPY text format: account_id, id, at, bytes
   features.tsv          the rows of features.csv in COPY text format:
                         account_id, id, user_id, feature_key, at, count
