@@ -2,12 +2,12 @@
 # make bench: every benchmark on the release build, each on its own throwaway cluster, then one
 # table of the figures the issues ask for. Benchmarks, not tests: goals are reported, not enforced.
 #   scripts/bench_all.sh .build/release/tierplan
-#   BENCH_ONLY="ingest forecast" scripts/bench_all.sh BIN     a subset (ingest run forecast serve)
+#   BENCH_ONLY="ingest forecast" scripts/bench_all.sh BIN     a subset (ingest run forecast serve pipeline)
 set -uo pipefail
 BIN=${1:?usage: scripts/bench_all.sh path/to/tierplan}
 cd "$(dirname "$0")/.."
 LOGS=$(mktemp -d /tmp/tpbench-logs.XXXXXX)
-ONLY=${BENCH_ONLY:-ingest run forecast serve}
+ONLY=${BENCH_ONLY:-ingest run forecast serve pipeline}
 status=0
 part() {   # name script
     [[ " $ONLY " == *" $1 "* ]] || return 0
@@ -18,6 +18,7 @@ part ingest scripts/bench.sh
 part run scripts/bench_run.sh
 part forecast scripts/bench_forecast.sh
 part serve scripts/bench_serve.sh
+part pipeline scripts/bench_pipeline.sh
 
 python3 - "$LOGS" <<'PY'
 import os, re, sys
@@ -63,6 +64,12 @@ for label, key in (("serve: queue page, 50 clients", "/queue (session cookie)"),
         if line.startswith(key):
             p = line[len(key):].split()
             rows.append((label, f"p99 {p[4]} ms, {p[1]} req/s (p50 {p[2]} ms)", "p99 < 100 ms"))
+pipeline = read("pipeline")
+if "\npipeline summary\n" in pipeline:
+    for line in pipeline.split("\npipeline summary\n", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if line.startswith("| pipeline ") and len(cells) == 3:
+            rows.append(tuple(cells))
 width = max((len(r[0]) for r in rows), default=10)
 print()
 print("tierplan benchmarks (release build; 2 cores shared by tierplan, PostgreSQL and the load generator)")
