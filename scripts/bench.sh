@@ -26,24 +26,9 @@ TIERPLAN_HOME=$(mktemp -d /tmp/tpbench.XXXXXX)
 export TIERPLAN_HOME
 DATA=$(mktemp -d /tmp/tpbench-data.XXXXXX)
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [[ ${BENCH_KEEP:-} == 1 ]]; then
-        echo "bench: kept TIERPLAN_HOME=$TIERPLAN_HOME and data in $DATA" >&2
-    else
-        "$BIN" db down --destroy >/dev/null 2>&1 || echo "bench: warning: db down --destroy failed for $TIERPLAN_HOME" >&2
-        rm -rf "$TIERPLAN_HOME" "$DATA"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+BENCH_NAME=bench BENCH_SCRATCH="$DATA"
+source scripts/bench_common.sh
 
-note() { echo "bench: $*" >&2; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')

@@ -62,24 +62,9 @@ HAVE_TIME=0; [[ -x /usr/bin/time ]] && /usr/bin/time -v true >/dev/null 2>&1 && 
 unset DATABASE_URL PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGSERVICE PGPASSWORD PGOPTIONS
 TIERPLAN_HOME=$(mktemp -d /tmp/tpfc.XXXXXX); export TIERPLAN_HOME
 WORK=$(mktemp -d /tmp/tpfc-work.XXXXXX)
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [[ ${BENCH_KEEP:-} == 1 ]]; then
-        echo "bench_forecast: kept TIERPLAN_HOME=$TIERPLAN_HOME and outputs in $WORK" >&2
-    else
-        "$BIN" db down --destroy >/dev/null 2>&1 || echo "bench_forecast: warning: db down --destroy failed for $TIERPLAN_HOME" >&2
-        rm -rf "$TIERPLAN_HOME" "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+BENCH_NAME=bench_forecast BENCH_SCRATCH="$WORK"
+source scripts/bench_common.sh
 
-note() { echo "bench_forecast: $*" >&2; }
-fail() { echo "bench_forecast: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 least() { awk -v a="$1" -v b="$2" 'BEGIN { print ((a == "" || b + 0 < a + 0) ? b : a) }'; }
 most() { awk -v a="$1" -v b="$2" 'BEGIN { print ((a == "" || b + 0 > a + 0) ? b : a) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }

@@ -51,24 +51,9 @@ TIERPLAN_HOME=$(mktemp -d /tmp/tprun.XXXXXX)
 export TIERPLAN_HOME
 WORK=$(mktemp -d /tmp/tprun-work.XXXXXX)
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [[ ${BENCH_KEEP:-} == 1 ]]; then
-        echo "bench_run: kept TIERPLAN_HOME=$TIERPLAN_HOME (databases bench_<accounts>) and outputs in $WORK" >&2
-    else
-        "$BIN" db down --destroy >/dev/null 2>&1 || echo "bench_run: warning: db down --destroy failed for $TIERPLAN_HOME" >&2
-        rm -rf "$TIERPLAN_HOME" "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+BENCH_NAME=bench_run BENCH_SCRATCH="$WORK" BENCH_KEPT="databases bench_<accounts>"
+source scripts/bench_common.sh
 
-note() { echo "bench_run: $*" >&2; }
-fail() { echo "bench_run: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
 
