@@ -72,25 +72,9 @@ export TIERPLAN_HOME
 WORK=$(mktemp -d /tmp/tpbench-pipeline.XXXXXX)
 HEARTBEAT_PID=
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    [[ -z $HEARTBEAT_PID ]] || kill "$HEARTBEAT_PID" 2>/dev/null || true
-    if [[ ${BENCH_KEEP:-} == 1 ]]; then
-        echo "bench_pipeline: kept TIERPLAN_HOME=$TIERPLAN_HOME (databases tp_<accounts>, raw_<accounts>) and data and outputs in $WORK" >&2
-    else
-        "$BIN" db down --destroy >/dev/null 2>&1 || echo "bench_pipeline: warning: db down --destroy failed for $TIERPLAN_HOME" >&2
-        rm -rf "$TIERPLAN_HOME" "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+BENCH_NAME=bench_pipeline BENCH_SCRATCH="$WORK" BENCH_KEPT="databases tp_<accounts>, raw_<accounts>; data and outputs in the other folder"
+source scripts/bench_common.sh
 
-note() { echo "bench_pipeline: $*" >&2; }
-fail() { echo "bench_pipeline: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN { printf f, (b > 0 ? a / b : 0) }'; }
 add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a + b }'; }
 json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
@@ -396,7 +380,6 @@ pg_settings=$(admin -c "SELECT string_agg(name || '=' || current_setting(name), 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || true)
 total_s=$(elapsed "$started" "$(now)")
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 g() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }
 
 echo
