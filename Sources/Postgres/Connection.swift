@@ -75,20 +75,52 @@ public final class Connection {
         return value
     }
 
-    /// Reads a large result in batches through a cursor, so only `batchSize` rows are in memory.
-    /// Must run inside a transaction.
+    /// Reads a large result in batches through a cursor, so only `batchSize` rows are in memory (two
+    /// batches: the next is fetched while `body` works on this one, so `body` must not use this
+    /// connection). Must run inside a transaction.
     public func forEachBatch(_ sql: String, _ parameters: [any PostgresEncodable] = [], batchSize: Int = 5_000,
                              _ body: ([Row]) throws -> Void) throws {
         // Every row will be read: plan for the total time, not for the first rows (the cursor default).
         try execute("SET LOCAL cursor_tuple_fraction = 1.0")
         try execute("DECLARE tierplan_batch_cursor NO SCROLL CURSOR FOR " + sql, parameters)
-        defer { _ = try? execute("CLOSE tierplan_batch_cursor") }
-        while true {
-            let batch = try query("FETCH FORWARD \(batchSize) FROM tierplan_batch_cursor")
-            if batch.rows.isEmpty { break }
-            try body(batch.rows)
-            if batch.rows.count < batchSize { break }
+        let fetch = "FETCH FORWARD \(batchSize) FROM tierplan_batch_cursor"
+        // The next batch is asked for before `body` works on this one, so the server reads it meanwhile.
+        try send(fetch)
+        var pending = true
+        defer {
+            if pending { _ = try? receive(fetch) }
+            _ = try? execute("CLOSE tierplan_batch_cursor")
         }
+        while true {
+            let batch = try receive(fetch)
+            pending = false
+            if batch.rows.isEmpty { break }
+            let more = batch.rows.count == batchSize
+            if more { try send(fetch); pending = true }
+            try body(batch.rows)
+            if !more { break }
+        }
+    }
+
+    /// Sends a statement without waiting for its result (`receive` collects it); nothing else may use
+    /// the connection in between.
+    private func send(_ sql: String) throws {
+        guard PQsendQuery(conn, sql) == 1 else { throw connectionError(query: sql) }
+    }
+
+    /// The result of the statement `send` sent.
+    private func receive(_ sql: String) throws -> QueryResult {
+        var kept: OpaquePointer?
+        var failure: Error?
+        while let result = PQgetResult(conn) {
+            if kept == nil && failure == nil {
+                do { try check(result, query: sql); kept = result; continue } catch { failure = error }
+            }
+            PQclear(result)
+        }
+        if let failure { throw failure }
+        guard let kept else { throw connectionError(query: sql) }
+        return QueryResult(kept)
     }
 
     // MARK: COPY

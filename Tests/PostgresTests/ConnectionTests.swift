@@ -130,6 +130,23 @@ final class ConnectionTests: XCTestCase {
         XCTAssertEqual(batches, 13)
     }
 
+    /// The next batch is fetched while the body works: rows still come in order, an exact multiple of
+    /// the batch size ends cleanly, and a body that throws leaves the connection usable.
+    func testBatchesArePipelinedInOrderAndAnErrorLeavesTheConnectionUsable() throws {
+        var values: [Int] = []
+        try db.transaction { db in
+            try db.forEachBatch("SELECT g FROM generate_series(1, 3000) g ORDER BY g", batchSize: 1_000) { rows in
+                values += try rows.map { try $0.decode(0, as: Int.self) }
+            }
+        }
+        XCTAssertEqual(values, Array(1...3000))
+        struct Stop: Error {}
+        XCTAssertThrowsError(try db.transaction { db in
+            try db.forEachBatch("SELECT g FROM generate_series(1, 3000) g", batchSize: 1_000) { _ in throw Stop() }
+        }) { XCTAssertTrue($0 is Stop) }
+        XCTAssertEqual(try db.query("SELECT 41 + 1").first?.decode(0, as: Int.self), 42)
+    }
+
     func testConnectionFailureSaysWhy() throws {
         XCTAssertThrowsError(try Connection("postgresql:///nope?host=/nonexistent-socket-dir&port=1")) { error in
             let pg = error as? PostgresError
