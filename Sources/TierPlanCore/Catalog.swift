@@ -129,5 +129,4 @@ public enum Pricing {
         }
         return discount.apply(to: gross)
     }
-
 }

@@ -252,16 +252,15 @@ public struct UsageIngest {
     /// Every good line by COPY, straight into `usage_events` under `direct` (an ingest number) or into
     /// a staging table; malformed lines and unknown accounts or features go to `refusals`, and in
     /// abort mode any of them refuses the input once it has been read to the end (every error listed).
-    /// `input` (the line as read) is kept only in skip mode, for the rejects file.
+    /// `input` (the line as read, given only in skip mode) goes to the rejects file with its reason.
     private func copy(_ db: Connection, direct: Int?, references: References, file: String, started: Date,
                       refusals: inout Refusals, source: Source) throws {
-        let keepInput = onError == .skip
         var lastReport = Date()
         if direct == nil {
             try db.execute("""
                 CREATE TEMP TABLE staging_usage (
                     line bigint, type text, account_id text, id text, user_id text, feature_key text,
-                    at timestamptz, bytes bigint, count bigint, input text
+                    at timestamptz, bytes bigint, count bigint
                 ) ON COMMIT DROP
                 """)
         }
@@ -291,12 +290,12 @@ public struct UsageIngest {
                 case let .storage(id, account, at, value):
                     refusals.passed.storage += 1
                     try copy.writeRow(direct == nil
-                        ? [line, "storage", account, id, nil, nil, at.iso, String(value), nil, keepInput ? input : nil]
+                        ? [line, "storage", account, id, nil, nil, at.iso, String(value), nil]
                         : [account, id, "storage", at.iso, String(value), nil, nil, nil, ingest])
                 case let .feature(id, account, user, feature, at, count):
                     refusals.passed.feature += 1
                     try copy.writeRow(direct == nil
-                        ? [line, "feature", account, id, user, feature, at.iso, nil, String(count), keepInput ? input : nil]
+                        ? [line, "feature", account, id, user, feature, at.iso, nil, String(count)]
                         : [account, id, "feature", at.iso, nil, user, feature, String(count), ingest])
                 }
             }
