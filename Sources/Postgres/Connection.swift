@@ -46,6 +46,15 @@ public final class Connection {
         QueryResult(try run(sql, parameters))
     }
 
+    /// Runs one statement with bound parameters through a prepared statement of this connection:
+    /// the first call with a text prepares it, later ones skip PostgreSQL's parsing and analysis (and
+    /// its planning when it finds a generic plan as good). For the few statements a server runs again
+    /// and again; `sql` must come from a fixed set of texts (the cache lives as long as the connection).
+    @discardableResult
+    public func queryPrepared(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
+        QueryResult(try runPrepared(sql, parameters))
+    }
+
     /// Runs one statement with bound parameters; returns the number of rows it affected.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
@@ -169,15 +178,45 @@ public final class Connection {
     // MARK: Internals
 
     private func run(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> OpaquePointer {
+        try withParameterValues(parameters, sql) { count, values in PQexecParams(conn, sql, count, nil, values, nil, nil, 0) }
+    }
+
+    /// The statement names of this connection's prepared statements, by their text.
+    private var prepared: [String: String] = [:]
+    private var preparedCount = 0
+
+    private func runPrepared(_ sql: String, _ parameters: [any PostgresEncodable], retried: Bool = false) throws -> OpaquePointer {
+        let name: String
+        if let known = prepared[sql] {
+            name = known
+        } else {
+            preparedCount += 1
+            name = "tierplan_\(preparedCount)"
+            guard let result = PQprepare(conn, name, sql, Int32(parameters.count), nil) else { throw connectionError(query: sql) }
+            defer { PQclear(result) }
+            try check(result, query: sql)
+            prepared[sql] = name
+        }
+        do {
+            return try withParameterValues(parameters, sql) { count, values in PQexecPrepared(conn, name, count, values, nil, nil, 0) }
+        } catch let error as PostgresError where !retried && !inTransaction && ["26000", "0A000"].contains(error.sqlState ?? "") {
+            // The statement is gone (DISCARD ALL) or its result changed shape (a migration): prepare it anew, once.
+            prepared[sql] = nil
+            _ = try? execute("DEALLOCATE \(name)")
+            return try runPrepared(sql, parameters, retried: true)
+        }
+    }
+
+    /// Calls libpq with the parameters as C strings (NULL for nil), then checks its result.
+    private func withParameterValues(_ parameters: [any PostgresEncodable], _ sql: String,
+                                     _ call: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> OpaquePointer?) throws -> OpaquePointer {
         let texts = parameters.map { $0.postgresText }
         let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
         defer { cStrings.forEach { free($0) } }
         let result: OpaquePointer? = cStrings.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else {
-                return PQexecParams(conn, sql, 0, nil, nil, nil, nil, 0)
-            }
+            guard let base = buffer.baseAddress else { return call(0, nil) }
             return base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { values in
-                PQexecParams(conn, sql, Int32(buffer.count), nil, values, nil, nil, 0)
+                call(Int32(buffer.count), values)
             }
         }
         guard let result else { throw connectionError(query: sql) }

@@ -25,6 +25,33 @@ final class ConnectionTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT length($1::text)", [name]).first?.decode(0, as: Int.self), name.count)
     }
 
+    /// A prepared statement is prepared once per connection and text, takes parameters (NULL too)
+    /// like `query`, survives a rolled-back transaction, and is prepared anew when it is gone.
+    func testPreparedStatementsAreReusedAndRecover() throws {
+        let sql = "SELECT $1::text, $2::int + 1"
+        for i in 0..<3 {
+            let row = try XCTUnwrap(db.queryPrepared(sql, ["run \(i)", i]).first)
+            XCTAssertEqual(try row.decode(0, as: String.self), "run \(i)")
+            XCTAssertEqual(try row.decode(1, as: Int.self), i + 1)
+        }
+        let count = { try self.db.query("SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", [sql]).first!.decode(0, as: Int.self) }
+        XCTAssertEqual(try count(), 1)
+        XCTAssertNil(try db.queryPrepared(sql, [SQLNull(), 1]).first?.decodeIfPresent(0, as: String.self))
+        XCTAssertThrowsError(try db.transaction { db in
+            _ = try db.queryPrepared(sql, ["in a transaction", 1])
+            throw PostgresError(code: .server, message: "roll back")
+        })
+        XCTAssertEqual(try db.queryPrepared(sql, ["after the rollback", 1]).first?.decode(0, as: String.self), "after the rollback")
+        try db.execute("DISCARD ALL")
+        XCTAssertEqual(try db.queryPrepared(sql, ["after DISCARD ALL", 2]).first?.decode(1, as: Int.self), 3)
+        XCTAssertEqual(try count(), 1)
+        // Errors are the server's, as with `query`; the statement stays usable.
+        XCTAssertThrowsError(try db.queryPrepared(sql, ["x", "not a number"])) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "22P02")
+        }
+        XCTAssertEqual(try db.queryPrepared(sql, ["again", 0]).first?.decode(1, as: Int.self), 1)
+    }
+
     /// Whole numbers are parsed from the result's bytes: the edges of each width, signs, and values
     /// that are not whole numbers or do not fit are decoding errors, never a wrong number.
     func testIntegersDecodeFromBytesAtTheirEdges() throws {
