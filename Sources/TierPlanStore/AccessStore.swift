@@ -68,7 +68,7 @@ public enum AccessStore {
     /// The token's identity. `last_used_at` is written at most once a minute per token, so that busy
     /// jobs do not wait on a write (and on each other) for every request.
     public static func identity(forToken token: String, _ db: Connection) throws -> Identity? {
-        guard let row = try db.query("""
+        guard let row = try db.queryPrepared("""
             SELECT name, role, last_used_at IS NULL OR last_used_at < now() - interval '1 minute' FROM api_tokens WHERE token_hash = \(sha)
             """, [token]).first else { return nil }
         if try row.decode(2, as: Bool.self) {
@@ -86,8 +86,9 @@ public enum AccessStore {
         return (cookie, csrf)
     }
 
+    /// (Prepared, like the token's: every request of a signed-in page asks.)
     public static func identity(forSession cookie: String, _ db: Connection) throws -> Identity? {
-        try db.query("""
+        try db.queryPrepared("""
             SELECT u.name, u.role, s.csrf_token FROM sessions s JOIN users u ON u.name = s.user_name
             WHERE s.session_hash = \(sha) AND s.expires_at > now()
             """, [cookie]).first.map {

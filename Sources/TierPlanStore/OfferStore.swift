@@ -49,6 +49,46 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
         try c.encode(experiment, forKey: .experiment); try c.encode(arm, forKey: .arm)
     }
 
+    /// The same object as `encode(to:)` under `ContractJSON`, byte for byte, written straight out (the
+    /// offers API's pages; `OfferJSONTests` holds the two together). Keys in sorted order.
+    public func writeJSON(_ w: inout ContractJSONWriter) {
+        func items(_ list: [AddonQuantity]) {
+            w.beginArray()
+            for (i, item) in list.enumerated() {
+                if i > 0 { w.comma() }
+                w.beginObject()
+                w.key("addon", first: true); w.string(item.addon)
+                w.key("quantity"); w.int(item.quantity)
+                w.endObject()
+            }
+            w.endArray()
+        }
+        w.beginObject()
+        w.key("acceptance_probability", first: true); w.double(rounded(acceptanceProbability, 4))
+        w.key("account_id"); w.string(accountID)
+        w.key("add"); items(add)
+        w.key("arm"); w.string(arm)
+        w.key("as_of"); w.string(asOf.iso)
+        w.key("current_mrr"); w.int(currentMRR)
+        w.key("delta_mrr"); w.int(deltaMRR)
+        w.key("expected_delta_mrr"); w.double(rounded(expectedDeltaMRR, 2))
+        w.key("experiment"); w.string(experiment)
+        w.key("from_tier"); w.string(fromTier)
+        w.key("id"); w.string(id)
+        w.key("kind"); w.string(kind.rawValue)
+        w.key("new_mrr"); w.int(newMRR)
+        w.key("one_time"); w.int(oneTime)
+        w.key("rank"); w.int(rank)
+        w.key("rationale"); w.string(rationale)
+        w.key("reasons"); w.strings(reasons)
+        w.key("remove"); items(remove)
+        w.key("snoozed_until"); w.string(snoozedUntil?.iso)
+        w.key("status"); w.string(status.rawValue)
+        w.key("to_tier"); w.string(toTier)
+        w.key("version"); w.int(version)
+        w.endObject()
+    }
+
     nonisolated(unsafe) static let decoder = JSONDecoder()   // stateless once configured; shared to save an allocation per row
 
     static let columns = """
@@ -56,13 +96,20 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
         o.current_mrr, o.new_mrr, o.delta_mrr, o.one_time, o.acceptance_probability, o.expected_delta_mrr,
         o.reasons, o.rationale, o.status, o.as_of::text, o.snoozed_until::text, o.version, o.experiment, o.arm
         """
+    static let columnCount = 22
+}
 
+extension OfferRecord {
+    /// (In an extension, so that the memberwise initializer stays.)
     init(row: Row) throws {
         let decoder = Self.decoder
         id = try row.decode(0); accountID = try row.decode(1); kind = try row.decode(2); rank = try row.decode(3)
         fromTier = try row.decode(4); toTier = try row.decode(5)
-        add = try decoder.decode([AddonQuantity].self, from: Data(try row.decode(6, as: String.self).utf8))
-        remove = try decoder.decode([AddonQuantity].self, from: Data(try row.decode(7, as: String.self).utf8))
+        func items(_ column: Int) throws -> [AddonQuantity] {
+            let text = try row.decode(column, as: String.self)
+            return text == "[]" ? [] : try decoder.decode([AddonQuantity].self, from: Data(text.utf8))   // most lists are empty
+        }
+        add = try items(6); remove = try items(7)
         currentMRR = try row.decode(8); newMRR = try row.decode(9); deltaMRR = try row.decode(10); oneTime = try row.decode(11)
         acceptanceProbability = try row.decode(12); expectedDeltaMRR = try row.decode(13)
         reasons = try row.decode(14, as: PostgresArray<String>.self).elements
@@ -137,6 +184,18 @@ public enum OfferStore {
 
     /// One page of offers matching `filter`, highest expected delta first, and how many match in all.
     public static func page(_ db: Connection, _ filter: Filter) throws -> (offers: [OfferRecord], total: Int) {
+        let page = try page(db, filter, withNames: false)
+        return (page.offers, page.total)
+    }
+
+    /// The same with the names of the page's accounts (the review queue shows them), in the same statement.
+    public static func pageWithNames(_ db: Connection, _ filter: Filter) throws -> (offers: [OfferRecord], total: Int, names: [String: String]) {
+        try page(db, filter, withNames: true)
+    }
+
+    /// Both statements are prepared: the server runs them for every queue page and API list, and
+    /// their texts depend only on which filters are set.
+    static func page(_ db: Connection, _ filter: Filter, withNames: Bool) throws -> (offers: [OfferRecord], total: Int, names: [String: String]) {
         var conditions: [String] = []
         var parameters: [any PostgresEncodable] = []
         func add(_ condition: String, _ value: any PostgresEncodable) {
@@ -150,19 +209,26 @@ public enum OfferStore {
         if let segment = filter.segment { add("a.segment = $?", segment) }
         if let account = filter.accountID { add("o.account_id = $?", account) }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        // Counting stops at countLimit + 1 (a queue page says "more than 1,000"), and joins accounts only
-        // when filtering on them: every offer has its account.
+        // Both statements join accounts only when filtering on them: every offer has its account
+        // (a foreign key), and the join costs more to plan and start than the page costs to read.
+        // Counting stops at countLimit + 1 (a queue page says "more than 1,000").
         let needsAccounts = filter.owner != nil || filter.segment != nil
-        let total = try db.query("""
-            SELECT count(*) FROM (SELECT 1 FROM offers o\(needsAccounts ? " JOIN accounts a USING (account_id)" : "")\(whereClause)
-            LIMIT \(Filter.countLimit + 1)) matching
+        let from = "FROM offers o" + (needsAccounts ? " JOIN accounts a USING (account_id)" : "") + whereClause
+        let total = try db.queryPrepared("""
+            SELECT count(*) FROM (SELECT 1 \(from) LIMIT \(Filter.countLimit + 1)) matching
             """, parameters).first!.decode(0, as: Int.self)
+        // The name is a subquery PostgreSQL evaluates after the LIMIT, for the page's rows only.
+        let name = withNames ? ", (SELECT n.name FROM accounts n WHERE n.account_id = o.account_id)" : ""
         let limitIndex = parameters.count + 1
-        let offers = try db.query("""
-            SELECT \(OfferRecord.columns) FROM offers o JOIN accounts a USING (account_id)\(whereClause)
+        let rows = try db.queryPrepared("""
+            SELECT \(OfferRecord.columns)\(name) \(from)
             ORDER BY o.expected_delta_mrr DESC, o.account_id, o.rank, o.offer_id LIMIT $\(limitIndex) OFFSET $\(limitIndex + 1)
-            """, parameters + [filter.limit, filter.offset]).rows.map(OfferRecord.init)
-        return (offers, total)
+            """, parameters + [filter.limit, filter.offset]).rows
+        var names: [String: String] = [:]
+        if withNames {
+            for row in rows { names[try row.decode(1, as: String.self)] = try row.decodeIfPresent(OfferRecord.columnCount, as: String.self) }
+        }
+        return (try rows.map(OfferRecord.init), total, names)
     }
 
     /// The signals an offer was built on, as JSON (empty object when none were kept).

@@ -29,6 +29,8 @@ public protocol OfferRepository: Sendable {
     func offers(status: OfferStatus?, accountID: String?, limit: Int?) async throws -> [OfferRecord]
     /// One page of the review queue and how many match (counted up to `OfferStore.Filter.countLimit` + 1).
     func offerPage(_ filter: OfferFilter) async throws -> (offers: [OfferRecord], total: Int)
+    /// The same with the names of the page's accounts, by account id (what the queue page shows).
+    func offerPageWithNames(_ filter: OfferFilter) async throws -> (offers: [OfferRecord], total: Int, names: [String: String])
     func offer(id: String) async throws -> OfferWithEvents?
     /// The signals the offer was built on, as a JSON object's text.
     func offerEvidence(id: String) async throws -> String
@@ -144,6 +146,9 @@ public struct PostgresRepository: TierPlanRepository {
     }
     public func offerPage(_ filter: OfferFilter) async throws -> (offers: [OfferRecord], total: Int) {
         try await run { try OfferStore.page($0, filter) }
+    }
+    public func offerPageWithNames(_ filter: OfferFilter) async throws -> (offers: [OfferRecord], total: Int, names: [String: String]) {
+        try await run { try OfferStore.pageWithNames($0, filter) }
     }
     public func offer(id: String) async throws -> OfferWithEvents? {
         try await run { db in
