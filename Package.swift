@@ -70,6 +70,7 @@ let package = Package(
         .testTarget(name: "TierPlanServerTests", dependencies: [
             "TierPlanServer", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Yams", package: "Yams"),
         ]),
         // Starts one throwaway PostgreSQL cluster per test process.

@@ -160,9 +160,9 @@ struct PageRoutes {
         let page = max(1, Int(q.get("page") ?? "1") ?? 1)
         filter.offset = (page - 1) * filter.limit
         let repository = env.repository
-        let result = try await repository.offerPage(filter)
+        let result = try await repository.offerPageWithNames(filter)
         let facets = try await env.facets.get { try await repository.offerFacets() }
-        let names = try await repository.accountNames(ids: result.offers.map(\.accountID))
+        let names = result.names
         let labels = try await env.labels.get { try await repository.labels() }
         let capped = result.total > OfferFilter.countLimit
         let pages = max(1, (min(result.total, OfferFilter.countLimit) + filter.limit - 1) / filter.limit)
@@ -180,7 +180,7 @@ struct PageRoutes {
             "kinds": options(OfferKind.allCases.map(\.rawValue), filter.kind?.rawValue),
             "reasons": options(SignalFlag.allCases.map(\.rawValue), filter.reason),
             "owners": options(facets.owners, filter.owner), "segments": options(facets.segments, filter.segment),
-            "offers": result.offers.map { offerRow($0, name: names[$0.accountID], labels: labels) },
+            "rows": QueueRows.html(result.offers, names: names, labels: labels),
         ]
         if page > 1 { data["previous"] = link(page - 1) }
         if page < pages || (capped && result.offers.count == filter.limit) { data["next"] = link(page + 1) }
@@ -443,16 +443,34 @@ extension CatalogLabels {
     }
 }
 
-/// A queue or account table row.
+/// The texts of a queue or account table row (unescaped).
+struct OfferRowText {
+    var id, accountPath, accountName, kind, change, status, delta, probability, expected: String
+    var reasons: [String]
+
+    init(_ o: OfferRecord, name: String?, labels: CatalogLabels) {
+        let currency = labels.currency
+        var change = o.fromTier == o.toTier ? o.toTier : "\(o.fromTier) → \(o.toTier)"
+        if !o.add.isEmpty { change += " + " + labels.items(o.add) }
+        if !o.remove.isEmpty { change += " − " + labels.items(o.remove) }
+        id = o.id
+        accountPath = PageText.pathSegment(o.accountID)
+        accountName = name ?? o.accountID
+        kind = o.kind.rawValue
+        self.change = change
+        status = o.status.rawValue
+        delta = Rationale.money(o.deltaMRR, currency)
+        probability = PageText.twoDecimals(o.acceptanceProbability)
+        expected = Rationale.money(Int(o.expectedDeltaMRR.rounded()), currency)
+        reasons = o.reasons
+    }
+}
+
+/// A queue or account table row, for a template.
 func offerRow(_ o: OfferRecord, name: String?, labels: CatalogLabels) -> [String: Any] {
-    let currency = labels.currency
-    var change = o.fromTier == o.toTier ? o.toTier : "\(o.fromTier) → \(o.toTier)"
-    if !o.add.isEmpty { change += " + " + labels.items(o.add) }
-    if !o.remove.isEmpty { change += " − " + labels.items(o.remove) }
-    return ["id": o.id, "accountPath": o.accountID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? o.accountID,
-            "accountName": name ?? o.accountID, "kind": o.kind.rawValue, "change": change, "status": o.status.rawValue,
-            "delta": Rationale.money(o.deltaMRR, currency), "probability": String(format: "%.2f", o.acceptanceProbability),
-            "expected": Rationale.money(Int(o.expectedDeltaMRR.rounded()), currency), "reasons": o.reasons]
+    let t = OfferRowText(o, name: name, labels: labels)
+    return ["id": t.id, "accountPath": t.accountPath, "accountName": t.accountName, "kind": t.kind, "change": t.change,
+            "status": t.status, "delta": t.delta, "probability": t.probability, "expected": t.expected, "reasons": t.reasons]
 }
 
 /// Everything the offer page shows: the offer, its evidence, storage series, history.
