@@ -106,13 +106,17 @@ public struct PostgresArray<Element: PostgresEncodable>: PostgresEncodable {
     public init(_ elements: [Element]) { self.elements = elements }
 
     public var postgresText: String? {
-        let items = elements.map { element -> String in
-            guard let text = element.postgresText else { return "NULL" }
-            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "\"", with: "\\\"")
-            return "\"\(escaped)\""
+        var text = "{"
+        for (i, element) in elements.enumerated() {
+            if i > 0 { text += "," }
+            guard let item = element.postgresText else { text += "NULL"; continue }
+            if item.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) {
+                text += "\"" + item.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            } else {
+                text += "\"" + item + "\""   // the usual case: nothing to escape
+            }
         }
-        return "{" + items.joined(separator: ",") + "}"
+        return text + "}"
     }
 }
 
@@ -121,7 +125,12 @@ extension PostgresArray: PostgresDecodable where Element: PostgresDecodable {
     /// Works on UTF-8 bytes: signals decode tens of thousands of these per run.
     public init?(postgresText: String) {
         var text = postgresText
-        let parsed: [Element]? = text.withUTF8 { bytes -> [Element]? in
+        guard let array = text.withUTF8({ Self(postgresBytes: $0) }) else { return nil }
+        self = array
+    }
+
+    public init?(postgresBytes bytes: UnsafeBufferPointer<UInt8>) {
+        let parsed: [Element]? = { () -> [Element]? in
             guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return nil }
             var result: [Element] = []
             if bytes.count == 2 { return result }
@@ -130,9 +139,7 @@ extension PostgresArray: PostgresDecodable where Element: PostgresDecodable {
             var field: [UInt8] = []
             while i <= end {
                 field.removeAll(keepingCapacity: true)
-                var quoted = false
                 if bytes[i] == UInt8(ascii: "\"") {
-                    quoted = true
                     i += 1
                     while i < end, bytes[i] != UInt8(ascii: "\"") {
                         if bytes[i] == UInt8(ascii: "\\"), i + 1 < end { i += 1 }
@@ -140,19 +147,21 @@ extension PostgresArray: PostgresDecodable where Element: PostgresDecodable {
                         i += 1
                     }
                     i += 1   // closing quote
+                    guard let value = field.withUnsafeBufferPointer({ Element(postgresBytes: $0) }) else { return nil }
+                    result.append(value)
                 } else {
                     let start = i
                     while i < end, bytes[i] != UInt8(ascii: ",") { i += 1 }
-                    field.append(contentsOf: bytes[start..<i])
-                }
-                if !(quoted == false && field.elementsEqual("NULL".utf8)) {
-                    guard let value = Element(postgresText: String(decoding: field, as: UTF8.self)) else { return nil }
-                    result.append(value)
+                    let item = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                    if !item.elementsEqual("NULL".utf8) {
+                        guard let value = Element(postgresBytes: item) else { return nil }
+                        result.append(value)
+                    }
                 }
                 i += 1   // the comma (or past the end)
             }
             return result
-        }
+        }()
         guard let parsed else { return nil }
         self.elements = parsed
     }

@@ -196,7 +196,7 @@ func offerFilter(_ value: (String) -> String?) -> (OfferFilter, problem: String?
 }
 
 /// A page of offers; `total` counts matching offers up to 1,001 (`total_is_lower_bound` beyond).
-struct OfferPage: Encodable {
+struct OfferPage: ContractJSONDocument {
     var offers: [OfferRecord]
     var total: Int
     var totalIsLowerBound: Bool

@@ -26,7 +26,7 @@ public struct ContractJSONWriter {
 
     public init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
 
-    @inline(__always) mutating func raw(_ byte: UInt8) { bytes.append(byte) }
+    @inline(__always) public mutating func raw(_ byte: UInt8) { bytes.append(byte) }
     @inline(__always) mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
@@ -89,4 +89,10 @@ public struct ContractJSONWriter {
         }
         endArray()
     }
+}
+
+/// A document that writes its own `ContractJSON` bytes (see `ContractJSONWriter`); printed and
+/// served through `jsonBytes()` instead of JSONEncoder.
+public protocol ContractJSONDocument: Encodable {
+    func jsonBytes() -> [UInt8]
 }

@@ -26,6 +26,11 @@ struct OutputOptions: ParsableArguments {
     func print<T: Encodable>(_ value: T, text: () throws -> Void) throws {
         if json { try Console.json(value) } else { try text() }
     }
+
+    /// As above, for documents that write their own JSON.
+    func print<T: ContractJSONDocument>(_ value: T, text: () throws -> Void) throws {
+        if json { Console.out(bytes: value.jsonBytes()) } else { try text() }
+    }
 }
 
 /// Writing to the terminal: results to stdout, messages and progress to stderr.
@@ -43,6 +48,11 @@ enum Console {
 
     static func out(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Writes bytes and a newline to stdout.
+    static func out(bytes: [UInt8]) {
+        FileHandle.standardOutput.write(Data(bytes + [UInt8(ascii: "\n")]))
     }
 
     /// Writes text to stdout as it is.

@@ -1,11 +1,12 @@
 import Foundation
 @testable import TierPlanServer
-import TierPlanCore
+@testable import TierPlanCore
 @testable import TierPlanStore
 import XCTest
 
-/// The offers API writes its pages without JSONEncoder (`OfferPage.jsonBytes`): the bytes must be
-/// exactly what `ContractJSON` makes of the same page, for any text, number and missing value.
+/// The offers API's pages, `run --json` and the evidence a run stores are written without JSONEncoder
+/// (`OfferPage.jsonBytes`, `PlanResult.jsonBytes`, `SignalsRecord.writeJSON`): the bytes must be
+/// exactly what `ContractJSON` makes of the same value, for any text, number and missing value.
 final class OfferJSONTests: XCTestCase {
     /// A small deterministic generator (the same cases every run).
     struct Generator {
@@ -59,6 +60,51 @@ final class OfferJSONTests: XCTestCase {
                 status: OfferStatus.allCases[below(OfferStatus.allCases.count)],
                 asOf: Day(daysSinceEpoch: below(40_000)), snoozedUntil: chance(0.5) ? Day(daysSinceEpoch: below(40_000)) : nil,
                 version: int(), experiment: chance(0.5) ? text(maxLength: 10) : nil, arm: chance(0.5) ? text(maxLength: 10) : nil)
+        }
+    }
+
+    func testPlanResultsAreWhatContractJSONWrites() throws {
+        var g = Generator(state: 20261204)
+        for round in 0..<400 {
+            let suppressed = (0..<g.below(5)).map { _ in
+                SuppressedRecord(accountID: g.text(), kind: g.chance(0.5) ? g.text(maxLength: 10) : nil, reason: g.text(maxLength: 20))
+            }
+            let result = PlanResult(asOf: g.text(maxLength: 10), runID: g.text(), dryRun: g.chance(0.5), accountsScanned: g.int(),
+                                    accountsFlagged: g.int(), offersCreated: g.int(), offersRefreshed: g.int(), offersExpired: g.int(),
+                                    offers: (0..<g.below(6)).map { _ in g.offer() }, suppressed: suppressed)
+            let expected = try ContractJSON.data(result)
+            let written = Data(result.jsonBytes())
+            if written != expected {
+                XCTFail("round \(round): written\n\(String(decoding: written, as: UTF8.self))\nexpected\n\(String(decoding: expected, as: UTF8.self))")
+                return
+            }
+        }
+    }
+
+    func testSignalsRecordsAreWhatContractJSONWrites() throws {
+        var g = Generator(state: 20261205)
+        for round in 0..<1000 {
+            let optional = { (g: inout Generator) -> Double? in g.chance(0.3) ? nil : g.double() }
+            let names = { (g: inout Generator) in (0..<g.below(5)).map { _ in g.text(maxLength: 12) } }
+            var featureDays: [String: Int] = [:]
+            for _ in 0..<g.below(6) { featureDays[g.chance(0.5) ? g.text(maxLength: 12) : ["reports", "sso_login", "apiAccess", "Z", "a_b"][g.below(5)]] = g.int() }
+            let signals = AccountSignals(
+                accountID: g.text(), tier: g.text(maxLength: 10), status: AccountStatus.allCases[g.below(AccountStatus.allCases.count)],
+                storageUsedBytes: g.chance(0.3) ? nil : Int64(g.int()), storageLimitBytes: Int64(g.int()),
+                storageUtilization: optional(&g), storageGrowthBytesPerDay: optional(&g), storageDaysToFull: optional(&g),
+                includedFeatures: names(&g), adoptedFeatures: names(&g), adoptionRatio: optional(&g), activeUsers: g.int(),
+                seatLimit: g.int(), seatUtilization: optional(&g), demandedFeatures: names(&g),
+                flags: (0..<g.below(4)).map { _ in SignalFlag.allCases[g.below(SignalFlag.allCases.count)] },
+                featureDays: featureDays, accountAgeDays: g.int())
+            let record = SignalsRecord(signals, withFeatureDays: g.chance(0.5))
+            let expected = try ContractJSON.data(record)
+            var w = ContractJSONWriter()
+            record.writeJSON(&w)
+            let written = Data(w.bytes)
+            if written != expected {
+                XCTFail("round \(round): written\n\(String(decoding: written, as: UTF8.self))\nexpected\n\(String(decoding: expected, as: UTF8.self))")
+                return
+            }
         }
     }
 
