@@ -73,6 +73,21 @@ public enum Watcher {
 
     public static func windowStart(asOf: Day) -> Day { asOf.adding(days: -(windowDays - 1)) }
 
+    /// The window's days as month day sets (bit d−1 for day d, as the rollups store them): one entry
+    /// per month the window touches (one or two), in month order.
+    public static func windowMonths(asOf: Day) -> [(month: Day, days: Int32)] {
+        let first = windowStart(asOf: asOf)
+        var result: [(month: Day, days: Int32)] = []
+        var month = CalendarMonth(containing: first)
+        while month.firstDay <= asOf {
+            let from = max(first, month.firstDay), to = min(asOf, month.lastDay)
+            let bits = (Int64(1) << (to.days(since: month.firstDay) + 1)) - (Int64(1) << from.days(since: month.firstDay))
+            result.append((month.firstDay, Int32(truncatingIfNeeded: bits)))
+            month = month.adding(months: 1)
+        }
+        return result
+    }
+
     public static func signals(for account: Account, usage: UsageSummary, catalog: Catalog, asOf: Day) -> AccountSignals {
         let policy = catalog.policy
         let limits = catalog.limits(tier: account.tier, addons: account.addons)

@@ -100,4 +100,24 @@ final class WatcherTests: XCTestCase {
         XCTAssertEqual(flags(17), [])
         XCTAssertEqual(flags(18), [.seatsNearLimit])   // 18 / 20 = 0.9
     }
+
+    /// The window's month day sets: exactly its 28 days, each as bit d−1 of its month, over years of as_of days.
+    func testWindowMonthsAreExactlyTheWindowsDays() {
+        let november = Watcher.windowMonths(asOf: Day(year: 2026, month: 11, day: 1))
+        XCTAssertEqual(november.map(\.month), [Day(year: 2026, month: 10, day: 1), Day(year: 2026, month: 11, day: 1)])
+        XCTAssertEqual(november.map(\.days), [Int32((1 << 31) - (1 << 4)), 1])
+        XCTAssertEqual(Watcher.windowMonths(asOf: Day(year: 2026, month: 2, day: 28)).map(\.days), [Int32((1 << 28) - 1)])
+        XCTAssertEqual(Watcher.windowMonths(asOf: Day(year: 2026, month: 3, day: 31)).map(\.days), [Int32(bitPattern: 0x7FFF_FFF8)])
+        for offset in 0..<(4 * 366) {
+            let asOf = Day(year: 2023, month: 1, day: 1).adding(days: offset)
+            let months = Watcher.windowMonths(asOf: asOf)
+            var expected: [Day: Int32] = [:]
+            for back in 0..<Watcher.windowDays {
+                let day = asOf.adding(days: -back)
+                expected[CalendarMonth(containing: day).firstDay, default: 0] |= Int32(1) << (day.components.day - 1)
+            }
+            XCTAssertEqual(Dictionary(uniqueKeysWithValues: months.map { ($0.month, $0.days) }), expected, "as_of \(asOf)")
+            XCTAssertEqual(months.map(\.month), months.map(\.month).sorted())
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import TestSupport
+import TierPlanCore
 import TierPlanStore
 import XCTest
 
@@ -66,5 +67,24 @@ final class SchemaTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT window_days('2026-10-01', '2026-10-05', '2026-11-01')").first!.decode(0, as: Int.self),
                        Int(Int32.max) - 0b1111, "5–31 October: every bit but the first four")
         XCTAssertEqual(try db.query("SELECT day_bit('2026-10-31')").first!.decode(0, as: Int.self), 1 << 30)
+    }
+
+    /// The signals query takes the window's day sets from Swift (`Watcher.windowMonths`) instead of
+    /// computing `window_days` per row: the two agree on every as_of of four years.
+    func testWindowMonthsAgreeWithWindowDays() throws {
+        let (db, _) = try TestCluster.freshConnection()
+        var asOfs: [String] = [], months: [String] = [], sets: [Int] = []
+        for offset in 0..<(4 * 366) {
+            let asOf = Day(year: 2027, month: 1, day: 1).adding(days: offset)
+            for entry in Watcher.windowMonths(asOf: asOf) {
+                asOfs.append(asOf.iso); months.append(entry.month.iso); sets.append(Int(entry.days))
+            }
+        }
+        let wrong = try db.query("""
+            SELECT count(*) FROM unnest($1::date[], $2::date[], $3::integer[]) w(as_of, month, days)
+            WHERE days IS DISTINCT FROM window_days(month, as_of - 27, as_of)
+            """, [PostgresArray(asOfs), PostgresArray(months), PostgresArray(sets)]).first!.decode(0, as: Int.self)
+        XCTAssertEqual(wrong, 0)
+        XCTAssertGreaterThan(sets.count, 4 * 366)
     }
 }
