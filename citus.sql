@@ -32,7 +32,7 @@ SELECT create_distributed_table('accounts', 'account_id');
 SELECT create_distributed_table('account_addons', 'account_id', colocate_with => 'accounts');
 SELECT create_distributed_table('account_history', 'account_id', colocate_with => 'accounts');
 SELECT create_distributed_table('usage_events', 'account_id', colocate_with => 'accounts');
-SELECT create_distributed_table('daily_storage', 'account_id', colocate_with => 'accounts');
+SELECT create_distributed_table('storage_months', 'account_id', colocate_with => 'accounts');
 SELECT create_distributed_table('feature_days', 'account_id', colocate_with => 'accounts');
 SELECT create_distributed_table('user_days', 'account_id', colocate_with => 'accounts');
 SELECT create_distributed_table('offers', 'account_id', colocate_with => 'accounts');

@@ -120,11 +120,11 @@ for n in $SIZES; do
     gen_s=$(elapsed "$t0" "$(now)")
     read -r events samples dstorage dfeature dusers addons db_size <<<"$(psql "$url" -X -q -v ON_ERROR_STOP=1 -At -F ' ' -c "
         SELECT (SELECT count(*) FROM feature_events), (SELECT count(*) FROM storage_samples),
-               (SELECT count(*) FROM daily_storage), (SELECT count(*) FROM feature_days),
+               (SELECT count(*) FROM storage_months), (SELECT count(*) FROM feature_days),
                (SELECT count(*) FROM user_days), (SELECT count(*) FROM account_addons),
                pg_database_size(current_database()) / 1048576")"
     note "generated in $gen_s s: $events feature events, $samples storage samples, $addons add-ons;" \
-         "rollups $dstorage daily_storage, $dfeature feature_days, $dusers user_days rows; database $db_size MB"
+         "rollups $dstorage storage_months, $dfeature feature_days, $dusers user_days rows; database $db_size MB"
     # Generation's dirty pages and WAL are flushed now, not during the measurements.
     admin -c "CHECKPOINT" >/dev/null
 

@@ -171,7 +171,7 @@ FROM accounts a ORDER BY a.account_id;
 -- ───────────────────────────── Raw usage ─────────────────────────────
 -- Primary keys are dropped for the bulk load and built again afterwards (same names and columns).
 ALTER TABLE usage_events DROP CONSTRAINT usage_events_pkey;
-ALTER TABLE daily_storage DROP CONSTRAINT daily_storage_pkey;
+ALTER TABLE storage_months DROP CONSTRAINT storage_months_pkey;
 ALTER TABLE feature_days DROP CONSTRAINT feature_days_pkey;
 ALTER TABLE user_days DROP CONSTRAINT user_days_pkey;
 
@@ -197,10 +197,13 @@ FROM bench_profile p CROSS JOIN LATERAL generate_series(1, p.n_events) k;
 -- Stored in time order, as nightly ingests append them (not clustered by account).
 -- last_bytes is ingest's (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], written as the max of
 -- (at in microseconds, bytes) pairs: the same value, but the group-by can hash instead of sorting.
-INSERT INTO daily_storage (account_id, day, max_bytes, last_at, last_bytes, samples)
-SELECT account_id, (at AT TIME ZONE 'UTC')::date, max(bytes), max(at),
-       (max(ARRAY[(extract(epoch FROM at) * 1000000)::bigint, bytes]))[2], count(*)
-FROM storage_samples GROUP BY 1, 2
+INSERT INTO storage_months (account_id, month, days, max_bytes, last_at, last_bytes, samples)
+SELECT account_id, date_trunc('month', day)::date, array_agg(extract(day FROM day)::smallint ORDER BY day),
+       array_agg(max_bytes ORDER BY day), array_agg(last_at ORDER BY day), array_agg(last_bytes ORDER BY day), array_agg(samples ORDER BY day)
+FROM (SELECT account_id, (at AT TIME ZONE 'UTC')::date AS day, max(bytes) AS max_bytes, max(at) AS last_at,
+             (max(ARRAY[(extract(epoch FROM at) * 1000000)::bigint, bytes]))[2] AS last_bytes, count(*)::integer AS samples
+      FROM storage_samples GROUP BY 1, 2) d
+GROUP BY 1, 2
 ORDER BY 2;
 
 INSERT INTO feature_days (account_id, feature_key, month, days)
@@ -214,7 +217,7 @@ FROM (SELECT account_id, user_id, (at AT TIME ZONE 'UTC')::date AS day FROM feat
 ORDER BY 3;
 
 ALTER TABLE usage_events ADD CONSTRAINT usage_events_pkey PRIMARY KEY (account_id, id);
-ALTER TABLE daily_storage ADD CONSTRAINT daily_storage_pkey PRIMARY KEY (account_id, day);
+ALTER TABLE storage_months ADD CONSTRAINT storage_months_pkey PRIMARY KEY (account_id, month);
 ALTER TABLE feature_days ADD CONSTRAINT feature_days_pkey PRIMARY KEY (account_id, feature_key, month);
 ALTER TABLE user_days ADD CONSTRAINT user_days_pkey PRIMARY KEY (account_id, user_id, month);
 

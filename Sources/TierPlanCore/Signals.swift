@@ -24,6 +24,37 @@ public struct UsageSummary: Sendable, Equatable {
     }
 }
 
+/// One month of an account's storage as the rollup keeps it: the days with samples (ascending) and,
+/// for each, the largest and the latest sample.
+public struct StorageMonth: Sendable, Equatable {
+    public var month: Day
+    public var days: [Int]
+    public var maxBytes: [Int64]
+    public var lastBytes: [Int64]
+
+    public init(month: Day, days: [Int], maxBytes: [Int64], lastBytes: [Int64]) {
+        self.month = month; self.days = days; self.maxBytes = maxBytes; self.lastBytes = lastBytes
+    }
+
+    /// The window's storage from the months it touches (in month order): each window day's largest
+    /// sample, and the latest sample at or before as_of, else `earlier` (the latest before them).
+    public static func window(_ months: [StorageMonth], earlier: Int64?, asOf: Day)
+        -> (usedBytes: Int64?, dailyMax: [(day: Int, bytes: Int64)]) {
+        let start = Watcher.windowStart(asOf: asOf)
+        var used = earlier
+        var dailyMax: [(day: Int, bytes: Int64)] = []
+        for month in months {
+            for (i, dayOfMonth) in month.days.enumerated() where i < month.maxBytes.count && i < month.lastBytes.count {
+                let day = month.month.adding(days: dayOfMonth - 1)
+                guard day <= asOf else { break }
+                used = month.lastBytes[i]
+                if day >= start { dailyMax.append((day.days(since: start), month.maxBytes[i])) }
+            }
+        }
+        return (used, dailyMax)
+    }
+}
+
 /// A condition the watcher raises on an account.
 public enum SignalFlag: String, Sendable, Codable, CaseIterable, Comparable {
     case storageOverLimit = "storage_over_limit"

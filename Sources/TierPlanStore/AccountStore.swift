@@ -107,7 +107,7 @@ public enum AccountStore {
                              FROM account_addons x WHERE x.account_id = a.account_id), ''),
                    a.mrr
             FROM accounts a WHERE $1::text IS NULL OR a.account_id = $1
-            """, [id]).rows.map { row in (try SignalsStore.decode(row, usage: false).0, try row.decode(10)) }
+            """, [id]).rows.map { row in (try SignalsStore.decodeAccount(row), try row.decode(10)) }
     }
 
     /// After a catalog reload that changed prices: every account's MRR is priced again by the

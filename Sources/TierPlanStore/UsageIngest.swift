@@ -316,8 +316,9 @@ public struct UsageIngest {
     }
 
     /// The rollups from exactly the rows this ingest stored (`ingest` = its number, found through the
-    /// BRIN index on the pages just appended): one row per account and day (storage) or per account,
-    /// key and month (feature and user day sets), so they cost a group-by, not an upsert per event.
+    /// BRIN index on the pages just appended): one row per account and month (storage: the months it
+    /// touches are rebuilt from their stored days and the new samples) or per account, key and month
+    /// (feature and user day sets), so they cost a group-by, not an upsert per event.
     private func updateRollups(_ db: Connection, ingest: Int, into summary: IngestSummary) throws -> IngestSummary {
         var summary = summary
         // The rows of a new ingest number are beyond what the statistics know, so the planner expects a
@@ -327,16 +328,27 @@ public struct UsageIngest {
             WITH new AS (
                 SELECT kind, account_id, at, (at AT TIME ZONE 'UTC')::date AS day, bytes, user_id, feature_key
                 FROM usage_events WHERE ingest = $1
+            ), touched AS (
+                SELECT DISTINCT account_id, date_trunc('month', day)::date AS month FROM new WHERE kind = 'storage'
+            ), days AS (
+                -- Each new sample as a day entry of its own, with the stored day entries of the months it touches.
+                SELECT account_id, day, bytes AS max_bytes, at AS last_at, bytes AS last_bytes, 1 AS samples FROM new WHERE kind = 'storage'
+                UNION ALL
+                SELECT m.account_id, m.month + (d.day - 1), d.max_bytes, d.last_at, d.last_bytes, d.samples
+                FROM storage_months m JOIN touched t USING (account_id, month),
+                     unnest(m.days, m.max_bytes, m.last_at, m.last_bytes, m.samples) AS d (day, max_bytes, last_at, last_bytes, samples)
+            ), merged AS (
+                SELECT account_id, day, max(max_bytes) AS max_bytes, max(last_at) AS last_at,
+                       (array_agg(last_bytes ORDER BY last_at DESC, last_bytes DESC))[1] AS last_bytes, sum(samples)::integer AS samples
+                FROM days GROUP BY 1, 2
             ), storage AS (
-                INSERT INTO daily_storage AS d (account_id, day, max_bytes, last_at, last_bytes, samples)
-                SELECT account_id, day, max(bytes), max(at), (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
-                FROM new WHERE kind = 'storage' GROUP BY 1, 2
-                ON CONFLICT (account_id, day) DO UPDATE SET
-                    max_bytes = greatest(d.max_bytes, excluded.max_bytes),
-                    last_bytes = CASE WHEN (excluded.last_at, excluded.last_bytes) > (d.last_at, d.last_bytes)
-                                      THEN excluded.last_bytes ELSE d.last_bytes END,
-                    last_at = greatest(d.last_at, excluded.last_at),
-                    samples = d.samples + excluded.samples
+                INSERT INTO storage_months AS m (account_id, month, days, max_bytes, last_at, last_bytes, samples)
+                SELECT account_id, date_trunc('month', day)::date, array_agg(extract(day FROM day)::smallint ORDER BY day),
+                       array_agg(max_bytes ORDER BY day), array_agg(last_at ORDER BY day), array_agg(last_bytes ORDER BY day),
+                       array_agg(samples ORDER BY day)
+                FROM merged GROUP BY 1, 2
+                ON CONFLICT (account_id, month) DO UPDATE SET days = excluded.days, max_bytes = excluded.max_bytes,
+                    last_at = excluded.last_at, last_bytes = excluded.last_bytes, samples = excluded.samples
             ), features AS (
                 INSERT INTO feature_days AS d (account_id, feature_key, month, days)
                 SELECT account_id, feature_key, date_trunc('month', day)::date, bit_or(day_bit(day))
@@ -386,7 +398,7 @@ public struct UsagePruneSummary: Sendable, Encodable {
 /// Retention of raw usage: events older than `policy.raw_retention_days` before as_of go; the
 /// rollups stay, so signals and plans do not change. An event sent again after its raw row was
 /// pruned is stored again, and its rollups do not move (day sets and the daily maximum are the same;
-/// only daily_storage's sample count grows): idempotence is promised within the retention.
+/// only the storage sample counts grow): idempotence is promised within the retention.
 public enum UsagePrune {
     public static func execute(_ db: Connection, asOf: Day, dryRun: Bool) throws -> UsagePruneSummary {
         try db.transaction { db in

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import TestSupport
+import TierPlanStore
 import XCTest
 
 /// Catalog, accounts and usage loading through the real `tierplan` binary and a real database.
@@ -417,12 +418,12 @@ final class LoadingTests: XCTestCase {
         XCTAssertTrue(first.stderr.contains("no catalog loaded"), first.stderr)
         // Applying it again changes nothing; an older schema is refused and upgraded (the next test).
         let again = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
-        XCTAssertEqual(again.json?["version"] as? Int, 4)
-        XCTAssertEqual(again.json?["version_before"] as? Int, 4)
+        XCTAssertEqual(again.json?["version"] as? Int, Schema.version)
+        XCTAssertEqual(again.json?["version_before"] as? Int, Schema.version)
         XCTAssertEqual(try CLI.run(["catalog", "show"], databaseURL: bare).stderr.contains("tierplan db migrate"), false)
     }
 
-    func testAVersion2DatabaseIsMigratedToVersion4() throws {
+    func testAVersion2DatabaseIsMigratedToTheCurrentVersion() throws {
         // A database as version 2 left it: no reason codes, no kind probability, no experiment arms.
         let url = try TestCluster.freshDatabase()
         let db = try Connection(url)
@@ -437,10 +438,10 @@ final class LoadingTests: XCTestCase {
         try db.execute("DELETE FROM schema_version WHERE version >= 3")
         let refused = try CLI.run(["offers", "list"], databaseURL: url)
         XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("the database schema is version 2, this tierplan needs 4: run `tierplan db migrate`"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("the database schema is version 2, this tierplan needs \(Schema.version): run `tierplan db migrate`"), refused.stderr)
         let migrate = try CLI.run(["db", "migrate", "--json"], databaseURL: url)
         XCTAssertEqual(migrate.json?["version_before"] as? Int, 2)
-        XCTAssertEqual(migrate.json?["version"] as? Int, 4)
+        XCTAssertEqual(migrate.json?["version"] as? Int, Schema.version)
         XCTAssertEqual(try db.query("SELECT count(*) FROM offers").first!.decode(0, as: Int.self), offers, "nothing lost")
         let list = try CLI.run(["offers", "list", "--json"], databaseURL: url)
         XCTAssertEqual(list.status, 0, list.stderr)
@@ -450,16 +451,22 @@ final class LoadingTests: XCTestCase {
             "INSERT INTO offer_events (account_id, offer_id, to_status, actor, reason_code) VALUES ('acme', gen_random_uuid(), 'declined', 'x', 'cheap')"))
     }
 
-    /// Version 3 kept two raw tables and per-day rollups of features and users; `db migrate` turns them
-    /// into `usage_events` and the month day sets with nothing lost: the same rows, the same signals.
-    func testAVersion3DatabaseIsMigratedToVersion4() throws {
+    /// Version 3 kept two raw tables and per-day rollups of features, users and storage (the last until
+    /// version 5); `db migrate` turns them into `usage_events`, the month day sets and the storage month
+    /// rows with nothing lost: the same rows, the same signals.
+    func testAVersion3DatabaseIsMigratedToTheCurrentVersion() throws {
         try loadExamples()
         XCTAssertEqual(try tierplan("usage", "ingest", repositoryRoot.appendingPathComponent("examples/usage.ndjson").path).status, 0)
         let signals = try tierplan("signals", "--as-of", "2026-11-01", "--json")
         XCTAssertEqual(signals.status, 0, signals.stderr)
         let before = try usageFingerprint()
-        // The usage tables as version 3 had them, filled from what version 4 holds.
+        // The usage tables as version 3 had them, filled from what this version holds.
         try db.executeScript("""
+            CREATE TABLE daily_storage_v3 AS SELECT * FROM daily_storage;
+            DROP VIEW daily_storage;
+            ALTER TABLE daily_storage_v3 RENAME TO daily_storage;
+            ALTER TABLE daily_storage ADD PRIMARY KEY (account_id, day);
+            DROP TABLE storage_months;
             DROP VIEW storage_samples, feature_events;
             CREATE TABLE storage_samples (account_id text NOT NULL, id text NOT NULL, at timestamptz NOT NULL,
                 bytes bigint NOT NULL CHECK (bytes >= 0), PRIMARY KEY (account_id, id));
@@ -475,14 +482,60 @@ final class LoadingTests: XCTestCase {
                 FROM feature_events GROUP BY 1, 2, 3;
             INSERT INTO daily_active_users SELECT account_id, (at AT TIME ZONE 'UTC')::date, user_id, count(*) FROM feature_events GROUP BY 1, 2, 3;
             DROP TABLE usage_events, feature_days, user_days;
-            DELETE FROM schema_version WHERE version = 4;
+            DELETE FROM schema_version WHERE version >= 4;
             """)
         let migrate = try tierplan("db", "migrate", "--json")
         XCTAssertEqual(migrate.json?["version_before"] as? Int, 3, migrate.stderr)
-        XCTAssertEqual(migrate.json?["version"] as? Int, 4)
+        XCTAssertEqual(migrate.json?["version"] as? Int, Schema.version)
         XCTAssertEqual(try usageFingerprint(), before, "the same events and day sets")
-        XCTAssertEqual(try db.query("SELECT count(*) FROM pg_tables WHERE tablename IN ('daily_feature_usage', 'daily_active_users')").first!.decode(0, as: Int.self), 0)
+        XCTAssertEqual(try db.query("SELECT count(*) FROM pg_tables WHERE tablename IN ('daily_feature_usage', 'daily_active_users', 'daily_storage')").first!.decode(0, as: Int.self), 0)
         XCTAssertEqual(try tierplan("signals", "--as-of", "2026-11-01", "--json").stdout, signals.stdout, "the same signals")
+    }
+
+    /// Storage signals from the month rows are what the raw samples say on every as_of: the latest
+    /// sample at or before its end (months back when the window has none; ties by time, then the larger)
+    /// and the 28-day slope of the daily maximum.
+    func testStorageSignalsMatchTheRawSamplesOnAnyDay() throws {
+        try loadExamples()
+        XCTAssertEqual(try tierplan("usage", "ingest", repositoryRoot.appendingPathComponent("examples/usage.ndjson").path).status, 0)
+        // globex: a few samples in June and July only; hooli: several a day, one tie on time.
+        let extra = [
+            #"{"type":"storage","id":"x1","account":"globex","at":"2026-06-03T10:00:00Z","bytes":1000}"#,
+            #"{"type":"storage","id":"x2","account":"globex","at":"2026-07-30T10:00:00Z","bytes":2000}"#,
+            #"{"type":"storage","id":"x3","account":"globex","at":"2026-07-31T23:59:59Z","bytes":1500}"#,
+            #"{"type":"storage","id":"x4","account":"hooli","at":"2026-10-20T08:00:00Z","bytes":7000}"#,
+            #"{"type":"storage","id":"x5","account":"hooli","at":"2026-10-20T09:00:00Z","bytes":6000}"#,
+            #"{"type":"storage","id":"x6","account":"hooli","at":"2026-10-20T09:00:00Z","bytes":6500}"#,
+            #"{"type":"storage","id":"x7","account":"hooli","at":"2026-11-30T09:00:00Z","bytes":9000}"#,
+        ]
+        XCTAssertEqual(try tierplan("usage", "ingest", "-", stdin: extra.joined(separator: "\n") + "\n").status, 0)
+        for asOf in ["2026-06-02", "2026-06-15", "2026-07-31", "2026-08-20", "2026-09-20", "2026-09-30", "2026-10-03", "2026-10-20",
+                     "2026-10-31", "2026-11-01", "2026-11-29", "2026-12-31", "2027-03-01"] {
+            let signals = try tierplan("signals", "--as-of", asOf, "--json")
+            XCTAssertEqual(signals.status, 0, signals.stderr)
+            let accounts = try XCTUnwrap(signals.json?["accounts"] as? [[String: Any]])
+            let raw = try db.query("""
+                SELECT a.account_id,
+                       (SELECT bytes FROM usage_events e WHERE e.kind = 'storage' AND e.account_id = a.account_id AND e.at < $1::date + 1
+                        ORDER BY at DESC, bytes DESC LIMIT 1),
+                       (SELECT round(regr_slope(m, d - ($1::date - 27)))::bigint FROM (
+                            SELECT (at AT TIME ZONE 'UTC')::date AS d, max(bytes) AS m FROM usage_events e
+                            WHERE e.kind = 'storage' AND e.account_id = a.account_id AND (at AT TIME ZONE 'UTC')::date BETWEEN $1::date - 27 AND $1::date
+                            GROUP BY 1) x HAVING count(*) >= 2)
+                FROM accounts a
+                """, [asOf]).rows
+            let expected = Dictionary(uniqueKeysWithValues: try raw.map { (try $0.decode(0, as: String.self), (try $0.decodeIfPresent(1, as: Int.self), try $0.decodeIfPresent(2, as: Int.self))) })
+            XCTAssertFalse(accounts.isEmpty)
+            for account in accounts {
+                let id = try XCTUnwrap(account["account_id"] as? String)
+                let (used, slope) = try XCTUnwrap(expected[id])
+                XCTAssertEqual(account["storage_used_bytes"] as? Int, used, "\(id) on \(asOf)")
+                if let growth = account["storage_growth_bytes_per_day"] as? Int { XCTAssertEqual(growth, slope, "\(id) on \(asOf)") }
+            }
+        }
+        let september = try XCTUnwrap(tierplan("signals", "--as-of", "2026-09-20", "--json").json?["accounts"] as? [[String: Any]])
+        let globex = try XCTUnwrap(september.first { $0["account_id"] as? String == "globex" })
+        XCTAssertEqual(globex["storage_used_bytes"] as? Int, 1500, "no sample in the window's months (August, September): July's last")
     }
 
     /// `usage prune` deletes raw events past the retention and nothing else: signals stay the same,

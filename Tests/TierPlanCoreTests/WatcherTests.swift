@@ -120,4 +120,33 @@ final class WatcherTests: XCTestCase {
             XCTAssertEqual(months.map(\.month), months.map(\.month).sorted())
         }
     }
+
+    /// The window's storage from month rows is what a day-by-day reading gives: the latest sample on or
+    /// before as_of (from an earlier month when the window's months have none) and each window day's maximum.
+    func testStorageFromMonthRowsIsTheDayByDayReading() {
+        var state: UInt64 = 20261203
+        func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int((state >> 33) % UInt64(n)) }
+        for round in 0..<500 {
+            // Random sample days from August to November 2026, each with a maximum and a latest value.
+            var samples: [Day: (max: Int64, last: Int64)] = [:]
+            let first = Day(year: 2026, month: 8, day: 1)
+            for _ in 0..<next(60) { samples[first.adding(days: next(122))] = (Int64(next(1000)), Int64(next(1000))) }
+            let asOf = Day(year: 2026, month: 9, day: 15).adding(days: next(70))
+            let windowMonths = Watcher.windowMonths(asOf: asOf).map(\.month)
+            func row(_ month: Day) -> StorageMonth? {
+                let days = samples.keys.filter { CalendarMonth(containing: $0).firstDay == month }.sorted()
+                guard !days.isEmpty else { return nil }
+                return StorageMonth(month: month, days: days.map { $0.days(since: month) + 1 },
+                                    maxBytes: days.map { samples[$0]!.max }, lastBytes: days.map { samples[$0]!.last })
+            }
+            let earlier = samples.keys.filter { $0 < windowMonths[0] }.max().map { samples[$0]!.last }
+            let got = StorageMonth.window(windowMonths.compactMap(row), earlier: earlier, asOf: asOf)
+            let start = Watcher.windowStart(asOf: asOf)
+            let expectedUsed = samples.keys.filter { $0 <= asOf }.max().map { samples[$0]!.last }
+            let expectedDays = samples.keys.filter { $0 >= start && $0 <= asOf }.sorted()
+            XCTAssertEqual(got.usedBytes, expectedUsed, "round \(round)")
+            XCTAssertEqual(got.dailyMax.map(\.day), expectedDays.map { $0.days(since: start) }, "round \(round)")
+            XCTAssertEqual(got.dailyMax.map(\.bytes), expectedDays.map { samples[$0]!.max }, "round \(round)")
+        }
+    }
 }

@@ -98,15 +98,22 @@ CREATE TABLE IF NOT EXISTS account_history (
 -- ingest in the same transaction. Planning reads only rollups, so its cost follows accounts × days
 -- (storage) and accounts × keys × months (features and users), not events.
 
--- Per account and day: the largest sample (growth trend) and the latest one (usage on a day).
-CREATE TABLE IF NOT EXISTS daily_storage (
-    account_id text        NOT NULL,
-    day        date        NOT NULL,
-    max_bytes  bigint      NOT NULL,
-    last_at    timestamptz NOT NULL,
-    last_bytes bigint      NOT NULL,
-    samples    integer     NOT NULL,
-    PRIMARY KEY (account_id, day)
+-- Per account and month (version 5): the days with storage samples, and for each of those days, in day
+-- order, the largest sample (growth trend), the latest one (usage on a day: its time and value) and
+-- how many there were. One row per account and month instead of one per day: the ingest's upsert and
+-- the run's read follow accounts × months, not samples. The view `daily_storage` (below) shows it a
+-- row per day, as before version 5.
+CREATE TABLE IF NOT EXISTS storage_months (
+    account_id text          NOT NULL,
+    month      date          NOT NULL CHECK (extract(day FROM month) = 1),
+    days       smallint[]    NOT NULL,   -- days of the month, ascending
+    max_bytes  bigint[]      NOT NULL,
+    last_at    timestamptz[] NOT NULL,
+    last_bytes bigint[]      NOT NULL,
+    samples    integer[]     NOT NULL,
+    PRIMARY KEY (account_id, month),
+    CHECK (cardinality(days) BETWEEN 1 AND 31 AND cardinality(max_bytes) = cardinality(days) AND cardinality(last_at) = cardinality(days)
+           AND cardinality(last_bytes) = cardinality(days) AND cardinality(samples) = cardinality(days))
 );
 
 -- ───────────────────────────── Runs and offers ─────────────────────────────
@@ -326,6 +333,23 @@ DO $$ BEGIN
     END IF;
 END $$;
 
+-- From version 4: the daily storage rows become month rows, exactly.
+DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'daily_storage') THEN
+        INSERT INTO storage_months (account_id, month, days, max_bytes, last_at, last_bytes, samples)
+            SELECT account_id, date_trunc('month', day)::date, array_agg(extract(day FROM day)::smallint ORDER BY day),
+                   array_agg(max_bytes ORDER BY day), array_agg(last_at ORDER BY day), array_agg(last_bytes ORDER BY day),
+                   array_agg(samples ORDER BY day)
+            FROM daily_storage GROUP BY 1, 2 ON CONFLICT DO NOTHING;
+        DROP TABLE daily_storage;
+    END IF;
+END $$;
+
+-- Storage a row per account and day, as before version 5.
+CREATE OR REPLACE VIEW daily_storage AS
+    SELECT m.account_id, m.month + (d.day - 1) AS day, d.max_bytes, d.last_at, d.last_bytes, d.samples
+    FROM storage_months m, unnest(m.days, m.max_bytes, m.last_at, m.last_bytes, m.samples) AS d (day, max_bytes, last_at, last_bytes, samples);
+
 -- The raw events of each kind, as before version 4 (for queries people already wrote).
 CREATE OR REPLACE VIEW storage_samples AS
     SELECT account_id, id, at, bytes FROM usage_events WHERE kind = 'storage';
@@ -335,3 +359,4 @@ CREATE OR REPLACE VIEW feature_events AS
 INSERT INTO schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (3) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (4) ON CONFLICT DO NOTHING;
+INSERT INTO schema_version (version) VALUES (5) ON CONFLICT DO NOTHING;
