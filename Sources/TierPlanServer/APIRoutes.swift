@@ -210,12 +210,7 @@ struct OfferPage: ContractJSONDocument {
         var w = ContractJSONWriter(capacity: 1024 + offers.count * 640)
         w.beginObject()
         w.key("limit", first: true); w.int(limit)
-        w.key("offers"); w.beginArray()
-        for (i, offer) in offers.enumerated() {
-            if i > 0 { w.comma() }
-            offer.writeJSON(&w)
-        }
-        w.endArray()
+        w.key("offers"); w.array(offers) { $1.writeJSON(&$0) }
         w.key("offset"); w.int(offset)
         w.key("total"); w.int(total)
         w.key("total_is_lower_bound"); w.bool(totalIsLowerBound)

@@ -81,14 +81,19 @@ public struct ContractJSONWriter {
         raw(UInt8(ascii: "\""))
     }
 
-    public mutating func strings(_ values: [String]) {
+    /// `[…]`, each element written by `element`.
+    public mutating func array<S: Sequence>(_ items: S, _ element: (inout ContractJSONWriter, S.Element) -> Void) {
         beginArray()
-        for (i, value) in values.enumerated() {
-            if i > 0 { comma() }
-            string(value)
+        var first = true
+        for item in items {
+            if !first { comma() }
+            first = false
+            element(&self, item)
         }
         endArray()
     }
+
+    public mutating func strings(_ values: [String]) { array(values) { $0.string($1) } }
 }
 
 /// A document that writes its own `ContractJSON` bytes (see `ContractJSONWriter`); printed and

@@ -53,15 +53,12 @@ public struct OfferRecord: Encodable, Sendable, Equatable {
     /// offers API's pages; `OfferJSONTests` holds the two together). Keys in sorted order.
     public func writeJSON(_ w: inout ContractJSONWriter) {
         func items(_ list: [AddonQuantity]) {
-            w.beginArray()
-            for (i, item) in list.enumerated() {
-                if i > 0 { w.comma() }
+            w.array(list) { w, item in
                 w.beginObject()
                 w.key("addon", first: true); w.string(item.addon)
                 w.key("quantity"); w.int(item.quantity)
                 w.endObject()
             }
-            w.endArray()
         }
         w.beginObject()
         w.key("acceptance_probability", first: true); w.double(rounded(acceptanceProbability, 4))

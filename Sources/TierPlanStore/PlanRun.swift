@@ -138,22 +138,12 @@ extension PlanResult: ContractJSONDocument {
         w.key("accounts_scanned"); w.int(accountsScanned)
         w.key("as_of"); w.string(asOf)
         w.key("dry_run"); w.bool(dryRun)
-        w.key("offers"); w.beginArray()
-        for (i, offer) in offers.enumerated() {
-            if i > 0 { w.comma() }
-            offer.writeJSON(&w)
-        }
-        w.endArray()
+        w.key("offers"); w.array(offers) { $1.writeJSON(&$0) }
         w.key("offers_created"); w.int(offersCreated)
         w.key("offers_expired"); w.int(offersExpired)
         w.key("offers_refreshed"); w.int(offersRefreshed)
         w.key("run_id"); w.string(runID)
-        w.key("suppressed"); w.beginArray()
-        for (i, record) in suppressed.enumerated() {
-            if i > 0 { w.comma() }
-            record.writeJSON(&w)
-        }
-        w.endArray()
+        w.key("suppressed"); w.array(suppressed) { $1.writeJSON(&$0) }
         w.endObject()
         return w.bytes
     }

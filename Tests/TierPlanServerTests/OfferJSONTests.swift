@@ -63,6 +63,13 @@ final class OfferJSONTests: XCTestCase {
         }
     }
 
+    /// Fails with both documents when the bytes differ.
+    func same(_ written: Data, _ expected: Data, round: Int) -> Bool {
+        guard written != expected else { return true }
+        XCTFail("round \(round): written\n\(String(decoding: written, as: UTF8.self))\nexpected\n\(String(decoding: expected, as: UTF8.self))")
+        return false
+    }
+
     func testPlanResultsAreWhatContractJSONWrites() throws {
         var g = Generator(state: 20261204)
         for round in 0..<400 {
@@ -74,10 +81,7 @@ final class OfferJSONTests: XCTestCase {
                                     offers: (0..<g.below(6)).map { _ in g.offer() }, suppressed: suppressed)
             let expected = try ContractJSON.data(result)
             let written = Data(result.jsonBytes())
-            if written != expected {
-                XCTFail("round \(round): written\n\(String(decoding: written, as: UTF8.self))\nexpected\n\(String(decoding: expected, as: UTF8.self))")
-                return
-            }
+            guard same(written, expected, round: round) else { return }
         }
     }
 
@@ -101,10 +105,7 @@ final class OfferJSONTests: XCTestCase {
             var w = ContractJSONWriter()
             record.writeJSON(&w)
             let written = Data(w.bytes)
-            if written != expected {
-                XCTFail("round \(round): written\n\(String(decoding: written, as: UTF8.self))\nexpected\n\(String(decoding: expected, as: UTF8.self))")
-                return
-            }
+            guard same(written, expected, round: round) else { return }
         }
     }
 
@@ -115,10 +116,7 @@ final class OfferJSONTests: XCTestCase {
             let page = OfferPage(offers: offers, total: g.int(), totalIsLowerBound: g.chance(0.5), limit: g.int(), offset: g.int())
             let expected = try ContractJSON.data(page)
             let written = Data(page.jsonBytes())
-            if written != expected {
-                XCTFail("round \(round): written\n\(String(decoding: written, as: UTF8.self))\nexpected\n\(String(decoding: expected, as: UTF8.self))")
-                return
-            }
+            guard same(written, expected, round: round) else { return }
         }
     }
 
