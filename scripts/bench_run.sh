@@ -65,13 +65,13 @@ BARE_SQL="SELECT count(*) AS accounts,
        sum(length(q.account_id) + length(q.name) + length(q.tier_code) + length(q.status) + length(q.segment) + length(q.owner)
            + length(q.addons)) AS text_chars,
        max(q.created_at) AS newest, count(q.canceled_at) AS canceled, sum(q.discount_bp) AS discount_bp,
-       sum(q.storage_used) AS storage_used, sum(cardinality(q.storage_days)) AS storage_days,
-       sum(cardinality(q.storage_maxes)) AS storage_maxes, sum(cardinality(q.feature_keys)) AS feature_keys,
+       sum(q.storage_earlier) AS storage_earlier, sum(coalesce(cardinality(q.m1_days), 0) + coalesce(cardinality(q.m2_days), 0)) AS storage_days,
+       sum(coalesce(cardinality(q.m1_maxes) + cardinality(q.m1_lasts), 0) + coalesce(cardinality(q.m2_maxes) + cardinality(q.m2_lasts), 0)) AS storage_values, sum(cardinality(q.feature_keys)) AS feature_keys,
        sum(cardinality(q.feature_days)) AS feature_days, sum(q.active_users) AS active_users
 FROM (
 $SIGNALS_SQL
 ) q (account_id, name, tier_code, status, created_at, discount_bp, segment, owner, canceled_at, addons,
-     storage_used, storage_days, storage_maxes, feature_keys, feature_days, active_users)"
+     storage_earlier, m1_days, m1_maxes, m1_lasts, m2_days, m2_maxes, m2_lasts, feature_keys, feature_days, active_users)"
 printf '%s;\n' "$BARE_SQL" >"$WORK/bare.sql"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
