@@ -417,8 +417,8 @@ final class LoadingTests: XCTestCase {
         XCTAssertTrue(first.stderr.contains("no catalog loaded"), first.stderr)
         // Applying it again changes nothing; an older schema is refused and upgraded (the next test).
         let again = try CLI.run(["db", "migrate", "--json"], databaseURL: bare)
-        XCTAssertEqual(again.json?["version"] as? Int, 4)
-        XCTAssertEqual(again.json?["version_before"] as? Int, 4)
+        XCTAssertEqual(again.json?["version"] as? Int, 5)
+        XCTAssertEqual(again.json?["version_before"] as? Int, 5)
         XCTAssertEqual(try CLI.run(["catalog", "show"], databaseURL: bare).stderr.contains("tierplan db migrate"), false)
     }
 
@@ -437,10 +437,10 @@ final class LoadingTests: XCTestCase {
         try db.execute("DELETE FROM schema_version WHERE version >= 3")
         let refused = try CLI.run(["offers", "list"], databaseURL: url)
         XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("the database schema is version 2, this tierplan needs 4: run `tierplan db migrate`"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("the database schema is version 2, this tierplan needs 5: run `tierplan db migrate`"), refused.stderr)
         let migrate = try CLI.run(["db", "migrate", "--json"], databaseURL: url)
         XCTAssertEqual(migrate.json?["version_before"] as? Int, 2)
-        XCTAssertEqual(migrate.json?["version"] as? Int, 4)
+        XCTAssertEqual(migrate.json?["version"] as? Int, 5)
         XCTAssertEqual(try db.query("SELECT count(*) FROM offers").first!.decode(0, as: Int.self), offers, "nothing lost")
         let list = try CLI.run(["offers", "list", "--json"], databaseURL: url)
         XCTAssertEqual(list.status, 0, list.stderr)
@@ -475,11 +475,11 @@ final class LoadingTests: XCTestCase {
                 FROM feature_events GROUP BY 1, 2, 3;
             INSERT INTO daily_active_users SELECT account_id, (at AT TIME ZONE 'UTC')::date, user_id, count(*) FROM feature_events GROUP BY 1, 2, 3;
             DROP TABLE usage_events, feature_days, user_days;
-            DELETE FROM schema_version WHERE version = 4;
+            DELETE FROM schema_version WHERE version >= 4;
             """)
         let migrate = try tierplan("db", "migrate", "--json")
         XCTAssertEqual(migrate.json?["version_before"] as? Int, 3, migrate.stderr)
-        XCTAssertEqual(migrate.json?["version"] as? Int, 4)
+        XCTAssertEqual(migrate.json?["version"] as? Int, 5)
         XCTAssertEqual(try usageFingerprint(), before, "the same events and day sets")
         XCTAssertEqual(try db.query("SELECT count(*) FROM pg_tables WHERE tablename IN ('daily_feature_usage', 'daily_active_users')").first!.decode(0, as: Int.self), 0)
         XCTAssertEqual(try tierplan("signals", "--as-of", "2026-11-01", "--json").stdout, signals.stdout, "the same signals")
