@@ -355,4 +355,31 @@ final class WebhookTests: XCTestCase {
         let list = try await tierplan(url, ["webhooks", "list", "--json"])
         XCTAssertEqual((list.json?["endpoints"] as? [Any])?.count, 0)
     }
+
+    /// `tierplan serve` delivers in the background: a run's events reach the receiver with no
+    /// `deliver` run, and SIGTERM still ends serve with exit 0.
+    func testServeDeliversInTheBackground() async throws {
+        let url = try freshDatabase()
+        let receiver = WebhookReceiver()
+        try await receiver.start()
+        defer { receiver.stop() }
+        let endpoint = try await addEndpoint(url, receiver.url("/billing"), events: "run.completed,usage.threshold_crossed")
+        receiver.setSecret(endpoint.secret, for: "/billing")
+        receiver.now = unix(t0)
+        let t0 = self.t0
+        let served = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do { continuation.resume(returning: try Served.start(databaseURL: url, environment: ["TIERPLAN_NOW": t0])) } catch { continuation.resume(throwing: error) }
+            }
+        }
+        let run = try await tierplan(url, ["run", "--as-of", "2026-11-01"], now: t0)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let events = try strings(try Connection(url), "SELECT event_id FROM webhook_events WHERE type IN ('run.completed', 'usage.threshold_crossed') ORDER BY seq")
+        for _ in 0..<300 where receiver.accepted.count < events.count { try await Task.sleep(for: .milliseconds(100)) }
+        XCTAssertEqual(receiver.accepted.map(\.eventID), events)
+        receiver.stop()
+        let stopped = served.stop()
+        XCTAssertTrue(stopped, "serve still running 30 s after SIGTERM")
+        XCTAssertEqual(served.process.terminationStatus, 0)
+    }
 }
