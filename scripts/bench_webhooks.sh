@@ -11,6 +11,7 @@
 #      process, TIERPLAN_BENCH_TIMING=1) against the rest of the run. Goal: ≤ 10 %.
 #   scripts/bench_webhooks.sh BIN
 #   BENCH_WEBHOOK_EVENTS=100000 BENCH_WEBHOOK_STEADY=20 BENCH_WEBHOOK_RUN_ACCOUNTS=50000 …
+#   BENCH_WEBHOOK_ONLY="run" …                      some of the parts (burst steady run)
 set -euo pipefail
 
 BIN=${1:?usage: scripts/bench_webhooks.sh path/to/tierplan}
@@ -21,6 +22,10 @@ EVENTS=${BENCH_WEBHOOK_EVENTS:-100000}
 STEADY=${BENCH_WEBHOOK_STEADY:-20}
 RUN_ACCOUNTS=${BENCH_WEBHOOK_RUN_ACCOUNTS:-50000}
 AS_OF=2026-11-01
+ONLY=${BENCH_WEBHOOK_ONLY:-burst steady run}
+want() { [[ " $ONLY " == *" $1 "* ]]; }
+burst_rate=- burst_s=- burst_got=- burst_n=- burst_p50=- burst_p99=- steady_p50=- steady_p99=- steady_max=- steady_got=- steady_n=-
+share=- outbox_s=- run_s=- run_events=-
 for n in "$EVENTS" "$STEADY" "$RUN_ACCOUNTS"; do
     [[ $n =~ ^[1-9][0-9]*$ && $n -le 1000000 ]] || { echo "bench_webhooks: sizes must be whole numbers 1..1000000, got '$n'" >&2; exit 2; }
 done
@@ -67,6 +72,7 @@ PY
 }
 
 # ── 1. Throughput: EVENTS events at once ──
+if want burst; then
 newdb wh_burst
 URL=$(dburl wh_burst)
 "$BIN" webhooks add "http://127.0.0.1:$PORT/burst" --events '*' --database-url "$URL" >/dev/null 2>&1
@@ -90,8 +96,10 @@ burst_s=$(elapsed "$t0" "$(now)")
 read -r burst_got burst_n burst_p50 burst_p99 burst_max <<<"$(latency "$WORK/burst.commits")"
 burst_rate=$(rate "$EVENTS" "$burst_s")
 note "burst: $burst_got of $burst_n delivered in $burst_s s ($burst_rate events/s)"
+fi
 
 # ── 2. Steady state: serve's background delivery while a producer commits ──
+if want steady; then
 newdb wh_steady
 URL=$(dburl wh_steady)
 "$BIN" webhooks add "http://127.0.0.1:$PORT/steady" --events '*' --database-url "$URL" >/dev/null 2>&1
@@ -120,8 +128,10 @@ psql "$URL" -X -q -At -F ' ' -c "SELECT event_id, extract(epoch FROM created) FR
 read -r steady_got steady_n steady_p50 steady_p99 steady_max <<<"$(latency "$WORK/steady.commits")"
 kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=
 note "steady: $steady_got of $steady_n delivered; p50 $steady_p50 ms, p99 $steady_p99 ms"
+fi
 
 # ── 3. The outbox's share of a run ──
+if want run; then
 newdb wh_run
 URL=$(dburl wh_run)
 "$BIN" catalog load examples/catalog.yaml --database-url "$URL" >/dev/null
@@ -139,6 +149,7 @@ outbox_s=$(awk -F= '/^outbox_seconds=/ { print $2 }' "$WORK/run.err")
 run_events=$(psql "$URL" -X -q -At -c "SELECT count(*) FROM webhook_events")
 share=$(awk -v o="$outbox_s" -v r="$run_s" 'BEGIN { printf "%.1f", (r - o > 0 ? 100 * o / (r - o) : 0) }')
 note "run: $run_s s, of which the outbox $outbox_s s ($run_events events): +$share %"
+fi
 
 echo
 echo "tierplan webhooks benchmark ($(basename "$BIN"); nproc=$(nproc); receiver: Python ThreadingHTTPServer on loopback)"

@@ -104,7 +104,9 @@ public final class WebhookDeliverer {   // owns a Connection: one task at a time
             guard try row.decode(2, as: Bool.self) else { return false }   // the head waits: so does the rest
             let deliveryID: Int = try row.decode(0), attempts = try row.decode(1, as: Int.self) + 1
             let eventID: String = try row.decode(3)
-            let body = slack ? Array(try ContractJSON.data(["text": try row.decode(5, as: String.self)])) : Array(try row.decode(4, as: String.self).utf8)
+            let text: String = try row.decode(5)
+            let body = slack ? Array(try ContractJSON.data(["text": text.isEmpty ? "tierplan: event \(eventID)" : text]))
+                             : Array(try row.decode(4, as: String.self).utf8)
             let now = Timestamp.now
             let (status, latency, error) = await post(url: url, eventID: eventID, secret: secret, body: body, at: now)
             report.attempted += 1

@@ -28,12 +28,20 @@ public struct OutboxEvent: Sendable {
     /// The event of a threshold crossed or resolved on `asOf`.
     public static func alert(_ change: ThresholdChange, asOf: Day) -> OutboxEvent {
         let type: WebhookEventType = change.direction == .crossed ? .thresholdCrossed : .thresholdResolved
-        let data = AlertRecord(accountID: change.accountID, metric: change.metric.rawValue, threshold: change.threshold,
-                               value: change.value.map { rounded($0, 4) }, asOf: asOf.iso, raisedAt: nil)
+        // Written directly (a first run raises thousands), keys sorted as ContractJSON writes them.
+        var w = ContractJSONWriter(capacity: 128)
+        w.beginObject()
+        w.key("account_id", first: true); w.string(change.accountID)
+        w.key("as_of"); w.string(asOf.iso)
+        w.key("metric"); w.string(change.metric.rawValue)
+        w.key("threshold"); w.double(change.threshold)
+        w.key("value"); if let value = change.value { w.double(rounded(value, 4)) } else { w.null() }
+        w.endObject()
+        let data = String(decoding: w.bytes, as: UTF8.self)
         var summary = WebhookSummary(type: type)
         summary.accountID = change.accountID; summary.metric = change.metric; summary.threshold = change.threshold
         summary.value = change.value; summary.asOf = asOf
-        return OutboxEvent(type: type, accountID: change.accountID, data: (try? ContractJSON.text(data)) ?? "{}", summary: summary)
+        return OutboxEvent(type: type, accountID: change.accountID, data: data, summary: summary)
     }
 }
 
@@ -75,6 +83,30 @@ public enum WebhookOutbox {
         guard !events.isEmpty else { return [] }
         let ids = events.map { _ in newEventID() }
         let bodies = zip(ids, events).map { body(id: $0, type: $1.type, created: now, data: $1.data) }
+        // The chat text is kept only while an endpoint posts to chat: deliveries exist only for the
+        // endpoints there are when the event is written, and an endpoint's format never changes.
+        let chat = try db.query("SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE removed_at IS NULL AND format = 'slack')").first!.decode(0, as: Bool.self)
+        let summaries = chat ? events.map(\.summary.slackText) : events.map { _ in "" }
+        if events.count > 64 {
+            // A run's many events: their sequence numbers first, then one COPY, then the deliveries from
+            // the numbers and types (no lookup of the rows just written).
+            let seqs = try db.query("SELECT nextval(pg_get_serial_sequence('webhook_events', 'seq')) FROM generate_series(1, $1) ORDER BY 1",
+                                    [events.count]).rows.map { try $0.decode(0, as: Int.self) }
+            let created = now.iso
+            try db.copyIn("COPY webhook_events (seq, event_id, type, account_id, created, body, summary) FROM STDIN") { copy in
+                for (i, event) in events.enumerated() {
+                    try copy.writeRow([String(seqs[i]), ids[i], event.type.rawValue, event.accountID, created, bodies[i], summaries[i]])
+                }
+            }
+            try db.execute("""
+                INSERT INTO webhook_deliveries (endpoint_id, event_seq, next_attempt_at)
+                SELECT w.endpoint_id, e.seq, $3::timestamptz
+                FROM unnest($1::bigint[], $2::text[]) AS e (seq, type) JOIN webhook_endpoints w
+                  ON w.removed_at IS NULL AND (CASE WHEN $4::bigint IS NULL THEN e.type = ANY(w.events) ELSE w.endpoint_id = $4::bigint END)
+                ORDER BY e.seq, w.endpoint_id
+                """, [RawArrayLiteral(seqs.map(String.init)), RawArrayLiteral(events.map(\.type.rawValue)), created, endpoint])
+            return ids
+        }
         try db.execute("""
             WITH new AS (
                 INSERT INTO webhook_events (event_id, type, account_id, created, body, summary)
@@ -88,7 +120,7 @@ public enum WebhookOutbox {
               ON w.removed_at IS NULL AND (CASE WHEN $7::bigint IS NULL THEN new.type = ANY(w.events) ELSE w.endpoint_id = $7::bigint END)
             ORDER BY new.seq, w.endpoint_id
             """, [PostgresArray(ids), PostgresArray(events.map(\.type.rawValue)), PostgresArray(events.map(\.accountID)), now.iso,
-                  PostgresArray(bodies), PostgresArray(events.map(\.summary.slackText)), endpoint])
+                  PostgresArray(bodies), PostgresArray(summaries), endpoint])
         return ids
     }
 
@@ -117,9 +149,10 @@ public enum WebhookOutbox {
             }
         }
         try recordOffers(db, ids: expiredIDs, status: .expired, at: now)
-        try record(db, newOffers.filter { $0.status == .proposed }.compactMap(OutboxEvent.offer), at: now)
+        let proposed = newOffers.filter { $0.status == .proposed }.compactMap(OutboxEvent.offer)
         let changes = try AlertStore.apply(db, readings: readings, policy: policy.alerts, asOf: asOf, at: now)
-        try record(db, changes.map { OutboxEvent.alert($0, asOf: asOf) }, at: now)
+        // One write for the run's offers and alerts: COPY pays off with thousands.
+        try record(db, proposed + changes.map { OutboxEvent.alert($0, asOf: asOf) }, at: now)
         var summary = WebhookSummary(type: .runCompleted)
         summary.asOf = asOf; summary.offersCreated = counts.created; summary.accountsFlagged = counts.flagged
         let data = "{\"accounts_flagged\":\(counts.flagged),\"accounts_scanned\":\(counts.scanned),\"as_of\":\"\(asOf.iso)\","
@@ -162,12 +195,12 @@ public enum AlertStore {
                 """, [PostgresArray(resolved.map(\.accountID)), PostgresArray(resolved.map(\.metric.rawValue)), PostgresArray(resolved.map(\.threshold))])
         }
         if !crossed.isEmpty {
-            try db.execute("""
-                INSERT INTO alert_states (account_id, metric, threshold, value, as_of, raised_at)
-                SELECT account_id, metric, threshold, value, $5::date, $6::timestamptz
-                FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) AS c (account_id, metric, threshold, value)
-                """, [PostgresArray(crossed.map(\.accountID)), PostgresArray(crossed.map(\.metric.rawValue)), PostgresArray(crossed.map(\.threshold)),
-                      PostgresArray(crossed.map { $0.value ?? 0 }), asOf.iso, now.iso])
+            let day = asOf.iso, at = now.iso
+            try db.copyIn("COPY alert_states (account_id, metric, threshold, value, as_of, raised_at) FROM STDIN") { copy in
+                for c in crossed {
+                    try copy.writeRow([c.accountID, c.metric.rawValue, String(c.threshold), String(c.value ?? 0), day, at])
+                }
+            }
         }
         return changes
     }
@@ -213,4 +246,12 @@ public struct SignalsWithAlerts: Encodable, Sendable {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(alerts, forKey: .alerts)
     }
+}
+
+/// An array parameter whose elements need no quoting (numbers, event type names): `{a,b,c}` joined
+/// as they are, without the per-element escaping of `PostgresArray`.
+struct RawArrayLiteral: PostgresEncodable {
+    let elements: [String]
+    init(_ elements: [String]) { self.elements = elements }
+    var postgresText: String? { "{" + elements.joined(separator: ",") + "}" }
 }

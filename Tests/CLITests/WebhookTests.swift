@@ -382,4 +382,72 @@ final class WebhookTests: XCTestCase {
         XCTAssertTrue(stopped, "serve still running 30 s after SIGTERM")
         XCTAssertEqual(served.process.terminationStatus, 0)
     }
+
+    /// The README's Python verifier, run as it is printed inside a receiver on loopback, accepts what
+    /// `tierplan deliver` sends, and refuses it once the deliverer's clock is an hour off. The
+    /// receiver's clock is the test's (`time.time` replaced by a fixed value), not the machine's.
+    func testReadmePythonVerifierAcceptsDeliveries() throws {
+        guard let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first(where: FileManager.default.isExecutableFile)
+            ?? ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":").map({ "\($0)/python3" }).first(where: FileManager.default.isExecutableFile)
+        else { throw XCTSkip("python3 not found") }
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try XCTUnwrap(readme.range(of: "**Verifying a delivery**").map { readme[$0.upperBound...] })
+        let start = try XCTUnwrap(section.range(of: "```python\n")), end = try XCTUnwrap(section.range(of: "\n```", range: start.upperBound..<section.endIndex))
+        let snippet = String(section[start.upperBound..<end.lowerBound])
+        XCTAssertLessThanOrEqual(snippet.split(separator: "\n").count, 12, "a short example")
+
+        let url = try freshDatabase()
+        let db = try Connection(url)
+        let added = try CLI.run(["webhooks", "add", "http://127.0.0.1:1/placeholder", "--events", "run.completed,usage.threshold_crossed", "--json"],
+                                databaseURL: url)
+        let secret = try XCTUnwrap(added.json?["secret"] as? String)
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let results = folder.appendingPathComponent("results")
+        let harness = folder.appendingPathComponent("receiver.py")
+        try ("""
+            import sys, time
+            time.time = lambda: float(sys.argv[2])   # the test's clock
+            """ + "\n" + snippet + "\n" + """
+            from http.server import BaseHTTPRequestHandler, HTTPServer
+            out = open(sys.argv[3], "a", buffering=1)
+            class Receiver(BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    ok = verify(sys.argv[1], self.headers["Tierplan-Signature"], body)
+                    out.write(self.headers["Tierplan-Event-Id"] + (" ok" if ok else " refused") + "\\n")
+                    self.send_response(200 if ok else 400)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                def log_message(self, *args):
+                    pass
+            server = HTTPServer(("127.0.0.1", 0), Receiver)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
+            """).write(to: harness, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [harness.path, secret, String(unix(t0)), results.path]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        let port = try XCTUnwrap(Int(String(decoding: stdout.fileHandleForReading.availableData, as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        try db.execute("UPDATE webhook_endpoints SET url = $1", ["http://127.0.0.1:\(port)/hook"])
+
+        XCTAssertEqual(try CLI.run(["run", "--as-of", "2026-11-01"], databaseURL: url, environment: ["TIERPLAN_NOW": t0]).status, 0)
+        let delivered = try CLI.run(["deliver"], databaseURL: url, environment: ["TIERPLAN_NOW": t0])
+        XCTAssertEqual(delivered.status, 0, delivered.stderr)
+        let events = try strings(db, "SELECT event_id FROM webhook_events WHERE type IN ('run.completed', 'usage.threshold_crossed') ORDER BY seq")
+        func lines() throws -> [String] { try String(contentsOf: results, encoding: .utf8).split(separator: "\n").map(String.init) }
+        XCTAssertEqual(try lines(), events.map { "\($0) ok" })
+
+        let first = try strings(db, "SELECT delivery_id::text FROM webhook_deliveries ORDER BY delivery_id LIMIT 1")[0]
+        let late = iso(unix(t0, plus: 3600))
+        XCTAssertEqual(try CLI.run(["webhooks", "redeliver", first], databaseURL: url, environment: ["TIERPLAN_NOW": late]).status, 0)
+        XCTAssertEqual(try CLI.run(["deliver"], databaseURL: url, environment: ["TIERPLAN_NOW": late]).status, 0)
+        XCTAssertEqual(try lines().last, "\(events[0]) refused", "an hour-old signature is a replay")
+    }
 }
