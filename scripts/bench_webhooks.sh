@@ -146,6 +146,7 @@ TIERPLAN_BENCH_TIMING=1 "$BIN" run --as-of "$AS_OF" --json --database-url "$URL"
 run_s=$(elapsed "$t0" "$(now)")
 outbox_s=$(awk -F= '/^outbox_seconds=/ { print $2 }' "$WORK/run.err")
 [[ -n $outbox_s ]] || fail "the run printed no outbox_seconds (is $BIN this version?)"
+grep "^outbox_phase" "$WORK/run.err" >&2 || true
 run_events=$(psql "$URL" -X -q -At -c "SELECT count(*) FROM webhook_events")
 share=$(awk -v o="$outbox_s" -v r="$run_s" 'BEGIN { printf "%.1f", (r - o > 0 ? 100 * o / (r - o) : 0) }')
 note "run: $run_s s, of which the outbox $outbox_s s ($run_events events): +$share %"

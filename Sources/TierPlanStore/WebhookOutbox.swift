@@ -68,8 +68,12 @@ public struct AlertRecord: Codable, Sendable, Equatable {
 /// The outbox's SQL: events written inside the caller's transaction (never one of its own), with a
 /// delivery for each endpoint subscribed to their type, due at once.
 public enum WebhookOutbox {
-    /// A new event id: `evt_` and 32 hex digits.
-    static func newEventID() -> String { "evt_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+    /// A new event id: `evt_` and 32 hex digits from the system's random source (128 bits, like a UUID).
+    static func newEventID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let (a, b) = (generator.next() as UInt64, generator.next() as UInt64)
+        return "evt_" + WebhookSignature.hex((0..<16).map { UInt8(truncatingIfNeeded: ($0 < 8 ? a : b) >> (8 * UInt64($0 % 8))) })
+    }
 
     /// The body every delivery of an event posts.
     static func body(id: String, type: WebhookEventType, created: Timestamp, data: String) -> String {
@@ -90,8 +94,13 @@ public enum WebhookOutbox {
         if events.count > 64 {
             // A run's many events: their sequence numbers first, then one COPY, then the deliveries from
             // the numbers and types (no lookup of the rows just written).
-            let seqs = try db.query("SELECT nextval(pg_get_serial_sequence('webhook_events', 'seq')) FROM generate_series(1, $1) ORDER BY 1",
-                                    [events.count]).rows.map { try $0.decode(0, as: Int.self) }
+            // As one array value: a row per number cost more than the COPY's rows.
+            let reserved = try db.query("""
+                SELECT array_agg(n ORDER BY n)::text FROM (SELECT nextval(pg_get_serial_sequence('webhook_events', 'seq')) AS n FROM generate_series(1, $1)) s
+                """, [events.count]).first!.decode(0, as: String.self)
+            let seqs = reserved.utf8.split(whereSeparator: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") })
+                .map { Substring($0) }
+            guard seqs.count == events.count else { throw StoreError.refused("outbox: reserved \(seqs.count) sequence numbers for \(events.count) events") }
             let created = now.iso
             try db.copyIn("COPY webhook_events (seq, event_id, type, account_id, created, body, summary) FROM STDIN") { copy in
                 for (i, event) in events.enumerated() {
@@ -255,3 +264,4 @@ struct RawArrayLiteral: PostgresEncodable {
     init(_ elements: [String]) { self.elements = elements }
     var postgresText: String? { "{" + elements.joined(separator: ",") + "}" }
 }
+
