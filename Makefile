@@ -30,7 +30,8 @@ test: deps compose-check
 	$(SWIFT) build
 	./scripts/test.sh
 
-## bench: release build; ingest, nightly run at 25k/50k/100k accounts, forecast, serve under load, nightly pipeline (ingest + run vs plain PostgreSQL); one table.
+## bench: release build; ingest, nightly run at 25k/50k/100k accounts, forecast, serve under load, nightly pipeline (ingest + run vs plain PostgreSQL),
+## webhooks (100k events to a loopback receiver, commit → delivery latency, the outbox's share of a run); one table.
 bench: deps
 	$(SWIFT) build -c release
 	./scripts/bench_all.sh $(RELEASE)

@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // libpq, found through pkg-config (shim.h falls back to the Debian header path).
@@ -33,7 +35,12 @@ let package = Package(
             name: "TierPlanStore",
             dependencies: ["Postgres", "TierPlanCore", .product(name: "Yams", package: "Yams"),
                            .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")],
             resources: [.copy("Resources/schema.sql")]
         ),
         // The generated data set of `tierplan demo` and the scenario that loads it (beside the store).
@@ -66,7 +73,13 @@ let package = Package(
         .testTarget(name: "TierPlanCoreTests", dependencies: ["TierPlanCore"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "TierPlanStoreTests", dependencies: ["TierPlanStore", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TierPlanStore", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: [
+            "TierPlanStore", "TestSupport",
+            // A real webhook receiver on loopback, verifying signatures itself.
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "TierPlanServerTests", dependencies: [
             "TierPlanServer", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -21,6 +21,11 @@ SELECT create_reference_table('users');
 SELECT create_reference_table('api_tokens');
 SELECT create_reference_table('sessions');
 SELECT create_reference_table('audit_log');
+-- The webhook outbox is one stream for every account, delivered in its order per endpoint.
+SELECT create_reference_table('webhook_endpoints');
+SELECT create_reference_table('webhook_events');
+SELECT create_reference_table('webhook_deliveries');
+SELECT create_reference_table('webhook_attempts');
 
 -- Citus refuses row triggers on distributed tables unless told otherwise; keep offer_events
 -- append-only by privileges instead (the application role never needs UPDATE or DELETE on it).
@@ -37,3 +42,4 @@ SELECT create_distributed_table('feature_days', 'account_id', colocate_with => '
 SELECT create_distributed_table('user_days', 'account_id', colocate_with => 'accounts');
 SELECT create_distributed_table('offers', 'account_id', colocate_with => 'accounts');
 SELECT create_distributed_table('offer_events', 'account_id', colocate_with => 'accounts');
+SELECT create_distributed_table('alert_states', 'account_id', colocate_with => 'accounts');

@@ -2,12 +2,12 @@
 # make bench: every benchmark on the release build, each on its own throwaway cluster, then one
 # table of the figures the issues ask for. Benchmarks, not tests: goals are reported, not enforced.
 #   scripts/bench_all.sh .build/release/tierplan
-#   BENCH_ONLY="ingest forecast" scripts/bench_all.sh BIN     a subset (ingest run forecast serve pipeline)
+#   BENCH_ONLY="ingest forecast" scripts/bench_all.sh BIN     a subset (ingest run forecast serve pipeline webhooks)
 set -uo pipefail
 BIN=${1:?usage: scripts/bench_all.sh path/to/tierplan}
 cd "$(dirname "$0")/.."
 LOGS=$(mktemp -d /tmp/tpbench-logs.XXXXXX)
-ONLY=${BENCH_ONLY:-ingest run forecast serve pipeline}
+ONLY=${BENCH_ONLY:-ingest run forecast serve pipeline webhooks}
 status=0
 part() {   # name script
     [[ " $ONLY " == *" $1 "* ]] || return 0
@@ -19,6 +19,7 @@ part run scripts/bench_run.sh
 part forecast scripts/bench_forecast.sh
 part serve scripts/bench_serve.sh
 part pipeline scripts/bench_pipeline.sh
+part webhooks scripts/bench_webhooks.sh
 
 python3 - "$LOGS" <<'PY'
 import os, re, sys
@@ -70,6 +71,10 @@ if "\npipeline summary\n" in pipeline:
         cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
         if line.startswith("| pipeline ") and len(cells) == 3:
             rows.append(tuple(cells))
+for line in read("webhooks").splitlines():
+    cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+    if line.startswith("| webhooks: ") and len(cells) == 3:
+        rows.append(tuple(cells))
 width = max((len(r[0]) for r in rows), default=10)
 print()
 print("tierplan benchmarks (release build; 2 cores shared by tierplan, PostgreSQL and the load generator)")

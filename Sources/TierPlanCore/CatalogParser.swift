@@ -158,8 +158,10 @@ public struct CatalogParser {
         for (key, value) in entries {
             if key == "acceptance" { policy.acceptance = acceptance(value); continue }
             if key == "experiments" { policy.experiments = experiments(value); continue }
+            if key == "alerts" { policy.alerts = alerts(value); continue }
+            if key == "webhooks" { policy.webhooks = webhooks(value); continue }
             guard let setting = Policy.keys.first(where: { $0.key == key }) else {
-                let known = Policy.keys.map(\.key) + ["acceptance", "experiments"]
+                let known = Policy.keys.map(\.key) + ["acceptance", "experiments", "alerts", "webhooks"]
                 fail(value, "policy", key, "unknown policy key (known: \(known.joined(separator: ", ")))")
                 continue
             }
@@ -194,6 +196,39 @@ public struct CatalogParser {
         if let strength = f["prior_strength"], let text = string(strength, "acceptance.prior_strength") {
             if let number = Double(text), number.isFinite, number > 0 { result.priorStrength = number }
             else { fail(strength, "acceptance.prior_strength", text, "must be a number > 0") }
+        }
+        return result
+    }
+
+    /// `alerts: {storage: [0.8, 0.9, 1.0], seats: [0.9, 1.0]}`: utilization thresholds, each > 0 and at
+    /// most 10 (1000 %); a list may be empty (no alerts of that metric).
+    private mutating func alerts(_ node: SourceNode) -> AlertPolicy {
+        var result = AlertPolicy()
+        guard let f = fields(node, context: "policy.alerts", allowed: ["storage", "seats"], required: []) else { return result }
+        func thresholds(_ key: String) -> [Double]? {
+            guard let node = f[key] else { return nil }
+            var values: [Double] = []
+            for item in list(node, "alerts.\(key)") {
+                guard let text = string(item, "alerts.\(key)") else { return nil }
+                guard let number = Double(text), number.isFinite, number > 0, number <= 10 else {
+                    fail(item, "alerts.\(key)", text, "must be a utilization > 0 and ≤ 10 (0.8 is 80 % of the limit)"); return nil
+                }
+                if !values.contains(number) { values.append(number) }
+            }
+            return values.sorted()
+        }
+        if let storage = thresholds("storage") { result.storage = storage }
+        if let seats = thresholds("seats") { result.seats = seats }
+        return result
+    }
+
+    /// `webhooks: {max_attempts: 12}`: attempts of a delivery before it is `failed`, 1 to 30.
+    private mutating func webhooks(_ node: SourceNode) -> WebhookRetryPolicy {
+        var result = WebhookRetryPolicy()
+        guard let f = fields(node, context: "policy.webhooks", allowed: ["max_attempts"], required: []) else { return result }
+        if let attempts = f["max_attempts"], let text = string(attempts, "webhooks.max_attempts") {
+            if let number = Int(text), (1...30).contains(number) { result.maxAttempts = number }
+            else { fail(attempts, "webhooks.max_attempts", text, "must be a whole number from 1 to 30") }
         }
         return result
     }

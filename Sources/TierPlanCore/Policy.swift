@@ -43,6 +43,10 @@ public struct Policy: Sendable, Equatable, Codable {
     public var acceptance = AcceptancePolicy()
     /// Experiments on which kind is the primary offer (`policy.experiments`).
     public var experiments: [Experiment] = []
+    /// The utilization thresholds of the usage alerts (`policy.alerts`).
+    public var alerts = AlertPolicy()
+    /// How often a webhook delivery is tried (`policy.webhooks`).
+    public var webhooks = WebhookRetryPolicy()
 
     public init() {}
 

@@ -4,6 +4,7 @@ import Logging
 import Mustache
 import NIOCore
 import Prometheus
+import ServiceLifecycle
 import TierPlanCore
 import TierPlanStore
 
@@ -15,9 +16,13 @@ public struct ServerArguments: Sendable {
     public var poolSize: Int
     /// Mark the session cookie Secure (behind HTTPS).
     public var secureCookies: Bool
+    /// Deliver webhook events in the background (`WebhookDeliveryService`).
+    public var deliverWebhooks: Bool
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, conninfo: String, poolSize: Int = 8, secureCookies: Bool = false) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, conninfo: String, poolSize: Int = 8, secureCookies: Bool = false,
+                deliverWebhooks: Bool = true) {
         self.host = host; self.port = port; self.conninfo = conninfo; self.poolSize = poolSize; self.secureCookies = secureCookies
+        self.deliverWebhooks = deliverWebhooks
     }
 }
 
@@ -62,10 +67,12 @@ public struct ServerEnvironment: Sendable {
 /// Builds the Hummingbird application of `tierplan serve`.
 public func buildApplication(_ arguments: ServerArguments, logger: Logger = Logger(label: "tierplan.serve")) throws -> some ApplicationProtocol {
     let repository = PostgresRepository(pool: DatabasePool(conninfo: arguments.conninfo, size: arguments.poolSize))
+    var services: [any Service] = [repository.pool]
+    if arguments.deliverWebhooks { services.append(WebhookDeliveryService(conninfo: arguments.conninfo, logger: logger)) }
     return Application(
         router: try buildRouter(repository, secureCookies: arguments.secureCookies),
         configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: "tierplan"),
-        services: [repository.pool],
+        services: services,
         logger: logger)
 }
 

@@ -149,6 +149,7 @@ struct PageRoutes {
         router.get("/finance", use: finance)
         router.get("/users", use: users)
         router.post("/users", use: addUser)
+        WebhookPages(env: env).register(on: router)
     }
 
     @Sendable func queue(_ request: Request, context: AppContext) async throws -> Response {
@@ -263,7 +264,11 @@ struct PageRoutes {
         let offers = try await env.repository.offerPage(filter).offers
         let history = try await env.repository.accountHistory(id: id)
         let labels = try await env.repository.labels()
+        let alerts = try await env.repository.alerts(accountID: id)
         let data: [String: Any] = [
+            "alerts": alerts.map { ["metric": $0.metric, "threshold": PageText.percent($0.threshold), "value": $0.value.map(PageText.percent) ?? "–",
+                                    "asOf": $0.asOf] },
+            "hasAlerts": !alerts.isEmpty,
             "id": account.id, "name": account.name, "tier": account.tier, "status": account.status.rawValue,
             "addons": account.addonsText.isEmpty ? "none" : account.addonsText, "discount": account.discount.description,
             "segment": account.segment, "owner": account.owner, "mrr": Rationale.money(mrr, labels.currency), "created": account.createdAt.day.iso,

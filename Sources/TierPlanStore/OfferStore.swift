@@ -361,6 +361,7 @@ public enum OfferStore {
             }
             try appendEvent(db, accountID: current.accountID, offerID: offerID, from: from, to: to, actor: actor, reason: reason, at: at,
                             reasonCode: decision.reasonCode)
+            var expiredByAcceptance: [String] = []
             if to == .accepted {
                 // The account is taking this one: the others it makes moot expire (`OfferLife.expiresOnAcceptance`).
                 let moot = CoreSets.expiredOnAcceptance
@@ -378,9 +379,14 @@ public enum OfferStore {
                     try appendEvent(db, accountID: current.accountID, offerID: try row.decode(0),
                                     from: OfferStatus(rawValue: try row.decode(1)), to: .expired,
                                     actor: actor, reason: "another offer was accepted (\(offerID))", at: at)
+                    expiredByAcceptance.append(try row.decode(0))
                 }
             }
-            return try get(db, id: offerID)!
+            let decided = try get(db, id: offerID)!
+            // The events of the decision and of what it expired, in this transaction (the outbox).
+            try WebhookOutbox.record(db, [OutboxEvent.offer(decided)].compactMap { $0 })
+            try WebhookOutbox.recordOffers(db, ids: expiredByAcceptance, status: .expired)
+            return decided
         }
     }
 

@@ -197,6 +197,13 @@ public enum PlanRun {
             ORDER BY o.expected_delta_mrr DESC, o.account_id, o.rank
             """, [PostgresArray(shownIDs)]).rows.map(OfferRecord.init)
 
+        if !dryRun {
+            let newIDs = Set(written.newIDs)
+            try WebhookOutbox.recordRun(db, runID: run.id, asOf: asOf, newOffers: offers.filter { newIDs.contains($0.id) },
+                                        expiredIDs: reconciliation.expirations.map(\.id), readings: pass.readings, policy: catalog.policy,
+                                        counts: (pass.scanned, pass.flagged, written.newIDs.count, written.refreshed, expired))
+        }
+
         // Last, so that a run that dies before this point has written nothing that lasts.
         try db.execute("""
             INSERT INTO runs (run_id, command, as_of, finished_at, accounts_scanned, accounts_flagged, offers_created, offers_refreshed, offers_expired)
@@ -243,6 +250,8 @@ public enum PlanRun {
         var evidence: [String: String] = [:]
         var suppressed: [SuppressedRecord] = []
         var scanned = 0, flagged = 0
+        /// Storage and seat utilization of every account, for the usage alerts.
+        var readings: [AlertReading] = []
     }
 
     private static func planEveryAccount(_ db: Connection, catalog: Catalog, asOf: Day, progress: (Int) -> Void) throws -> PlanningPass {
@@ -254,6 +263,7 @@ public enum PlanRun {
                 let signals = Watcher.signals(for: account, usage: usage, catalog: catalog, asOf: asOf)
                 pass.scanned += 1
                 if !signals.flags.isEmpty { pass.flagged += 1 }
+                pass.readings += AlertReading.of(signals)
                 let plan = planner.plan(account: account, signals: signals, history: histories[account.id] ?? OfferHistory())
                 if !plan.offers.isEmpty {
                     pass.planned += plan.offers

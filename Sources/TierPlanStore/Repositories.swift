@@ -77,9 +77,22 @@ public protocol AccessRepository: Sendable {
     func closeSession(cookie: String) async throws
 }
 
+/// Usage alerts, webhook endpoints and their deliveries.
+public protocol WebhookRepository: Sendable {
+    /// The usage thresholds an account has crossed, as the latest run saw them.
+    func alerts(accountID: String) async throws -> [AlertRecord]
+    func addWebhook(url: String, events: [WebhookEventType], format: WebhookFormat) async throws -> WebhookEndpointCreated
+    func webhooks(includeRemoved: Bool) async throws -> [WebhookEndpointRecord]
+    func removeWebhook(id: Int) async throws
+    func webhookDeliveries(status: WebhookDeliveryStatus?, endpointID: Int?, limit: Int) async throws -> [WebhookDeliveryRecord]
+    func redeliver(deliveryID: Int) async throws -> WebhookDeliveryRecord
+    /// Queues a `webhook.test` event for one endpoint; returns its event id.
+    func sendTestEvent(endpointID: Int) async throws -> String
+}
+
 /// Everything tierplan keeps, as the server and the commands use it.
 public protocol TierPlanRepository: CatalogRepository, AccountRepository, OfferRepository, PlanRepository, ReportRepository,
-                                    AccessRepository {
+                                    AccessRepository, WebhookRepository {
     /// Throws when the database cannot be reached.
     func check() async throws
 }
@@ -221,6 +234,21 @@ public struct PostgresRepository: TierPlanRepository {
     public func identity(forSession cookie: String) async throws -> Identity? { try await run { try AccessStore.identity(forSession: cookie, $0) } }
     public func openSession(user: String) async throws -> (cookie: String, csrf: String) { try await run { try AccessStore.openSession($0, user: user) } }
     public func closeSession(cookie: String) async throws { try await run { try AccessStore.closeSession($0, cookie: cookie) } }
+
+    // Alerts and webhooks
+    public func alerts(accountID: String) async throws -> [AlertRecord] { try await run { try AlertStore.active($0, accountID: accountID) } }
+    public func addWebhook(url: String, events: [WebhookEventType], format: WebhookFormat) async throws -> WebhookEndpointCreated {
+        try await run { try WebhookStore.add($0, url: url, events: events, format: format) }
+    }
+    public func webhooks(includeRemoved: Bool) async throws -> [WebhookEndpointRecord] {
+        try await run { try WebhookStore.list($0, includeRemoved: includeRemoved) }
+    }
+    public func removeWebhook(id: Int) async throws { try await run { try WebhookStore.remove($0, id: id) } }
+    public func webhookDeliveries(status: WebhookDeliveryStatus?, endpointID: Int?, limit: Int) async throws -> [WebhookDeliveryRecord] {
+        try await run { try WebhookStore.deliveries($0, status: status, endpointID: endpointID, limit: limit) }
+    }
+    public func redeliver(deliveryID: Int) async throws -> WebhookDeliveryRecord { try await run { try WebhookStore.redeliver($0, deliveryID: deliveryID) } }
+    public func sendTestEvent(endpointID: Int) async throws -> String { try await run { try WebhookStore.sendTest($0, endpointID: endpointID) } }
 }
 
 extension DatabaseTarget {

@@ -16,6 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Database connections (and threads for libpq calls).") var pool = 8
     @Flag(help: "Mark the session cookie Secure (when served over HTTPS).") var secureCookies = false
+    @Flag(help: "Do not deliver webhook events in the background (leave it to `tierplan deliver`).") var noDeliver = false
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
@@ -29,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "tierplan.serve")
         logger.logLevel = .info
-        let app = try buildApplication(ServerArguments(host: host, port: port, conninfo: conninfo, poolSize: pool, secureCookies: secureCookies),
+        let app = try buildApplication(ServerArguments(host: host, port: port, conninfo: conninfo, poolSize: pool, secureCookies: secureCookies,
+                                                        deliverWebhooks: !noDeliver),
                                        logger: logger)
         Console.note("serving on http://\(host):\(port)/ (Ctrl-C to stop)")
         try await app.runService()

@@ -13,8 +13,10 @@ struct SignalsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let printer = SignalsPrinter(asOf: day.asOf, json: output.json, holding: account != nil)
-            try await connection.repository().forEachSignals(asOf: day.asOf, accountID: account) { try printer.add($0) }
+            let repository = try connection.repository()
+            let printer = SignalsPrinter(asOf: day.asOf, json: output.json, holding: account != nil,
+                                         alerts: try await repository.catalog().policy.alerts)
+            try await repository.forEachSignals(asOf: day.asOf, accountID: account) { try printer.add($0) }
             if let account, printer.isEmpty { throw StoreError.refused("no account '\(account)' that is not canceled and existed on \(day.asOf.iso)") }
             printer.finish()
         }
@@ -26,13 +28,16 @@ struct SignalsCommand: AsyncParsableCommand {
 final class SignalsPrinter: @unchecked Sendable {   // used by one batch at a time, in order
     let json: Bool
     let holding: Bool
+    /// The thresholds whose crossings each account's `alerts` lists.
+    let alerts: AlertPolicy
     private let encoder = ContractJSON.encoder()
     private var held = ""
     private(set) var isEmpty = true
 
-    init(asOf: Day, json: Bool, holding: Bool) {
+    init(asOf: Day, json: Bool, holding: Bool, alerts: AlertPolicy) {
         self.json = json
         self.holding = holding
+        self.alerts = alerts
         emit(json ? "{\"as_of\":\"\(asOf.iso)\",\"accounts\":[" : SignalsTable.header + "\n")
     }
 
@@ -40,7 +45,7 @@ final class SignalsPrinter: @unchecked Sendable {   // used by one batch at a ti
         var chunk = ""
         for signals in batch {
             if json {
-                chunk += (isEmpty ? "" : ",") + String(decoding: try encoder.encode(SignalsRecord(signals)), as: UTF8.self)
+                chunk += (isEmpty ? "" : ",") + String(decoding: try encoder.encode(SignalsWithAlerts(signals, policy: alerts)), as: UTF8.self)
             } else {
                 chunk += SignalsTable.row(signals) + "\n"
             }

@@ -11,7 +11,7 @@ struct TierPlanCommand: AsyncParsableCommand {
             + "cluster under .tierplan/ that tierplan starts itself (see `tierplan db`).",
         subcommands: [DBCommand.self, CatalogCommand.self, AccountsCommand.self, UsageCommand.self,
                       SignalsCommand.self, PlanCommand.self, RunCommand.self, OffersCommand.self, ForecastCommand.self, MetricsCommand.self,
-                      ServeCommand.self, UsersCommand.self, TokensCommand.self, DemoCommand.self, DebugCommand.self]
+                      WebhooksCommand.self, DeliverCommand.self, ServeCommand.self, UsersCommand.self, TokensCommand.self, DemoCommand.self, DebugCommand.self]
     )
 
     /// As swift-argument-parser's, except that a usage error is one line on stderr (the contract's

@@ -9,10 +9,11 @@ public struct Served {
     public let base: URL
 
     /// Starts `serve` on `databaseURL` and waits until `/healthz` answers 200 (tries 5 random ports).
-    public static func start(databaseURL: String, pool: Int = 2) throws -> Served {
+    public static func start(databaseURL: String, pool: Int = 2, environment: [String: String] = [:]) throws -> Served {
         for _ in 0..<5 {
             let port = Int.random(in: 20_000...45_000)
-            let process = try CLI.start(["serve", "--host", "127.0.0.1", "--port", String(port), "--pool", String(pool)], databaseURL: databaseURL)
+            let process = try CLI.start(["serve", "--host", "127.0.0.1", "--port", String(port), "--pool", String(pool)], databaseURL: databaseURL,
+                                         environment: environment)
             let base = URL(string: "http://127.0.0.1:\(port)")!
             for _ in 0..<300 where process.isRunning {
                 if HTTP.get(base.appendingPathComponent("healthz")).status == 200 { return Served(process: process, base: base) }

@@ -110,12 +110,13 @@ public enum CLI {
 extension CLI {
     /// Starts `tierplan args…` in the background and returns the running process; its output is
     /// discarded, or written to `output`.out and `output`.err when given (read them once it ended).
-    public static func start(_ args: [String], databaseURL: String, output: URL? = nil) throws -> Process {
+    public static func start(_ args: [String], databaseURL: String, output: URL? = nil, environment extra: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment["DATABASE_URL"] = databaseURL
+        for (k, v) in extra { environment[k] = v }
         process.environment = environment
         if let output {
             for name in ["out", "err"] { FileManager.default.createFile(atPath: output.path + "." + name, contents: nil) }

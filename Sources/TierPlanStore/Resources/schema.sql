@@ -356,6 +356,78 @@ CREATE OR REPLACE VIEW storage_samples AS
 CREATE OR REPLACE VIEW feature_events AS
     SELECT account_id, id, user_id, feature_key, at, count FROM usage_events WHERE kind = 'feature';
 
+-- ───────────────────────────── Version 5: alerts and webhooks (issue 16) ─────────────────────────────
+
+-- The usage thresholds each account has crossed and not fallen back under, as the latest run saw them
+-- (a row per crossed threshold; its resolution deletes it). Runs compare their readings with it.
+CREATE TABLE IF NOT EXISTS alert_states (
+    account_id text             NOT NULL,
+    metric     text             NOT NULL CHECK (metric IN ('storage', 'seats')),
+    threshold  double precision NOT NULL,
+    value      double precision NOT NULL,                        -- the utilization when it was crossed
+    as_of      date             NOT NULL,                        -- the as_of of the run that raised it
+    raised_at  timestamptz      NOT NULL,
+    PRIMARY KEY (account_id, metric, threshold)
+);
+
+-- Webhook endpoints. The signing secret is kept as given out (it signs every delivery); removal keeps
+-- the row (its deliveries stay listed) and ends its pending deliveries.
+CREATE SEQUENCE IF NOT EXISTS webhook_endpoint_ids;
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    endpoint_id bigint      PRIMARY KEY DEFAULT nextval('webhook_endpoint_ids'),
+    url         text        NOT NULL,
+    events      text[]      NOT NULL,
+    format      text        NOT NULL CHECK (format IN ('json', 'slack')),
+    secret      text        NOT NULL,
+    created_at  timestamptz NOT NULL,
+    removed_at  timestamptz
+);
+
+-- The outbox: every event, written by the transaction of the change that raised it, with the body
+-- every delivery of it sends (byte for byte, so a retry carries the same signature input). `seq` is
+-- the order of events; deliveries to one endpoint keep it.
+CREATE TABLE IF NOT EXISTS webhook_events (
+    seq        bigserial   PRIMARY KEY,
+    event_id   text        NOT NULL,                             -- evt_… (128 random bits)
+    type       text        NOT NULL,
+    account_id text,                                             -- NULL for run.completed and tests
+    created    timestamptz NOT NULL,
+    body       text        NOT NULL,                             -- the JSON event
+    summary    text        NOT NULL                              -- the Slack message's text
+);
+
+-- One row per event and endpoint subscribed to its type (written with the event), and per redelivery.
+-- Pending rows are due from next_attempt_at; an endpoint's next one waits while an earlier one is pending.
+-- No foreign keys: the rows are only ever written by the outbox next to the event and endpoint they
+-- name, and a run writes thousands (two checks a row were a third of the outbox's cost).
+CREATE SEQUENCE IF NOT EXISTS webhook_delivery_ids;
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    delivery_id      bigint      PRIMARY KEY DEFAULT nextval('webhook_delivery_ids'),
+    endpoint_id      bigint      NOT NULL,                       -- webhook_endpoints
+    event_seq        bigint      NOT NULL,                       -- webhook_events.seq
+    status           text        NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts         integer     NOT NULL DEFAULT 0,
+    next_attempt_at  timestamptz NOT NULL,
+    last_attempt_at  timestamptz,
+    last_status_code integer,                                    -- NULL: no answer
+    last_latency_ms  integer,
+    last_error       text,
+    delivered_at     timestamptz,
+    redelivery_of    bigint
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries (endpoint_id, event_seq, delivery_id) WHERE status = 'pending';
+
+-- Every attempt of every delivery: when, the answer's status code (NULL: none), latency, error.
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+    delivery_id bigint      NOT NULL REFERENCES webhook_deliveries (delivery_id),
+    attempt     integer     NOT NULL,
+    at          timestamptz NOT NULL,
+    status_code integer,
+    latency_ms  integer     NOT NULL,
+    error       text,
+    PRIMARY KEY (delivery_id, attempt)
+);
+
 INSERT INTO schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (3) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (4) ON CONFLICT DO NOTHING;
