@@ -100,7 +100,7 @@ SELECT count(*) AS accounts,
        sum(length(q.account_id) + length(q.name) + length(q.tier_code) + length(q.status) + length(q.segment) + length(q.owner)
            + length(q.addons)) AS text_chars,
        max(q.created_at) AS newest, count(q.canceled_at) AS canceled, sum(q.discount_bp) AS discount_bp,
-       sum(q.storage_earlier) AS storage_earlier, sum(coalesce(cardinality(q.m1_days), 0) + coalesce(cardinality(q.m2_days), 0)) AS storage_days,
+       sum(coalesce(q.m2_lasts[cardinality(q.m2_lasts)], q.m1_lasts[cardinality(q.m1_lasts)], q.storage_earlier)) AS storage_used, sum(coalesce(cardinality(q.m1_days), 0) + coalesce(cardinality(q.m2_days), 0)) AS storage_days,
        sum(coalesce(cardinality(q.m1_maxes) + cardinality(q.m1_lasts), 0) + coalesce(cardinality(q.m2_maxes) + cardinality(q.m2_lasts), 0)) AS storage_values, sum(cardinality(q.feature_keys)) AS feature_keys,
        sum(cardinality(q.feature_days)) AS feature_days, sum(q.active_users) AS active_users
 FROM (
@@ -335,7 +335,8 @@ SQL
 
     bare=$(best_of "bare query (signals SQL)" "$TP_URL" "$WORK/bare.sql" "$WORK/bare_$n.out")
     raw_q=$(best_of "raw SQL" "$RAW_URL" "$WORK/raw.sql" "$WORK/raw_$n.out")
-    # The same signals: Σ latest bytes and Σ active users agree between the store and the raw SQL.
+    # The same signals: Σ latest bytes and Σ active users agree between the store and the raw SQL (the
+    # latest bytes as the last day of the window's month rows: the data ends on as_of).
     IFS='|' read -r _ _ _ _ _ b_used _ _ _ _ b_users <"$WORK/bare_$n.out"
     IFS='|' read -r q_acc q_used _ _ _ _ q_users <"$WORK/raw_$n.out"
     check="Σ storage used and Σ active users agree (raw SQL $q_acc accounts)"

@@ -65,7 +65,7 @@ BARE_SQL="SELECT count(*) AS accounts,
        sum(length(q.account_id) + length(q.name) + length(q.tier_code) + length(q.status) + length(q.segment) + length(q.owner)
            + length(q.addons)) AS text_chars,
        max(q.created_at) AS newest, count(q.canceled_at) AS canceled, sum(q.discount_bp) AS discount_bp,
-       sum(q.storage_earlier) AS storage_earlier, sum(coalesce(cardinality(q.m1_days), 0) + coalesce(cardinality(q.m2_days), 0)) AS storage_days,
+       sum(coalesce(q.m2_lasts[cardinality(q.m2_lasts)], q.m1_lasts[cardinality(q.m1_lasts)], q.storage_earlier)) AS storage_used, sum(coalesce(cardinality(q.m1_days), 0) + coalesce(cardinality(q.m2_days), 0)) AS storage_days,
        sum(coalesce(cardinality(q.m1_maxes) + cardinality(q.m1_lasts), 0) + coalesce(cardinality(q.m2_maxes) + cardinality(q.m2_lasts), 0)) AS storage_values, sum(cardinality(q.feature_keys)) AS feature_keys,
        sum(cardinality(q.feature_days)) AS feature_days, sum(q.active_users) AS active_users
 FROM (
