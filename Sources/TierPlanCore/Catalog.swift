@@ -24,12 +24,13 @@ public struct Tier: Hashable, Sendable, Codable {
     }
 }
 
-/// What an add-on adds to an account.
+/// What an add-on adds to an account; a bundle adds what its add-ons add.
 public enum AddonKind: String, Sendable, Codable, CaseIterable {
-    case storage, seats, feature, service
+    case storage, seats, feature, service, bundle
 }
 
-/// Something sold on top of a tier: a storage or seat pack, a feature, or a one-time service.
+/// Something sold on top of a tier: a storage or seat pack, a feature, a one-time service, or a
+/// bundle of other add-ons at one price (`contents`, the add-ons and their quantities per bundle).
 public struct Addon: Hashable, Sendable, Codable {
     public var code: String
     public var name: String
@@ -41,11 +42,14 @@ public struct Addon: Hashable, Sendable, Codable {
     public var priceOnce: MinorUnits
     /// Tier codes it can be bought on; nil means every tier.
     public var availableOn: [String]?
+    /// A bundle's add-ons (never bundles) and their quantities in one bundle, sorted by code; empty otherwise.
+    public var contents: [AddonQuantity]
 
     public init(code: String, name: String, kind: AddonKind, storageGB: Int = 0, seats: Int = 0, feature: String? = nil,
-                priceMonthly: MinorUnits = 0, priceOnce: MinorUnits = 0, availableOn: [String]? = nil) {
+                priceMonthly: MinorUnits = 0, priceOnce: MinorUnits = 0, availableOn: [String]? = nil, contents: [AddonQuantity] = []) {
         self.code = code; self.name = name; self.kind = kind; self.storageGB = storageGB; self.seats = seats
         self.feature = feature; self.priceMonthly = priceMonthly; self.priceOnce = priceOnce; self.availableOn = availableOn
+        self.contents = contents.sorted { $0.addon < $1.addon }
     }
 
     public func isAvailable(on tier: String) -> Bool { availableOn?.contains(tier) ?? true }
@@ -57,6 +61,7 @@ public struct Limits: Sendable, Equatable {
     public var storage: Int64
     public var seats: Int
     public var features: Set<String>
+    public init(storage: Int64, seats: Int, features: Set<String>) { self.storage = storage; self.seats = seats; self.features = features }
 }
 
 public struct Catalog: Sendable, Equatable {
@@ -77,18 +82,36 @@ public struct Catalog: Sendable, Equatable {
     /// planner and its solution check). Unknown codes give nothing.
     public func limits(tier code: String, addons: [AddonQuantity]) -> Limits {
         let tier = self.tier(code)
-        var storageGB = Int64(tier?.storageGB ?? 0), seats = tier?.seats ?? 0
-        var features = Set(tier?.features ?? [])
+        var limits = Limits(storage: Int64(tier?.storageGB ?? 0) * Int64(bytesPerGB), seats: tier?.seats ?? 0, features: Set(tier?.features ?? []))
         for item in addons {
             guard let addon = addon(item.addon) else { continue }
-            switch addon.kind {
-            case .storage: storageGB += Int64(addon.storageGB) * Int64(item.quantity)
-            case .seats: seats += addon.seats * item.quantity
-            case .feature: if let feature = addon.feature { features.insert(feature) }
-            case .service: break
-            }
+            let gives = provision(addon)
+            limits.storage += gives.storage * Int64(item.quantity)
+            limits.seats += gives.seats * item.quantity
+            limits.features.formUnion(gives.features)
         }
-        return Limits(storage: storageGB * Int64(bytesPerGB), seats: seats, features: features)
+        return limits
+    }
+
+    /// What one of an add-on gives: a pack its storage (bytes) or seats, a feature add-on its
+    /// feature, a bundle the sum of its contents; a service nothing.
+    public func provision(_ addon: Addon) -> Limits {
+        switch addon.kind {
+        case .storage: return Limits(storage: Int64(addon.storageGB) * Int64(bytesPerGB), seats: 0, features: [])
+        case .seats: return Limits(storage: 0, seats: addon.seats, features: [])
+        case .feature: return Limits(storage: 0, seats: 0, features: addon.feature.map { [$0] } ?? [])
+        case .service: return Limits(storage: 0, seats: 0, features: [])
+        case .bundle:
+            var total = Limits(storage: 0, seats: 0, features: [])
+            for item in addon.contents {
+                guard let part = self.addon(item.addon), part.kind != .bundle else { continue }
+                let gives = provision(part)
+                total.storage += gives.storage * Int64(item.quantity)
+                total.seats += gives.seats * item.quantity
+                total.features.formUnion(gives.features)
+            }
+            return total
+        }
     }
     public func addon(_ code: String) -> Addon? { addons.first { $0.code == code } }
 
@@ -105,8 +128,16 @@ public struct Catalog: Sendable, Equatable {
         }
         for item in addons {
             guard let addon = addon(item.addon) else { continue }
-            guard add(&gross, addon.priceMonthly, item.quantity), add(&seats, addon.seats, item.quantity),
-                  add(&storageGB, addon.kind == .storage ? addon.storageGB : 0, item.quantity) else { return false }
+            var eachSeats = addon.kind == .seats ? addon.seats : 0, eachStorageGB = addon.kind == .storage ? addon.storageGB : 0
+            if addon.kind == .bundle {
+                for part in addon.contents {
+                    guard let pack = self.addon(part.addon) else { continue }
+                    guard add(&eachSeats, pack.kind == .seats ? pack.seats : 0, part.quantity),
+                          add(&eachStorageGB, pack.kind == .storage ? pack.storageGB : 0, part.quantity) else { return false }
+                }
+            }
+            guard add(&gross, addon.priceMonthly, item.quantity), add(&seats, eachSeats, item.quantity),
+                  add(&storageGB, eachStorageGB, item.quantity) else { return false }
         }
         return gross >= 0 && gross <= MinorUnits.max / 10_000 && storageGB <= Int(Int64.max) / bytesPerGB
     }

@@ -48,7 +48,7 @@ public struct CatalogParser {
     // MARK: Document
 
     private mutating func catalog(_ root: SourceNode) -> Catalog? {
-        guard let top = fields(root, context: "the catalog", allowed: ["currency", "features", "tiers", "addons", "policy"],
+        guard let top = fields(root, context: "the catalog", allowed: ["currency", "features", "tiers", "addons", "bundles", "policy"],
                                required: ["currency", "tiers"]) else { return nil }
         var currency = "USD"
         if let node = top["currency"], let text = string(node, "currency") {
@@ -73,10 +73,22 @@ public struct CatalogParser {
         }
         if tierNodes.isEmpty, let node = top["tiers"] { fail(node, "tiers", nil, "at least one tier is required") }
         var addons: [Addon] = []
-        for node in list(top["addons"], "addons") {
+        let addonNodes = list(top["addons"], "addons")
+        for node in addonNodes {
             guard let addon = addon(node, tiers: tierCodes, features: featureKeys) else { continue }
             if addons.contains(where: { $0.code == addon.code }) { fail(node, "code", addon.code, "duplicate add-on code"); continue }
             addons.append(addon)
+        }
+        // Bundles are add-ons of add-ons: their codes share the add-ons' namespace.
+        let singles = addons, declaredAddons = Self.declared(addonNodes, "code")
+        let bundleNodes = list(top["bundles"], "bundles"), declaredBundles = Self.declared(bundleNodes, "code")
+        for node in bundleNodes {
+            guard let bundle = bundle(node, tiers: tiers, addons: singles, declared: declaredAddons, bundles: declaredBundles) else { continue }
+            if singles.contains(where: { $0.code == bundle.code }) || declaredAddons.contains(bundle.code) {
+                fail(node, "code", bundle.code, "code already used by an add-on (add-ons and bundles share codes)"); continue
+            }
+            if addons.contains(where: { $0.code == bundle.code }) { fail(node, "code", bundle.code, "duplicate bundle code"); continue }
+            addons.append(bundle)
         }
         var policy = Policy()
         if let node = top["policy"] { policy = self.policy(node) }
@@ -149,6 +161,62 @@ public struct CatalogParser {
         let name = f["name"].flatMap { string($0, "name") } ?? code
         return Addon(code: code, name: name, kind: kind, storageGB: storage, seats: seats, feature: feature,
                      priceMonthly: priceMonthly, priceOnce: priceOnce, availableOn: availableOn)
+    }
+
+    /// `{code, name, addons: {code: quantity, …}, price_monthly, available_on}`: add-ons that are not
+    /// bundles or services, each available on every tier the bundle is.
+    private mutating func bundle(_ node: SourceNode, tiers: [Tier], addons: [Addon], declared: Set<String>, bundles: Set<String>) -> Addon? {
+        guard let f = fields(node, context: "a bundle", allowed: ["code", "name", "addons", "price_monthly", "available_on"],
+                             required: ["code", "addons", "price_monthly"]) else { return nil }
+        let code = code(f["code"]!, "code")
+        let price = amount(f["price_monthly"]!, "price_monthly", max: Self.maxPrice)
+        var contents: [(item: AddonQuantity, addon: Addon, node: SourceNode)] = []
+        var complete = true
+        let itemsNode = f["addons"]!
+        switch itemsNode {
+        case .map(let entries, _) where !entries.isEmpty:
+            for (key, value) in entries {
+                let quantity = amount(value, "addons.\(key)", max: Self.maxBundleQuantity)
+                if quantity == 0 { fail(value, "addons.\(key)", "0", "a quantity in a bundle must be at least 1") }
+                guard let addon = addons.first(where: { $0.code == key }) else {
+                    // An add-on refused at its own line is not reported again here.
+                    if bundles.contains(key) && !declared.contains(key) { fail(value, "addons", key, "a bundle cannot contain another bundle") }
+                    else if !declared.contains(key) { fail(value, "addons", key, "unknown add-on") }
+                    complete = false; continue
+                }
+                if addon.kind == .service { fail(value, "addons", key, "a service add-on is sold once and cannot be in a bundle"); complete = false; continue }
+                guard let quantity, quantity > 0 else { complete = false; continue }
+                contents.append((AddonQuantity(addon: key, quantity: quantity), addon, value))
+            }
+        case .map:
+            fail(itemsNode, "addons", nil, "a bundle needs at least one add-on"); complete = false
+        default:
+            fail(itemsNode, "addons", itemsNode.scalarText, "expected a mapping of add-on codes to quantities, e.g. {storage_100: 2}")
+            complete = false
+        }
+        var availableOn: [String]?
+        if let node = f["available_on"] {
+            availableOn = []
+            for item in list(node, "available_on") {
+                guard let tier = string(item, "available_on") else { continue }
+                if !tiers.contains(where: { $0.code == tier }) { fail(item, "available_on", tier, "unknown tier"); complete = false; continue }
+                if availableOn?.contains(tier) == true { fail(item, "available_on", tier, "tier listed twice"); continue }
+                availableOn?.append(tier)
+                for part in contents where !part.addon.isAvailable(on: tier) {
+                    fail(item, "available_on", tier, "add-on '\(part.addon.code)' of this bundle is not available on tier '\(tier)'")
+                    complete = false
+                }
+            }
+        } else {
+            for part in contents where part.addon.availableOn != nil {
+                fail(node, "available_on", nil, "add-on '\(part.addon.code)' of this bundle is only available on "
+                     + "\(part.addon.availableOn!.joined(separator: ", ")): list the bundle's tiers with available_on")
+                complete = false
+            }
+        }
+        guard let code, let price, complete else { return nil }
+        let name = f["name"].flatMap { string($0, "name") } ?? code
+        return Addon(code: code, name: name, kind: .bundle, priceMonthly: price, availableOn: availableOn, contents: contents.map(\.item))
     }
 
     private mutating func policy(_ node: SourceNode) -> Policy {
@@ -319,6 +387,8 @@ public struct CatalogParser {
     public static let maxPrice = 1_000_000_000_000
     /// The largest storage_gb (10^6 GB, a petabyte): thousands of them still fit in Int64 bytes.
     public static let maxStorageGB = 1_000_000
+    /// The largest quantity of one add-on in a bundle.
+    public static let maxBundleQuantity = 1_000
     /// The largest seats of a tier or add-on.
     public static let maxSeats = 1_000_000_000
     /// The largest whole-number (days) policy setting: about 274 years.

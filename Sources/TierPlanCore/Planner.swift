@@ -1,11 +1,15 @@
 import Foundation
 
-/// What an offer sells: a higher tier, add-ons on the same tier, or a one-time adoption service.
+/// What an offer sells: a higher tier, add-ons on the same tier, a one-time adoption service, or
+/// the paid configuration a trialing account should convert to.
 public enum OfferKind: String, Sendable, Codable, CaseIterable {
-    case tierUpgrade = "tier_upgrade", addon, adoption
+    case tierUpgrade = "tier_upgrade", addon, adoption, trialConversion = "trial_conversion"
 
-    /// Upsells raise MRR; adoption offers do not.
+    /// Upsells raise MRR (a trial's conversion too); adoption offers do not.
     public var isUpsell: Bool { self != .adoption }
+    /// Expansion of a paying account's MRR: what experiments choose between, the forecast's uplift
+    /// and realised expansion count (a trial's conversion is new MRR, which the history model covers).
+    public var isExpansion: Bool { self == .tierUpgrade || self == .addon }
 }
 
 /// Why the planner made no offer of some kind to an account.
@@ -23,9 +27,59 @@ public struct Configuration: Hashable, Sendable {
         self.addons = addons.filter { $0.quantity > 0 }.sorted { $0.addon < $1.addon }
     }
 
+    /// Add-on units held (bundles count one each).
+    public var units: Int { addons.reduce(0) { $0 + $1.quantity } }
+
     /// A canonical text used to recognise the same offer again: `team|seats_5:2;storage_100:1`.
     public var target: String {
         tier + "|" + addons.map { "\($0.addon):\($0.quantity)" }.joined(separator: ";")
+    }
+}
+
+/// What a configuration must reach: storage bytes, seats, and features.
+public struct Requirement: Sendable, Equatable {
+    public var storageBytes: Int64
+    public var seats: Int
+    public var features: Set<String>
+    public init(storageBytes: Int64, seats: Int, features: Set<String>) {
+        self.storageBytes = storageBytes; self.seats = seats; self.features = features
+    }
+}
+
+/// What one tier can be sold with: the cheapest feature add-on per feature, the storage and seat
+/// packs and the bundles available on it, with what one of each gives.
+struct TierOffering: Sendable {
+    struct Bundle: Sendable {
+        var code: String
+        var price: MinorUnits
+        var storage: Int64
+        var seats: Int64
+        var features: Set<String>
+    }
+    let tier: Tier
+    let featureAddons: [String: Addon]
+    let storagePacks: [(code: String, unit: Int64, price: MinorUnits)]
+    let seatPacks: [(code: String, unit: Int64, price: MinorUnits)]
+    let bundles: [Bundle]
+    let price: [String: MinorUnits]
+
+    init(tier: Tier, catalog: Catalog) {
+        self.tier = tier
+        let available = catalog.addons.filter { $0.isAvailable(on: tier.code) }.sorted { $0.code < $1.code }
+        var featureAddons: [String: Addon] = [:]
+        for addon in available where addon.kind == .feature {
+            guard let feature = addon.feature else { continue }
+            if let other = featureAddons[feature], (other.priceMonthly, other.code) <= (addon.priceMonthly, addon.code) { continue }
+            featureAddons[feature] = addon
+        }
+        self.featureAddons = featureAddons
+        storagePacks = available.filter { $0.kind == .storage }.map { ($0.code, Int64($0.storageGB) * Int64(bytesPerGB), $0.priceMonthly) }
+        seatPacks = available.filter { $0.kind == .seats }.map { ($0.code, Int64($0.seats), $0.priceMonthly) }
+        bundles = available.filter { $0.kind == .bundle }.map { addon in
+            let gives = catalog.provision(addon)
+            return Bundle(code: addon.code, price: addon.priceMonthly, storage: gives.storage, seats: Int64(gives.seats), features: gives.features)
+        }
+        price = Dictionary(uniqueKeysWithValues: available.map { ($0.code, $0.priceMonthly) })
     }
 }
 
@@ -230,23 +284,27 @@ public struct Planner: Sendable {
     public let asOf: Day
     public let acceptance: AcceptanceModel
 
+    /// What each tier can be sold with, in catalog order (built once per planner).
+    let offerings: [TierOffering]
+
     public init(catalog: Catalog, asOf: Day, acceptance: AcceptanceModel) {
         self.catalog = catalog
         self.asOf = asOf
         self.acceptance = acceptance
+        self.offerings = catalog.tiers.map { TierOffering(tier: $0, catalog: catalog) }
     }
 
     var policy: Policy { catalog.policy }
 
     /// The offer rules, in the order they add to a plan (each in its own file under Planning/).
-    static let sources: [any OfferSource] = [UpsellSource(), AdoptionSource()]
+    static let sources: [any OfferSource] = [UpsellSource(), AdoptionSource(), TrialConversionSource()]
 
     public func plan(account: Account, signals: AccountSignals, history: OfferHistory = OfferHistory()) -> AccountPlan {
         var plan = AccountPlan()
-        guard account.status == .active, let tier = catalog.tier(account.tier) else { return plan }
+        guard account.status == .active || account.status == .trialing, let tier = catalog.tier(account.tier) else { return plan }
         let context = PlanningContext(planner: self, account: account, signals: signals, tier: tier,
                                       blocked: Guardrails.blocked(history, asOf: asOf, policy: policy))
-        for source in Self.sources { source.propose(context, into: &plan) }
+        for source in Self.sources where source.serves(account.status) { source.propose(context, into: &plan) }
         return plan
     }
 
@@ -256,43 +314,79 @@ public struct Planner: Sendable {
         let limits = limitsOf(current)
         // A flagged need always asks for more than today's limit: at exactly the near-limit edge
         // (used / 0.8 = limit) the formula alone would be met by the current configuration.
-        let requiredStorage = needs.storageBytes.map { max($0, limits.storage + 1) } ?? limits.storage
-        let requiredSeats = needs.seats.map { max($0, limits.seats + 1) } ?? limits.seats
-        let requiredFeatures = limits.features.union(needs.features)
+        let requirement = Requirement(
+            storageBytes: needs.storageBytes.map { max($0, limits.storage + 1) } ?? limits.storage,
+            seats: needs.seats.map { max($0, limits.seats + 1) } ?? limits.seats,
+            features: limits.features.union(needs.features))
         var result: [PricedSolution] = []
-        for tier in catalog.tiers where tier.rank >= currentTier.rank && (allowUpgrade || tier.rank == currentTier.rank) {
-            var addons: [AddonQuantity] = []
-            // Features the tier lacks come from feature add-ons available on it (the cheapest per feature).
-            var viable = true
-            for feature in requiredFeatures.subtracting(tier.features).sorted() {
-                let options = catalog.addons.filter { $0.kind == .feature && $0.feature == feature && $0.isAvailable(on: tier.code) }
-                guard let cheapest = options.min(by: { ($0.priceMonthly, $0.code) < ($1.priceMonthly, $1.code) }) else { viable = false; break }
-                addons.append(AddonQuantity(addon: cheapest.code, quantity: 1))
-            }
-            guard viable else { continue }
-            let storagePacks = catalog.addons.filter { $0.kind == .storage && $0.isAvailable(on: tier.code) }
-            guard let storage = Self.cheapestCover(deficit: requiredStorage - Int64(tier.storageGB) * Int64(bytesPerGB),
-                                                   packs: storagePacks.map { ($0.code, Int64($0.storageGB) * Int64(bytesPerGB), $0.priceMonthly) })
-            else { continue }
-            let seatPacks = catalog.addons.filter { $0.kind == .seats && $0.isAvailable(on: tier.code) }
-            guard let seats = Self.cheapestCover(deficit: Int64(requiredSeats - tier.seats),
-                                                 packs: seatPacks.map { ($0.code, Int64($0.seats), $0.priceMonthly) })
-            else { continue }
-            addons += storage + seats
-            let configuration = Configuration(tier: tier.code, addons: addons)
-            guard configuration != current else { continue }
-            let newLimits = limitsOf(configuration)
+        for offering in offerings where offering.tier.rank >= currentTier.rank && (allowUpgrade || offering.tier.rank == currentTier.rank) {
+            guard let solution = cheapest(on: offering, meeting: requirement, discount: discount, kind: offering.tier.rank == currentTier.rank ? .addon : .tierUpgrade),
+                  solution.configuration != current else { continue }
+            let newLimits = limitsOf(solution.configuration)
             // Guaranteed by construction; kept as a check on the invariant.
             guard newLimits.storage >= limits.storage, newLimits.seats >= limits.seats, newLimits.features.isSuperset(of: limits.features) else { continue }
-            result.append(PricedSolution(
-                configuration: configuration, kind: tier.rank == currentTier.rank ? .addon : .tierUpgrade, tierRank: tier.rank,
-                newMRR: Pricing.mrr(tier: tier, addons: configuration.addons, catalog: catalog, discount: discount),
-                storageLimitBytes: newLimits.storage, seatLimit: newLimits.seats))
+            result.append(solution)
         }
-        return result.sorted {
-            ($0.newMRR, $0.tierRank, $0.configuration.addons.reduce(0) { $0 + $1.quantity }, $0.configuration.target)
-                < ($1.newMRR, $1.tierRank, $1.configuration.addons.reduce(0) { $0 + $1.quantity }, $1.configuration.target)
+        return result.sorted(by: Self.cheaperFirst)
+    }
+
+    /// The cheapest configuration on any tier that meets the requirement (ties: the lower tier), for
+    /// an account that holds nothing yet (a trial's conversion).
+    public func cheapestOnAnyTier(meeting requirement: Requirement, discount: Discount, kind: OfferKind) -> PricedSolution? {
+        offerings.compactMap { cheapest(on: $0, meeting: requirement, discount: discount, kind: kind) }.min(by: Self.cheaperFirst)
+    }
+
+    /// Price, then tier rank, then fewer units, then the canonical target: the one order of solutions.
+    static func cheaperFirst(_ a: PricedSolution, _ b: PricedSolution) -> Bool {
+        (a.newMRR, a.tierRank, a.configuration.units, a.configuration.target) < (b.newMRR, b.tierRank, b.configuration.units, b.configuration.target)
+    }
+
+    /// The cheapest add-ons on one tier that reach the required storage, seats and features, or nil.
+    /// Bundles are tried in every useful quantity (up to the quantity that alone covers what they
+    /// provide, pruned by the best price so far); what they leave is bought as single add-ons: the
+    /// cheapest feature add-on per missing feature and the cheapest cover of storage and of seats,
+    /// which are independent of each other once the bundles are chosen.
+    func cheapest(on offering: TierOffering, meeting requirement: Requirement, discount: Discount, kind: OfferKind) -> PricedSolution? {
+        let tier = offering.tier
+        let storageDeficit = requirement.storageBytes - Int64(tier.storageGB) * Int64(bytesPerGB)
+        let seatDeficit = Int64(requirement.seats - tier.seats)
+        let missing = requirement.features.subtracting(tier.features)
+        var best: (gross: MinorUnits, units: Int, target: String, addons: [AddonQuantity])?
+
+        func complete(_ bundles: [AddonQuantity], gross: MinorUnits, storage: Int64, seats: Int64, features: Set<String>) {
+            var addons = bundles, total = gross
+            for feature in missing.subtracting(features).sorted() {
+                guard let addon = offering.featureAddons[feature] else { return }
+                addons.append(AddonQuantity(addon: addon.code, quantity: 1)); total += addon.priceMonthly
+            }
+            guard let storagePacks = Self.cheapestCover(deficit: storageDeficit - storage, packs: offering.storagePacks),
+                  let seatPacks = Self.cheapestCover(deficit: seatDeficit - seats, packs: offering.seatPacks) else { return }
+            for item in storagePacks + seatPacks { total += offering.price[item.addon]! * item.quantity }
+            let configuration = Configuration(tier: tier.code, addons: addons + storagePacks + seatPacks)
+            let candidate = (total, configuration.units, configuration.target, configuration.addons)
+            if best == nil || (candidate.0, candidate.1, candidate.2) < (best!.gross, best!.units, best!.target) { best = candidate }
         }
+        func search(_ index: Int, _ chosen: [AddonQuantity], gross: MinorUnits, storage: Int64, seats: Int64, features: Set<String>) {
+            if let best, gross > best.gross { return }
+            guard index < offering.bundles.count else {
+                return complete(chosen, gross: gross, storage: storage, seats: seats, features: features)
+            }
+            let bundle = offering.bundles[index]
+            var useful = bundle.features.isDisjoint(with: missing.subtracting(features)) ? 0 : 1
+            if bundle.storage > 0, storageDeficit > storage { useful = max(useful, Int((storageDeficit - storage + bundle.storage - 1) / bundle.storage)) }
+            if bundle.seats > 0, seatDeficit > seats { useful = max(useful, Int((seatDeficit - seats + bundle.seats - 1) / bundle.seats)) }
+            for quantity in 0...useful {
+                search(index + 1, quantity == 0 ? chosen : chosen + [AddonQuantity(addon: bundle.code, quantity: quantity)],
+                       gross: gross + bundle.price * quantity, storage: storage + bundle.storage * Int64(quantity),
+                       seats: seats + bundle.seats * Int64(quantity), features: quantity == 0 ? features : features.union(bundle.features))
+            }
+        }
+        search(0, [], gross: tier.priceMonthly, storage: 0, seats: 0, features: [])
+        guard let best else { return nil }
+        let configuration = Configuration(tier: tier.code, addons: best.addons)
+        let limits = limitsOf(configuration)
+        return PricedSolution(configuration: configuration, kind: kind, tierRank: tier.rank,
+                              newMRR: discount.apply(to: best.gross), storageLimitBytes: limits.storage, seatLimit: limits.seats)
     }
 
     /// Storage bytes, seats and features a configuration gives (`Catalog.limits`).

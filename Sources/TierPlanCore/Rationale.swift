@@ -3,6 +3,7 @@ import Foundation
 /// Plain-words explanations with the numbers a customer success person needs.
 public enum Rationale {
     public static func sentence(for offer: PlannedOffer, signals: AccountSignals, solution: PricedSolution, catalog: Catalog) -> String {
+        if offer.kind == .trialConversion { return trialConversion(offer, signals: signals, catalog: catalog) }
         var parts: [String] = []
         let reasons = Set(offer.reasons)
         if reasons.contains(where: \.isStorage), let used = signals.storageUsedBytes {
@@ -43,6 +44,42 @@ public enum Rationale {
             parts.append(text + ".")
         }
         return parts.joined(separator: " ")
+    }
+
+    /// "In the last 28 days your team stored 62 GB, had 7 people active and used Reports (20 days) and
+    /// Sharing (12 days): Team at $79.00 a month covers that; Business adds Automation you did not use."
+    static func trialConversion(_ offer: PlannedOffer, signals: AccountSignals, catalog: Catalog) -> String {
+        let used = TrialConversionSource.usedFeatures(signals, policy: catalog.policy)
+        let usage = [signals.storageUsedBytes.map { "stored \(gigabytes($0))" } ?? "stored nothing",
+                     "had \(signals.activeUsers) \(signals.activeUsers == 1 ? "person" : "people") active",
+                     used.isEmpty ? "used no feature on \(catalog.policy.demandMinDays) days or more"
+                         : "used " + list(used.map { "\(featureName($0, catalog)) (\(signals.featureDays[$0] ?? 0) days)" })]
+        var text = "In the last \(Watcher.windowDays) days your team \(list(usage)): \(catalog.tier(offer.toTier)?.name ?? offer.toTier)"
+        let target = catalog.tier(offer.toTier), trial = catalog.tier(offer.fromTier)
+        let extras = offer.add.map { item in item.quantity == 1 ? catalog.addon(item.addon)?.name ?? item.addon : "\(item.quantity) × \(catalog.addon(item.addon)?.name ?? item.addon)" }
+        if !extras.isEmpty { text += " with " + list(extras) }
+        text += " at \(money(offer.newMRR, catalog.currency)) a month covers that"
+        if let target, let trial, trial.rank > target.rank {
+            let unused = catalog.limits(tier: trial.code, addons: []).features.subtracting(catalog.limits(tier: target.code, addons: offer.add).features)
+            text += unused.isEmpty ? "; \(trial.name), the tier of the trial, adds room you did not use"
+                : "; \(trial.name) adds \(list(unused.sorted().map { featureName($0, catalog) })) you did not use"
+        } else if let target, let trial, trial.rank < target.rank {
+            let need = TrialConversionSource.requirement(signals, policy: catalog.policy)
+            let has = catalog.limits(tier: trial.code, addons: [])
+            var short: [String] = []
+            if has.storage < need.storageBytes { short.append("room for \(gigabytes(need.storageBytes)) (it has \(gigabytes(has.storage)))") }
+            if has.seats < need.seats { short.append("\(need.seats) seats (it has \(has.seats))") }
+            let lacking = need.features.subtracting(has.features).sorted().map { featureName($0, catalog) }
+            if !lacking.isEmpty { short.append(list(lacking)) }
+            text += short.isEmpty ? "; \(trial.name), the tier of the trial, would cost more with the add-ons it needs"
+                : "; \(trial.name), the tier of the trial, lacks \(list(short))"
+        }
+        return text + "."
+    }
+
+    /// "a", "a and b", "a, b and c".
+    static func list(_ items: [String]) -> String {
+        items.count <= 2 ? items.joined(separator: " and ") : items.dropLast().joined(separator: ", ") + " and " + items.last!
     }
 
     /// Where the acceptance probability comes from: "Acceptance 0.34 from 52 outcomes of addon offers to agency accounts."

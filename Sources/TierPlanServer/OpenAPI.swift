@@ -48,7 +48,7 @@ enum OpenAPI {
           properties:
             id: {type: string, format: uuid}
             account_id: {type: string}
-            kind: {type: string, enum: [tier_upgrade, addon, adoption]}
+            kind: {type: string, enum: [tier_upgrade, addon, adoption, trial_conversion]}
             rank: {type: integer}
             from_tier: {type: string}
             to_tier: {type: string}
@@ -251,7 +251,7 @@ enum OpenAPI {
               items:
                 type: object
                 required: [kind, accepted, mean_delta_mrr, mean_one_time]
-                properties: {kind: {type: string, enum: [tier_upgrade, addon, adoption]}, accepted: {type: integer},
+                properties: {kind: {type: string, enum: [tier_upgrade, addon, adoption, trial_conversion]}, accepted: {type: integer},
                              mean_delta_mrr: {type: [number, "null"]}, mean_one_time: {type: [number, "null"]}}
             declines:
               type: array
@@ -328,7 +328,7 @@ enum OpenAPI {
           summary: Offers, highest expected delta first
           parameters:
             - {name: status, in: query, schema: {type: string, enum: [proposed, approved, rejected, snoozed, expired, held_out, accepted, declined]}}
-            - {name: kind, in: query, schema: {type: string, enum: [tier_upgrade, addon, adoption]}}
+            - {name: kind, in: query, schema: {type: string, enum: [tier_upgrade, addon, adoption, trial_conversion]}}
             - {name: reason, in: query, schema: {type: string, enum: [storage_over_limit, storage_near_limit, storage_filling, seats_near_limit, feature_demand, low_adoption]}}
             - {name: owner, in: query, schema: {type: string}}
             - {name: segment, in: query, schema: {type: string}}

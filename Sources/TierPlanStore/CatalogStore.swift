@@ -91,6 +91,7 @@ public struct CatalogLoadSummary: Codable, Sendable {
     public var features: Int
     public var tiers: Int
     public var addons: Int
+    public var bundles: Int
     public var removed: [String]
     /// Accounts whose MRR changed with the new prices.
     public var accountsRepriced: Int
@@ -123,7 +124,7 @@ public enum CatalogStore {
                 """, [catalog.currency, try policyJSON(catalog.policy), source])
             let repriced = try AccountStore.reprice(db, catalog: catalog, on: Timestamp.now.day)
             return CatalogLoadSummary(currency: catalog.currency, features: catalog.features.count, tiers: catalog.tiers.count,
-                                      addons: catalog.addons.count, removed: removed, accountsRepriced: repriced, policy: catalog.policy)
+                                      addons: catalog.addons.count { $0.kind != .bundle }, bundles: catalog.addons.count { $0.kind == .bundle }, removed: removed, accountsRepriced: repriced, policy: catalog.policy)
         }
     }
 
@@ -181,13 +182,13 @@ public enum CatalogStore {
         }
         for addon in catalog.addons {
             try db.execute("""
-                INSERT INTO addons (code, name, kind, storage_gb, seats, feature_key, price_monthly, price_once, available_on)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[])
+                INSERT INTO addons (code, name, kind, storage_gb, seats, feature_key, price_monthly, price_once, available_on, contents)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10::jsonb)
                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, storage_gb = excluded.storage_gb,
                     seats = excluded.seats, feature_key = excluded.feature_key, price_monthly = excluded.price_monthly,
-                    price_once = excluded.price_once, available_on = excluded.available_on
+                    price_once = excluded.price_once, available_on = excluded.available_on, contents = excluded.contents
                 """, [addon.code, addon.name, addon.kind.rawValue, addon.storageGB, addon.seats, addon.feature,
-                      addon.priceMonthly, addon.priceOnce, addon.availableOn.map(PostgresArray.init)])
+                      addon.priceMonthly, addon.priceOnce, addon.availableOn.map(PostgresArray.init), try PlanRun.json(addon.contents)])
         }
     }
 
@@ -212,13 +213,14 @@ public enum CatalogStore {
                         storageGB: try row.decode(4), seats: try row.decode(5), features: tierFeatures[code] ?? [])
         }
         let addons = try db.query("""
-            SELECT code, name, kind, storage_gb, seats, feature_key, price_monthly, price_once, available_on
+            SELECT code, name, kind, storage_gb, seats, feature_key, price_monthly, price_once, available_on, contents::text
             FROM addons ORDER BY code
             """).rows.map { row in
             Addon(code: try row.decode(0), name: try row.decode(1), kind: AddonKind(rawValue: try row.decode(2)) ?? .service,
                   storageGB: try row.decode(3), seats: try row.decode(4), feature: try row.decodeIfPresent(5),
                   priceMonthly: try row.decode(6), priceOnce: try row.decode(7),
-                  availableOn: try row.decodeIfPresent(8, as: PostgresArray<String>.self)?.elements)
+                  availableOn: try row.decodeIfPresent(8, as: PostgresArray<String>.self)?.elements,
+                  contents: try JSONDecoder().decode([AddonQuantity].self, from: Data(try row.decode(9, as: String.self).utf8)))
         }
         return Catalog(currency: try head.decode(0), features: features, tiers: tiers, addons: addons, policy: policy)
     }

@@ -9,7 +9,7 @@ enum CoreSets {
     }
 
     static var payingStatuses: PostgresArray<String> { of(\AccountStatus.isPaying) }
-    static var upsellKinds: PostgresArray<String> { of(\OfferKind.isUpsell) }
+    static var expansionKinds: PostgresArray<String> { of(\OfferKind.isExpansion) }
     static var openStatuses: PostgresArray<String> { of(\OfferStatus.isOpen) }
     static var currentStatuses: PostgresArray<String> { of(\OfferStatus.isCurrent) }
     static var watchedStatuses: PostgresArray<String> { of(\AccountStatus.isWatched) }

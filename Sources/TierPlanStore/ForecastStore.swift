@@ -34,7 +34,7 @@ struct ForecastHistory {
     /// caller's transaction, one after the other on its connection.
     static func read(_ db: Connection) throws -> ([AccountTimeline], [OfferTimeline]) {
         guard !db.inTransaction, let other = try? Connection(db.conninfo) else {
-            return (try HistoryStore.timelines(db), try HistoryStore.upsellOfferTimelines(db))
+            return (try HistoryStore.timelines(db), try HistoryStore.expansionOfferTimelines(db))
         }
         try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         defer { _ = try? db.execute("COMMIT") }
@@ -47,7 +47,7 @@ struct ForecastHistory {
         try other.execute("SET TRANSACTION SNAPSHOT '\(snapshot)'")
         let offers = ReadResult<[OfferTimeline]>(), reader = HandOver(other), done = DispatchGroup()
         DispatchQueue.global().async(group: done) {
-            offers.value = Result { try HistoryStore.upsellOfferTimelines(reader.connection) }
+            offers.value = Result { try HistoryStore.expansionOfferTimelines(reader.connection) }
             _ = try? reader.connection.execute("COMMIT")
         }
         defer { done.wait() }

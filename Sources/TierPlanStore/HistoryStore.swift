@@ -93,7 +93,7 @@ public enum HistoryStore {
     }
 
     /// Every upsell offer with its events in the order they happened, in one scan.
-    public static func upsellOfferTimelines(_ db: Connection) throws -> [OfferTimeline] {
+    public static func expansionOfferTimelines(_ db: Connection) throws -> [OfferTimeline] {
         var offers: [OfferTimeline] = []
         for row in try db.query("""
             SELECT o.account_id, o.offer_id::text, o.rank, o.acceptance_probability, o.delta_mrr, o.expected_delta_mrr,
@@ -101,7 +101,7 @@ public enum HistoryStore {
             FROM offers o JOIN offer_events e USING (account_id, offer_id)
             WHERE o.kind = ANY($1::text[])
             ORDER BY o.account_id COLLATE "C", o.offer_id, e.at, e.seq
-            """, [CoreSets.upsellKinds]).rows {
+            """, [CoreSets.expansionKinds]).rows {
             let event = OfferTimeline.Event(day: Day(daysSinceEpoch: try row.decode(6)), status: OfferStatus(rawValue: try row.decode(7)),
                                             madeByRun: try row.decode(8))
             let offerID: String = try row.decode(1)

@@ -252,13 +252,13 @@ public enum MetricsStore {
             SELECT count(*), count(*) FILTER (WHERE c.target = o.target), coalesce(sum(o.delta_mrr) FILTER (WHERE c.target = o.target), 0)
             FROM offers o JOIN config c USING (account_id)
             WHERE o.status = $1 AND o.kind = ANY($2::text[])
-            """, [OfferStatus.accepted.rawValue, CoreSets.upsellKinds]).first!
+            """, [OfferStatus.accepted.rawValue, CoreSets.expansionKinds]).first!
         let changes = try db.query("""
             SELECT DISTINCT ON (o.account_id) bool_or(o.status = $2) OVER (PARTITION BY o.account_id), a.mrr - o.current_mrr
             FROM offers o JOIN accounts a USING (account_id)
             WHERE o.kind = ANY($3::text[]) AND o.as_of <= $1::date
             ORDER BY o.account_id, o.created_at, o.rank
-            """, [asOf.iso, OfferStatus.heldOut.rawValue, CoreSets.upsellKinds]).rows.map { (heldOut: try $0.decode(0, as: Bool.self), deltaMRR: try $0.decode(1, as: Int.self)) }
+            """, [asOf.iso, OfferStatus.heldOut.rawValue, CoreSets.expansionKinds]).rows.map { (heldOut: try $0.decode(0, as: Bool.self), deltaMRR: try $0.decode(1, as: Int.self)) }
 
         return MetricsReport(
             asOf: asOf.iso, from: from.iso, currency: currency, payingAccounts: paying, mrr: mrr,

@@ -24,7 +24,7 @@ struct CatalogCommand: AsyncParsableCommand {
                 let catalog = try CatalogFile.parse(yaml: try readText(file), file: file)
                 let summary = try await connection.repository().loadCatalog(catalog, source: file)
                 try output.print(summary) {
-                    Console.out("catalog loaded from \(file): \(summary.tiers) tiers, \(summary.features) features, \(summary.addons) add-ons (\(summary.currency))")
+                    Console.out("catalog loaded from \(file): \(summary.tiers) tiers, \(summary.features) features, \(summary.addons) add-ons\(summary.bundles > 0 ? ", \(summary.bundles) bundles" : "") (\(summary.currency))")
                     if !summary.removed.isEmpty { Console.out("removed: \(summary.removed.joined(separator: ", "))") }
                     if summary.accountsRepriced > 0 { Console.out("new prices: MRR of \(summary.accountsRepriced) account(s) priced again (history dated today)") }
                 }
@@ -45,8 +45,11 @@ struct CatalogCommand: AsyncParsableCommand {
                     for tier in catalog.tiers {
                         Console.out("tier \(tier.rank) \(tier.code): \(tier.priceMonthly) /month, \(tier.storageGB) GB, \(tier.seats) seats, features \(tier.features.joined(separator: ", "))")
                     }
-                    for addon in catalog.addons {
+                    for addon in catalog.addons where addon.kind != .bundle {
                         Console.out("add-on \(addon.code) (\(addon.kind.rawValue)): \(addon.priceMonthly) /month, \(addon.priceOnce) once, on \(addon.availableOn?.joined(separator: ", ") ?? "every tier")")
+                    }
+                    for bundle in catalog.addons where bundle.kind == .bundle {
+                        Console.out("bundle \(bundle.code): \(bundle.contents.map { "\($0.addon) × \($0.quantity)" }.joined(separator: ", ")) for \(bundle.priceMonthly) /month, on \(bundle.availableOn?.joined(separator: ", ") ?? "every tier")")
                     }
                 }
             }
@@ -60,6 +63,23 @@ struct CatalogView: Encodable {
     var features: [Feature]
     var tiers: [Tier]
     var addons: [Addon]
+    var bundles: [BundleView]
     var policy: Policy
-    init(_ c: Catalog) { currency = c.currency; features = c.features; tiers = c.tiers; addons = c.addons; policy = c.policy }
+    init(_ c: Catalog) {
+        currency = c.currency; features = c.features; tiers = c.tiers; policy = c.policy
+        addons = c.addons.filter { $0.kind != .bundle }
+        bundles = c.addons.filter { $0.kind == .bundle }.map {
+            BundleView(code: $0.code, name: $0.name, addons: Dictionary(uniqueKeysWithValues: $0.contents.map { ($0.addon, $0.quantity) }),
+                       priceMonthly: $0.priceMonthly, availableOn: $0.availableOn)
+        }
+    }
+}
+
+/// A bundle as the catalog file writes it: `{code, name, addons: {code: quantity}, price_monthly, available_on}`.
+struct BundleView: Encodable {
+    var code: String
+    var name: String
+    var addons: [String: Int]
+    var priceMonthly: MinorUnits
+    var availableOn: [String]?
 }

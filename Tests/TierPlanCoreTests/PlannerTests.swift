@@ -179,11 +179,15 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(planner().plan(account: a, signals: signals(a, features: ["reports": 1])).offers.map(\.kind), [.adoption])
     }
 
-    func testOnlyActiveAccountsGetOffers() {
-        for status in [AccountStatus.trialing, .pastDue, .canceled] {
+    func testOnlyActiveAccountsGetUpsellsAndOnlyTrialsAConversion() {
+        for status in [AccountStatus.pastDue, .canceled] {
             let a = account(status: status)
             XCTAssertEqual(planner().plan(account: a, signals: signals(a, used: 99 * GB)), AccountPlan(), status.rawValue)
         }
+        let trial = account(status: .trialing)
+        XCTAssertEqual(planner().plan(account: trial, signals: signals(trial, used: 99 * GB)).offers.map(\.kind), [.trialConversion])
+        let active = account()
+        XCTAssertFalse(planner().plan(account: active, signals: signals(active, used: 99 * GB)).offers.contains { $0.kind == .trialConversion })
     }
 
     func testCooldownAtDay60And61() {

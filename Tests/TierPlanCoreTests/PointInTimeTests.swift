@@ -111,7 +111,8 @@ final class RuleSetTests: XCTestCase {
             XCTAssertEqual(status.isRefusal, expected?.refusal, status.rawValue)
             XCTAssertEqual(status.isOutcome, expected?.outcome, status.rawValue)
         }
-        XCTAssertEqual(OfferKind.allCases.filter(\.isUpsell), [.tierUpgrade, .addon])
+        XCTAssertEqual(OfferKind.allCases.filter(\.isUpsell), [.tierUpgrade, .addon, .trialConversion])
+        XCTAssertEqual(OfferKind.allCases.filter(\.isExpansion), [.tierUpgrade, .addon])
     }
 
     /// Accepting an offer expires the account's other open upsells; enablement offers and closed

@@ -2,9 +2,15 @@
 /// offer kind is one source file (listed in `Planner.sources`) and one `OfferKind` case.
 protocol OfferSource: Sendable {
     func propose(_ context: PlanningContext, into plan: inout AccountPlan)
+    /// The account statuses it makes offers to (active, unless it says otherwise).
+    func serves(_ status: AccountStatus) -> Bool
 }
 
-/// What every source sees of one active account on as_of.
+extension OfferSource {
+    func serves(_ status: AccountStatus) -> Bool { status == .active }
+}
+
+/// What every source sees of one account (active or trialing) on as_of.
 struct PlanningContext {
     let planner: Planner
     let account: Account
@@ -34,15 +40,17 @@ struct PlanningContext {
     }
 
     /// The offer of a solution: priced against today's configuration, with the learnt probability and its rationale.
-    func offer(_ solution: PricedSolution, rank: Int, reasons: [SignalFlag], oneTime: MinorUnits = 0, target: String? = nil) -> PlannedOffer {
+    /// `currentMRR`: what the offer is priced against when not today's price (a trial's conversion: 0).
+    func offer(_ solution: PricedSolution, rank: Int, reasons: [SignalFlag], oneTime: MinorUnits = 0, target: String? = nil,
+               currentMRR: MinorUnits? = nil) -> PlannedOffer {
         let (add, remove) = Planner.difference(from: current.addons, to: solution.configuration.addons)
         let acceptance = planner.acceptance.estimate(solution.kind, group: planner.acceptance.group(of: account))
         var offer = PlannedOffer(
             accountID: account.id, kind: solution.kind, rank: rank, fromTier: account.tier, toTier: solution.configuration.tier,
-            add: add, remove: remove, currentMRR: currentMRR, newMRR: solution.newMRR, oneTime: oneTime,
+            add: add, remove: remove, currentMRR: currentMRR ?? self.currentMRR, newMRR: solution.newMRR, oneTime: oneTime,
             acceptanceProbability: acceptance.probability, reasons: reasons, rationale: "",
             target: target ?? solution.configuration.target, heldOut: heldOut, kindProbability: acceptance.kindProbability)
-        if solution.kind.isUpsell, let assignment {
+        if solution.kind.isExpansion, let assignment {
             offer.experiment = assignment.experiment.name
             offer.arm = assignment.arm
         }

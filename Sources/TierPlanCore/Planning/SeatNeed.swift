@@ -2,8 +2,12 @@
 struct SeatNeed: NeedRule {
     func add(signals: AccountSignals, policy: Policy, to needs: inout Needs) {
         guard signals.has(.seatsNearLimit) else { return }
-        // The epsilon keeps 8 / 0.8 at 10 seats despite binary floating point.
-        needs.seats = Int((Double(signals.activeUsers) / policy.seatTargetUtilization - 1e-9).rounded(.up))
+        needs.seats = Self.seats(activeUsers: signals.activeUsers, policy: policy)
         needs.reasons.append(.seatsNearLimit)
+    }
+
+    /// ceil(active users / target utilization); the epsilon keeps 8 / 0.8 at 10 seats despite binary floating point.
+    static func seats(activeUsers: Int, policy: Policy) -> Int {
+        Int((Double(activeUsers) / policy.seatTargetUtilization - 1e-9).rounded(.up))
     }
 }

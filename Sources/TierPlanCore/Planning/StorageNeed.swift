@@ -3,8 +3,13 @@
 struct StorageNeed: NeedRule {
     func add(signals: AccountSignals, policy: Policy, to needs: inout Needs) {
         guard signals.flags.contains(where: \.isStorage), let used = signals.storageUsedBytes else { return }
-        let projected = Double(used) + (signals.storageGrowthBytesPerDay ?? 0) * Double(policy.storageHorizonDays)
-        needs.storageBytes = Int64((max(Double(used), projected) / policy.storageTargetUtilization).rounded(.up))
+        needs.storageBytes = Self.capacity(used: used, slope: signals.storageGrowthBytesPerDay, policy: policy)
         needs.reasons += signals.flags.filter(\.isStorage)
+    }
+
+    /// The storage capacity that still fits at the end of the horizon at the target utilization.
+    static func capacity(used: Int64, slope: Double?, policy: Policy) -> Int64 {
+        let projected = Double(used) + (slope ?? 0) * Double(policy.storageHorizonDays)
+        return Int64((max(Double(used), projected) / policy.storageTargetUtilization).rounded(.up))
     }
 }

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS tier_features (
 CREATE TABLE IF NOT EXISTS addons (
     code          text PRIMARY KEY,
     name          text    NOT NULL,
-    kind          text    NOT NULL CHECK (kind IN ('storage', 'seats', 'feature', 'service')),
+    kind          text    NOT NULL CONSTRAINT addons_kind_check CHECK (kind IN ('storage', 'seats', 'feature', 'service', 'bundle')),
     storage_gb    bigint  NOT NULL DEFAULT 0 CHECK (storage_gb >= 0),
     seats         integer NOT NULL DEFAULT 0 CHECK (seats >= 0),
     feature_key   text REFERENCES features (key),
@@ -138,7 +138,7 @@ CREATE TABLE IF NOT EXISTS offers (
     offer_id               uuid        NOT NULL,
     run_id                 uuid        NOT NULL,
     as_of                  date        NOT NULL,
-    kind                   text        NOT NULL CHECK (kind IN ('tier_upgrade', 'addon', 'adoption')),
+    kind                   text        NOT NULL CONSTRAINT offers_kind_check CHECK (kind IN ('tier_upgrade', 'addon', 'adoption', 'trial_conversion')),
     rank                   integer     NOT NULL,                 -- 1 primary, 2 alternative
     status                 text        NOT NULL CHECK (status IN ('proposed', 'approved', 'rejected', 'snoozed',
                                                                    'expired', 'held_out', 'accepted', 'declined')),
@@ -428,7 +428,27 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
     PRIMARY KEY (delivery_id, attempt)
 );
 
+-- ───────────────────────────── Version 6: bundles and trial conversion (issue 17) ─────────────────────────────
+
+-- A bundle is an add-on of kind 'bundle' (codes are shared with add-ons, accounts hold it like one)
+-- whose contents are other add-ons with their quantities: [{"addon": "storage_100", "quantity": 2}, …].
+ALTER TABLE addons ADD COLUMN IF NOT EXISTS contents jsonb NOT NULL DEFAULT '[]';
+-- Databases made before version 6 have the older kind checks; widen them once.
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'addons'::regclass AND contype = 'c'
+                   AND pg_get_constraintdef(oid) LIKE '%bundle%') THEN
+        ALTER TABLE addons DROP CONSTRAINT IF EXISTS addons_kind_check;
+        ALTER TABLE addons ADD CONSTRAINT addons_kind_check CHECK (kind IN ('storage', 'seats', 'feature', 'service', 'bundle'));
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'offers'::regclass AND contype = 'c'
+                   AND pg_get_constraintdef(oid) LIKE '%trial_conversion%') THEN
+        ALTER TABLE offers DROP CONSTRAINT IF EXISTS offers_kind_check;
+        ALTER TABLE offers ADD CONSTRAINT offers_kind_check CHECK (kind IN ('tier_upgrade', 'addon', 'adoption', 'trial_conversion'));
+    END IF;
+END $$;
+
 INSERT INTO schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (3) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (4) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (5) ON CONFLICT DO NOTHING;
+INSERT INTO schema_version (version) VALUES (6) ON CONFLICT DO NOTHING;
