@@ -207,10 +207,12 @@ public struct CatalogParser {
                     complete = false
                 }
             }
-        } else {
-            for part in contents where part.addon.availableOn != nil {
-                fail(node, "available_on", nil, "add-on '\(part.addon.code)' of this bundle is only available on "
-                     + "\(part.addon.availableOn!.joined(separator: ", ")): list the bundle's tiers with available_on")
+        } else if contents.contains(where: { $0.addon.availableOn != nil }) {
+            // Left out: the tiers on which every add-on of the bundle is available.
+            availableOn = tiers.map(\.code).filter { tier in contents.allSatisfy { $0.addon.isAvailable(on: tier) } }
+            if availableOn!.isEmpty {
+                fail(node, "available_on", nil, "no tier has every add-on of this bundle ("
+                     + contents.map { "\($0.addon.code) on \($0.addon.availableOn?.joined(separator: ", ") ?? "every tier")" }.joined(separator: "; ") + ")")
                 complete = false
             }
         }
