@@ -36,7 +36,8 @@ public struct DemoData: Sendable {
 
     public static let owners = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
 
-    /// The demo catalog: four tiers, storage and seat packs, a feature add-on and onboarding.
+    /// The demo catalog: four tiers, storage and seat packs, a feature add-on, a bundle of storage
+    /// and automation for Team, and onboarding.
     public static func catalog(holdoutPercent: Double = 10) -> Catalog {
         var policy = Policy()
         policy.holdoutPercent = holdoutPercent
@@ -61,6 +62,9 @@ public struct DemoData: Sendable {
                 Addon(code: "seats_5", name: "5 more seats", kind: .seats, seats: 5, priceMonthly: 1500),
                 Addon(code: "automation", name: "Automation", kind: .feature, feature: "automation", priceMonthly: 2000, availableOn: ["team"]),
                 Addon(code: "onboarding", name: "Guided onboarding", kind: .service, priceOnce: 49900),
+                // $35 for what costs $40 singly (2 × 100 GB and Automation), on Team.
+                Addon(code: "growth", name: "Growth pack", kind: .bundle, priceMonthly: 3500, availableOn: ["team"],
+                      contents: [AddonQuantity(addon: "storage_100", quantity: 2), AddonQuantity(addon: "automation", quantity: 1)]),
             ],
             policy: policy)
     }
@@ -110,7 +114,8 @@ public struct DemoData: Sendable {
             var tier = catalog.tiers[tierIndex]
             var addons: [AddonQuantity] = []
             if tierIndex <= 1, rng.nextUnit() < 0.15 { addons.append(AddonQuantity(addon: "storage_100", quantity: 1 + Int(rng.nextUnit() * 2))) }
-            if tierIndex == 1, rng.nextUnit() < 0.1 { addons.append(AddonQuantity(addon: "automation", quantity: 1)) }
+            // Half of the Team accounts with Automation bought it in the Growth pack.
+            if tierIndex == 1, rng.nextUnit() < 0.1 { addons.append(AddonQuantity(addon: i % 2 == 0 ? "growth" : "automation", quantity: 1)) }
             if rng.nextUnit() < 0.08 { addons.append(AddonQuantity(addon: "seats_5", quantity: 1)) }
             let segment = ["smb", tierIndex == 0 ? "smb" : "mid", "mid", "enterprise"][tierIndex == 1 ? (rng.nextUnit() < 0.5 ? 0 : 1) : min(tierIndex + 1, 3)]
             let ageDays: Int
@@ -146,9 +151,8 @@ public struct DemoData: Sendable {
                 createdAt: asOf.adding(days: -ageDays).start, addons: addons, discount: discount, segment: segment,
                 owner: Self.owners[Int(rng.nextUnit() * Double(Self.owners.count))],
                 canceledAt: canceledDaysAgo.map { asOf.adding(days: -$0).start })
-            var limitGB = Double(tier.storageGB)
-            for item in addons { limitGB += Double(catalog.addon(item.addon)?.storageGB ?? 0) * Double(item.quantity) }
-            let limit = limitGB * 1e9
+            let limits = catalog.limits(tier: tier.code, addons: addons)
+            let limit = Double(limits.storage)
             let n = Double(Self.days - 1)
             var start: Double, growth: Double
             switch behaviour {
@@ -164,7 +168,7 @@ public struct DemoData: Sendable {
                 start = limit * (0.1 + rng.nextUnit() * 0.45)
                 growth = limit * (rng.nextUnit() * 0.001 - 0.0003)
             }
-            let seats = tier.seats + addons.filter { $0.addon == "seats_5" }.reduce(0) { $0 + 5 * $1.quantity }
+            let seats = limits.seats
             let users: Int
             switch behaviour {
             case .seatsCrowding: users = max(1, Int((Double(seats) * (0.92 + rng.nextUnit() * 0.08)).rounded(.up)))
@@ -172,8 +176,7 @@ public struct DemoData: Sendable {
             default: users = max(1, min(25, Int(Double(seats) * (0.25 + rng.nextUnit() * 0.4))))
             }
             var features: [(String, Double)] = []
-            var included = tier.features
-            if addons.contains(where: { $0.addon == "automation" }) { included.append("automation") }
+            let included = tier.features + limits.features.subtracting(tier.features).sorted()
             switch behaviour {
             case .lowAdoption:
                 for key in included { features.append((key, 0.04)) }

@@ -37,7 +37,7 @@ public struct DemoScenario {
         try Schema.migrate(db)
 
         let data = DemoData(accounts: accounts, seed: seed, asOf: asOf)
-        report(.step("catalog: 4 tiers, storage and seat packs, a feature add-on, onboarding (holdout \(Int(data.catalog.policy.holdoutPercent))%)"))
+        report(.step("catalog: 4 tiers, storage and seat packs, a feature add-on, the Growth pack bundle, onboarding (holdout \(Int(data.catalog.policy.holdoutPercent))%)"))
         _ = try CatalogStore.load(data.catalog, source: "tierplan demo", into: db)
 
         report(.step("accounts: \(accounts) over segments and owners, and \(DemoData.historyMonths) months of their history "

@@ -143,7 +143,7 @@ final class ForecastCLITests: XCTestCase {
         XCTAssertTrue(json["uplift"] is NSNull, "no holdout accounts, no uplift")
         // Average order value of what was accepted in (2026-10-01, as_of]: acme's upgrade, +5,000 a month, nothing once.
         let aov = try XCTUnwrap(json["aov"] as? [[String: Any]])
-        XCTAssertEqual(aov.map { $0["kind"] as? String }, ["tier_upgrade", "addon", "adoption"])
+        XCTAssertEqual(aov.map { $0["kind"] as? String }, ["tier_upgrade", "addon", "adoption", "trial_conversion"])
         XCTAssertEqual(aov[0]["accepted"] as? Int, 1)
         XCTAssertEqual(aov[0]["mean_delta_mrr"] as? Double, 5000)
         XCTAssertEqual(aov[0]["mean_one_time"] as? Double, 0)

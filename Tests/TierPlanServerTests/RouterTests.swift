@@ -309,6 +309,25 @@ final class RouterTests: XCTestCase {
         }
     }
 
+    /// Trial conversions are a kind of their own in the queue's filter and the API's.
+    func testTrialConversionsHaveTheirOwnQueueFilter() async throws {
+        let viewer = tokens[.viewer]!
+        try await withApp { client in
+            let s = try await Self.login(client, "vera", "password-vera")
+            let queue = String(buffer: try await Self.get(client, "/queue?kind=trial_conversion", s).body)
+            XCTAssertTrue(queue.contains("Pied Piper"), queue)
+            XCTAssertFalse(queue.contains("Globex"), "only trial conversions")
+            XCTAssertTrue(queue.contains("<option selected>trial_conversion</option>"), "the filter offers the kind")
+            let api = try await Self.get(client, "/api/v1/offers?kind=trial_conversion", token: viewer)
+            XCTAssertEqual(api.status, .ok)
+            let offers = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(buffer: api.body)) as? [String: Any])?["offers"] as? [[String: Any]])
+            XCTAssertEqual(offers.map { $0["account_id"] as? String }, ["piedpiper"])
+            XCTAssertEqual(offers.first?["kind"] as? String, "trial_conversion")
+            XCTAssertEqual(offers.first?["current_mrr"] as? Int, 0)
+            XCTAssertEqual(offers.first?["delta_mrr"] as? Int, offers.first?["new_mrr"] as? Int)
+        }
+    }
+
     func testViewerReadsEverythingAndDecidesNothing() async throws {
         let id = try offerID(), inExperimentID = try offerID("globex")
         try db.execute("UPDATE offers SET experiment = 'upgrade_first', arm = 'treatment' WHERE offer_id = $1::uuid", [inExperimentID])
