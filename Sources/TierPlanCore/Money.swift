@@ -1,3 +1,5 @@
+import Foundation
+
 /// An amount of money in integer minor units (cents) of the catalog's currency.
 public typealias MinorUnits = Int
 
@@ -46,3 +48,10 @@ public struct Discount: Hashable, Sendable, Comparable, CustomStringConvertible 
     public static func < (a: Discount, b: Discount) -> Bool { a.basisPoints < b.basisPoints }
 }
 
+
+/// `value` rounded half away from zero to `places` decimals: how the contract prints ratios (4),
+/// days (1) and averages of money (2).
+public func rounded(_ value: Double, _ places: Int) -> Double {
+    let scale = pow(10.0, Double(places))
+    return (value * scale).rounded() / scale
+}

@@ -299,11 +299,13 @@ public struct Planner: Sendable {
     /// The offer rules, in the order they add to a plan (each in its own file under Planning/).
     static let sources: [any OfferSource] = [UpsellSource(), AdoptionSource(), TrialConversionSource()]
 
-    public func plan(account: Account, signals: AccountSignals, history: OfferHistory = OfferHistory()) -> AccountPlan {
+    /// `paying`: what the account pays today when that is not its price in this catalog (a what-if
+    /// whose existing accounts keep their price); its price here otherwise.
+    public func plan(account: Account, signals: AccountSignals, history: OfferHistory = OfferHistory(), paying: MinorUnits? = nil) -> AccountPlan {
         var plan = AccountPlan()
         guard account.status == .active || account.status == .trialing, let tier = catalog.tier(account.tier) else { return plan }
         let context = PlanningContext(planner: self, account: account, signals: signals, tier: tier,
-                                      blocked: Guardrails.blocked(history, asOf: asOf, policy: policy))
+                                      blocked: Guardrails.blocked(history, asOf: asOf, policy: policy), paying: paying)
         for source in Self.sources where source.serves(account.status) { source.propose(context, into: &plan) }
         return plan
     }

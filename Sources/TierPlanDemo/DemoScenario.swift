@@ -22,6 +22,8 @@ public struct DemoScenario {
         public var result: PlanResult
         public var forecast: Forecast
         public var backtest: BacktestReport
+        /// The story's last question: what if Team had 1,000 GB instead of 500 GB?
+        public var whatIf: WhatIfReport
         public var currency: String
         public var url: String
     }
@@ -74,9 +76,21 @@ public struct DemoScenario {
         report(.step("backtest: the forecast made at each month end of the last year and a half, against what followed"))
         let backtest = try ForecastStore.backtest(db, Self.backtestRequest(data), policy: catalog.policy)
         let metrics = try MetricsStore.report(db, asOf: asOf, from: asOf.adding(days: -30), catalog: catalog)
+        report(.step("what if Team had 1,000 GB instead of 500 GB? every account planned under both catalogs, nothing written"))
+        let whatIf = try WhatIfStore.compare(db, proposed: Self.teamWithMoreStorage(catalog),
+                                             WhatIfRequest(asOf: asOf, months: 12, existing: .keep, source: Self.whatIfName))
         let summary = try DemoSummary(db, result: result, forecast: forecast, backtest: backtest, metrics: metrics, asOf: asOf, url: url,
-                                      history: history, events: usage.new, seconds: Date().timeIntervalSince(started))
-        return Outcome(summary: summary, result: result, forecast: forecast, backtest: backtest, currency: catalog.currency, url: url)
+                                      history: history, events: usage.new, whatIf: whatIf, seconds: Date().timeIntervalSince(started))
+        return Outcome(summary: summary, result: result, forecast: forecast, backtest: backtest, whatIf: whatIf, currency: catalog.currency, url: url)
+    }
+
+    static let whatIfName = "Team storage 500 → 1000 GB"
+
+    /// The loaded catalog with Team's storage doubled to 1,000 GB: the demo's what-if.
+    static func teamWithMoreStorage(_ catalog: Catalog) -> Catalog {
+        var proposed = catalog
+        for i in proposed.tiers.indices where proposed.tiers[i].code == "team" { proposed.tiers[i].storageGB = 1000 }
+        return proposed
     }
 
     /// Every month end from the first with six lookback months of history, six months ahead.
@@ -176,13 +190,16 @@ public struct DemoSummary: Encodable {
     public var backtest: BacktestReport
     /// `metrics` for as_of over the last 30 days: what the offers earned and taught (calibration, declines, experiments).
     public var metrics: MetricsReport
+    /// `whatif` of Team with 1,000 GB instead of 500 GB against the demo catalog.
+    public var whatif: WhatIfReport
     /// A checksum of the generated accounts and usage: the same seed gives the same value.
     public var dataFingerprint: String
     public var seconds: Double
 
     init(_ db: Connection, result: PlanResult, forecast: Forecast, backtest: BacktestReport, metrics: MetricsReport, asOf: Day, url: String,
-         history: [String: Int], events: Int, seconds: Double) throws {
+         history: [String: Int], events: Int, whatIf: WhatIfReport, seconds: Double) throws {
         self.backtest = backtest
+        self.whatif = whatIf
         self.metrics = metrics
         databaseURL = url
         accountsByStatus = [:]

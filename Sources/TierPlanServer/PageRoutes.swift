@@ -150,6 +150,7 @@ struct PageRoutes {
         router.get("/users", use: users)
         router.post("/users", use: addUser)
         WebhookPages(env: env).register(on: router)
+        WhatIfPages(env: env).register(on: router)
     }
 
     @Sendable func queue(_ request: Request, context: AppContext) async throws -> Response {

@@ -116,11 +116,6 @@ extension OfferRecord {
     }
 }
 
-func rounded(_ value: Double, _ places: Int) -> Double {
-    let scale = pow(10.0, Double(places))
-    return (value * scale).rounded() / scale
-}
-
 /// One entry of an offer's audit trail.
 public struct OfferEventRecord: Encodable, Sendable {
     public var fromStatus: String?

@@ -59,6 +59,8 @@ public protocol ReportRepository: Sendable {
     func forecast(_ request: ForecastRequest) async throws -> [(group: String, forecast: Forecast)]
     func backtest(_ request: BacktestRequest, progress: @escaping @Sendable (Int, Int) -> Void) async throws -> BacktestReport
     func metrics(asOf: Day, from: Day) async throws -> MetricsReport
+    /// The loaded catalog and `proposed` side by side (contract: What if); writes nothing.
+    func whatIf(_ proposed: Catalog, _ request: WhatIfRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> WhatIfReport
 }
 
 /// People, sessions and API tokens.
@@ -212,6 +214,9 @@ public struct PostgresRepository: TierPlanRepository {
     }
     public func metrics(asOf: Day, from: Day) async throws -> MetricsReport {
         try await run { try MetricsStore.report($0, asOf: asOf, from: from, catalog: try CatalogStore.read($0)) }
+    }
+    public func whatIf(_ proposed: Catalog, _ request: WhatIfRequest, progress: @escaping @Sendable (Int) -> Void) async throws -> WhatIfReport {
+        try await run { try WhatIfStore.compare($0, proposed: proposed, request, progress: progress) }
     }
 
     // Access

@@ -32,11 +32,12 @@ struct DemoCommand: AsyncParsableCommand {
             }
             if json { try Console.json(outcome.summary); return }
             Self.tell(outcome.summary, result: outcome.result, forecast: outcome.forecast, backtest: outcome.backtest,
-                      currency: outcome.currency, asOf: asOf, url: outcome.url)
+                      whatIf: outcome.whatIf, currency: outcome.currency, asOf: asOf, url: outcome.url)
         }
     }
 
-    static func tell(_ s: DemoSummary, result: PlanResult, forecast: Forecast, backtest: BacktestReport, currency: String, asOf: Day, url: String) {
+    static func tell(_ s: DemoSummary, result: PlanResult, forecast: Forecast, backtest: BacktestReport, whatIf: WhatIfReport,
+                     currency: String, asOf: Day, url: String) {
         Console.out("")
         Console.out("== \(s.accounts) accounts (\(s.accountsByStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))), \(Console.grouped(s.events)) usage events")
         Console.out("   history: " + s.history.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
@@ -69,6 +70,10 @@ struct DemoCommand: AsyncParsableCommand {
         Console.out("== how far to trust it: the forecast made at past month ends against what followed (ARPU)")
         BacktestTable.print(backtest, horizons: [1, 3, 6])
         Console.out("   (tierplan forecast backtest --from \(backtest.from) --to \(backtest.to) --months \(backtest.months) for every horizon, --json or --csv)")
+        Console.out("")
+        Console.out("== what if Team had 1,000 GB instead of 500 GB?")
+        WhatIfTable.print(whatIf)
+        Console.out("   (tierplan whatif --catalog FILE --as-of \(asOf.iso) [--existing reprice] with your own catalog, or the What-if page; nothing is written)")
         Console.out("")
         Console.out("Done in \(String(format: "%.0f", s.seconds)) s. Open the review page on this data:")
         Console.out("  printf '%s\\n' 'choose-a-password' | tierplan users add you --role reviewer --database-url '\(url)'")

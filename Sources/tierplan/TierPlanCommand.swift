@@ -10,7 +10,7 @@ struct TierPlanCommand: AsyncParsableCommand {
         discussion: "Connection: --database-url, else DATABASE_URL, else libpq's PG* variables, else a local "
             + "cluster under .tierplan/ that tierplan starts itself (see `tierplan db`).",
         subcommands: [DBCommand.self, CatalogCommand.self, AccountsCommand.self, UsageCommand.self,
-                      SignalsCommand.self, PlanCommand.self, RunCommand.self, OffersCommand.self, ForecastCommand.self, MetricsCommand.self,
+                      SignalsCommand.self, PlanCommand.self, RunCommand.self, OffersCommand.self, ForecastCommand.self, MetricsCommand.self, WhatIfCommand.self,
                       WebhooksCommand.self, DeliverCommand.self, ServeCommand.self, UsersCommand.self, TokensCommand.self, DemoCommand.self, DebugCommand.self]
     )
 

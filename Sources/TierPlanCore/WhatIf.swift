@@ -1,0 +1,322 @@
+/// How a what-if prices the accounts that exist: `keep` (each pays what it pays today) or `reprice`
+/// (each is priced under the other catalog, with its discount).
+public enum ExistingPricing: String, Sendable, CaseIterable, Codable {
+    case keep, reprice
+}
+
+/// Offers of one kind in a plan: how many, their Δ MRR and their expected Δ MRR.
+public struct OfferTally: Sendable, Equatable, Encodable {
+    public var count = 0
+    public var deltaMRR: MinorUnits = 0
+    public var expectedDeltaMRR: Double = 0
+
+    public init(count: Int = 0, deltaMRR: MinorUnits = 0, expectedDeltaMRR: Double = 0) {
+        self.count = count; self.deltaMRR = deltaMRR; self.expectedDeltaMRR = expectedDeltaMRR
+    }
+
+    mutating func add(_ offer: PlannedOffer) {
+        count += 1; deltaMRR += offer.deltaMRR; expectedDeltaMRR += offer.expectedDeltaMRR
+    }
+
+    enum CodingKeys: String, CodingKey { case count, deltaMRR, expectedDeltaMRR }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(count, forKey: .count)
+        try c.encode(deltaMRR, forKey: .deltaMRR)
+        try c.encode(rounded(expectedDeltaMRR, 2), forKey: .expectedDeltaMRR)
+    }
+}
+
+/// An account's leading offer under one catalog: its primary (rank 1) offer, held-out offers aside.
+public struct WhatIfOffer: Sendable, Equatable, Encodable {
+    public var kind: OfferKind
+    public var toTier: String
+    public var add: [AddonQuantity]
+    public var newMRR: MinorUnits
+    public var deltaMRR: MinorUnits
+    public var expectedDeltaMRR: Double
+
+    init(_ offer: PlannedOffer) {
+        kind = offer.kind; toTier = offer.toTier; add = offer.add; newMRR = offer.newMRR
+        deltaMRR = offer.deltaMRR; expectedDeltaMRR = offer.expectedDeltaMRR
+    }
+
+    /// What the offer sells: its kind, target tier and add-ons.
+    var sells: String { kind.rawValue + "|" + toTier + "|" + add.map { "\($0.addon):\($0.quantity)" }.joined(separator: ";") }
+
+    enum CodingKeys: String, CodingKey { case kind, toTier, add, newMRR, deltaMRR, expectedDeltaMRR }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(toTier, forKey: .toTier)
+        try c.encode(add, forKey: .add)
+        try c.encode(newMRR, forKey: .newMRR)
+        try c.encode(deltaMRR, forKey: .deltaMRR)
+        try c.encode(rounded(expectedDeltaMRR, 2), forKey: .expectedDeltaMRR)
+    }
+}
+
+/// An account whose leading offer differs between the two catalogs.
+public struct WhatIfChange: Sendable, Equatable, Encodable {
+    public var accountID: String
+    public var current: WhatIfOffer?
+    public var whatif: WhatIfOffer?
+    /// Expected Δ MRR of the leading offer under the other catalog minus under the loaded one (0 without one).
+    public var changeExpectedDeltaMRR: Double
+
+    enum CodingKeys: String, CodingKey { case accountID, current, whatif, changeExpectedDeltaMRR }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(accountID, forKey: .accountID)
+        try c.encode(current, forKey: .current)
+        try c.encode(whatif, forKey: .whatif)
+        try c.encode(rounded(changeExpectedDeltaMRR, 2), forKey: .changeExpectedDeltaMRR)
+    }
+}
+
+/// A watched account the other catalog cannot price: its tier or an add-on it holds is missing
+/// there, or that add-on is not sold on its tier there.
+public struct UnmappedAccount: Sendable, Equatable, Encodable {
+    public var accountID: String
+    public var tier: String
+    public var status: AccountStatus
+    /// What is missing, in words: `tier team`, `add-on storage_100`, `add-on automation on tier team`.
+    public var missing: [String]
+}
+
+/// One catalog's column of a what-if.
+public struct WhatIfSide: Sendable, Equatable, Encodable {
+    public var payingAccounts: Int
+    /// Paying MRR on as_of: what accounts pay, or (`reprice`, the other catalog) their price under it.
+    public var mrr: MinorUnits
+    public var arpu: Double
+    /// Offers of the dry-run plan per kind (every kind listed), held-out offers aside.
+    public var offers: [String: OfferTally]
+    /// All kinds together.
+    public var total: OfferTally
+    public var accountsWithOffers: Int
+    public var heldOut: Int
+    public var forecast: WhatIfForecast?
+
+    enum CodingKeys: String, CodingKey { case payingAccounts, mrr, arpu, offers, total, accountsWithOffers, heldOut, forecast }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(payingAccounts, forKey: .payingAccounts)
+        try c.encode(mrr, forKey: .mrr)
+        try c.encode(rounded(arpu, 2), forKey: .arpu)
+        try c.encode(offers, forKey: .offers)
+        try c.encode(total, forKey: .total)
+        try c.encode(accountsWithOffers, forKey: .accountsWithOffers)
+        try c.encode(heldOut, forKey: .heldOut)
+        try c.encode(forecast, forKey: .forecast)
+    }
+}
+
+/// The history-model forecast's month N under one catalog: MRR and ARPU with their bands.
+public struct WhatIfForecast: Sendable, Equatable, Encodable {
+    public var month: String
+    public var model: String
+    public var fallback: String?
+    /// Expansion offers of the dry-run plan counted in the uplift (one per account) and Σ p × Δ.
+    public var openOffers: Int
+    public var expectedDeltaMRR: Double
+    public var activeAccounts: Double
+    public var mrrBaseline: Double
+    public var upliftExpected: Double
+    public var mrrExpected: Double
+    public var arpuExpected: Double
+    public var mrrP10: Double, mrrP90: Double, arpuP10: Double, arpuP90: Double
+
+    public init(_ forecast: Forecast) {
+        let last = forecast.months.last
+        month = last?.month ?? ""
+        model = forecast.model.rawValue
+        fallback = forecast.fallback
+        openOffers = forecast.openOffers
+        expectedDeltaMRR = forecast.expectedDeltaMRR
+        activeAccounts = last?.activeAccounts ?? Double(forecast.payingAccounts)
+        mrrBaseline = last?.mrrBaseline ?? Double(forecast.mrr)
+        upliftExpected = last?.upliftExpected ?? 0
+        mrrExpected = last?.mrrExpected ?? Double(forecast.mrr)
+        arpuExpected = last?.arpuExpected ?? forecast.arpu
+        mrrP10 = last?.mrrP10 ?? mrrExpected; mrrP90 = last?.mrrP90 ?? mrrExpected
+        arpuP10 = last?.arpuP10 ?? arpuExpected; arpuP90 = last?.arpuP90 ?? arpuExpected
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case month, model, fallback, openOffers, expectedDeltaMRR, activeAccounts, mrrBaseline, upliftExpected
+        case mrrExpected, arpuExpected, mrrP10, mrrP90, arpuP10, arpuP90
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(month, forKey: .month)
+        try c.encode(model, forKey: .model)
+        try c.encodeIfPresent(fallback, forKey: .fallback)
+        try c.encode(openOffers, forKey: .openOffers)
+        for (key, value) in [(CodingKeys.expectedDeltaMRR, expectedDeltaMRR), (.activeAccounts, activeAccounts), (.mrrBaseline, mrrBaseline),
+                             (.upliftExpected, upliftExpected), (.mrrExpected, mrrExpected), (.arpuExpected, arpuExpected),
+                             (.mrrP10, mrrP10), (.mrrP90, mrrP90), (.arpuP10, arpuP10), (.arpuP90, arpuP90)] {
+            try c.encode(rounded(value, 2), forKey: key)
+        }
+    }
+}
+
+/// What changes from the loaded catalog to the other one (other minus loaded).
+public struct WhatIfDifference: Sendable, Equatable, Encodable {
+    public var mrr: MinorUnits
+    public var arpu: Double
+    public var offers: Int
+    public var deltaMRR: MinorUnits
+    public var expectedDeltaMRR: Double
+    public var mrrExpected: Double?
+    public var arpuExpected: Double?
+
+    enum CodingKeys: String, CodingKey { case mrr, arpu, offers, deltaMRR, expectedDeltaMRR, mrrExpected, arpuExpected }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(mrr, forKey: .mrr)
+        try c.encode(rounded(arpu, 2), forKey: .arpu)
+        try c.encode(offers, forKey: .offers)
+        try c.encode(deltaMRR, forKey: .deltaMRR)
+        try c.encode(rounded(expectedDeltaMRR, 2), forKey: .expectedDeltaMRR)
+        try c.encode(mrrExpected.map { rounded($0, 2) }, forKey: .mrrExpected)
+        try c.encode(arpuExpected.map { rounded($0, 2) }, forKey: .arpuExpected)
+    }
+}
+
+/// `tierplan whatif`'s answer: the loaded catalog and another side by side.
+public struct WhatIfReport: Sendable, Equatable, Encodable {
+    public var asOf: String
+    public var months: Int
+    public var existing: ExistingPricing
+    public var currency: String
+    /// Where the other catalog came from (a file name, or "pasted" on the page).
+    public var catalog: String
+    public var accountsScanned: Int
+    public var current: WhatIfSide
+    public var whatif: WhatIfSide
+    public var difference: WhatIfDifference
+    /// The accounts whose leading offer changes most, by |Δ expected|, at most `WhatIf.topChanges`.
+    public var changes: [WhatIfChange]
+    /// How many accounts' leading offer changed in all.
+    public var changedAccounts: Int
+    public var unmapped: [UnmappedAccount]
+}
+
+/// A pricing what-if (contract: What if): every watched account signalled and planned under the
+/// loaded catalog and under another one, with the same usage, history, guardrails and policy, and
+/// tallied side by side. Pure: the store feeds it accounts and reads the forecast.
+public struct WhatIf: Sendable {
+    public static let topChanges = 20
+
+    public let current: Planner
+    public let proposed: Planner
+    public let existing: ExistingPricing
+
+    /// Per side (0: loaded, 1: other): offers per kind, accounts with offers, held-out offers, and
+    /// the expansion offer per account the forecast counts.
+    private var tallies: [[OfferKind: OfferTally]] = [[:], [:]]
+    private var withOffers = [0, 0], heldOut = [0, 0]
+    private var forecastOffers: [[ForecastOffer]] = [[], []]
+    private var changes: [WhatIfChange] = []
+    private var unmapped: [UnmappedAccount] = []
+    /// Σ over paying accounts the other catalog can price of (price there − what they pay).
+    private var repricing: MinorUnits = 0
+    public private(set) var accountsScanned = 0
+
+    /// `proposed`'s policy is replaced by `current`'s: a what-if compares products and prices, with
+    /// the same guardrails, holdout, experiments and acceptance model on both sides.
+    public init(current: Catalog, proposed: Catalog, asOf: Day, acceptance: AcceptanceModel, existing: ExistingPricing) {
+        var proposed = proposed
+        proposed.policy = current.policy
+        self.current = Planner(catalog: current, asOf: asOf, acceptance: acceptance)
+        self.proposed = Planner(catalog: proposed, asOf: asOf, acceptance: acceptance)
+        self.existing = existing
+    }
+
+    /// What `catalog` lacks to price this account as it is.
+    public static func missing(_ account: Account, in catalog: Catalog) -> [String] {
+        var missing: [String] = []
+        if catalog.tier(account.tier) == nil { missing.append("tier \(account.tier)") }
+        for item in account.addons.sorted(by: { $0.addon < $1.addon }) {
+            guard let addon = catalog.addon(item.addon) else { missing.append("add-on \(item.addon)"); continue }
+            if catalog.tier(account.tier) != nil, !addon.isAvailable(on: account.tier) {
+                missing.append("add-on \(item.addon) on tier \(account.tier)")
+            }
+        }
+        return missing
+    }
+
+    /// One watched account (its state on as_of, usage and offer history); `paid`: its MRR on as_of.
+    public mutating func add(_ account: Account, usage: UsageSummary, history: OfferHistory, paid: MinorUnits) {
+        accountsScanned += 1
+        let asOf = current.asOf
+        let before = current.plan(account: account, signals: Watcher.signals(for: account, usage: usage, catalog: current.catalog, asOf: asOf),
+                                  history: history)
+        let lacking = Self.missing(account, in: proposed.catalog)
+        var after = AccountPlan()
+        if lacking.isEmpty {
+            let keepPrice = existing == .keep ? account.mrr(in: current.catalog) : nil
+            after = proposed.plan(account: account, signals: Watcher.signals(for: account, usage: usage, catalog: proposed.catalog, asOf: asOf),
+                                  history: history, paying: keepPrice)
+            if existing == .reprice, account.status.isPaying { repricing += account.mrr(in: proposed.catalog) - paid }
+        } else {
+            unmapped.append(UnmappedAccount(accountID: account.id, tier: account.tier, status: account.status, missing: lacking))
+        }
+        let leading = [tally(before, side: 0), tally(after, side: 1)]
+        let change = (leading[1]?.expectedDeltaMRR ?? 0) - (leading[0]?.expectedDeltaMRR ?? 0)
+        if leading[0]?.sells != leading[1]?.sells || abs(change) > 1e-9 {
+            changes.append(WhatIfChange(accountID: account.id, current: leading[0], whatif: leading[1], changeExpectedDeltaMRR: change))
+        }
+    }
+
+    /// Counts a plan's offers on a side; returns the account's leading offer.
+    private mutating func tally(_ plan: AccountPlan, side: Int) -> WhatIfOffer? {
+        let shown = plan.offers.filter { !$0.heldOut }
+        heldOut[side] += plan.offers.count - shown.count
+        if !shown.isEmpty { withOffers[side] += 1 }
+        for offer in shown { tallies[side][offer.kind, default: OfferTally()].add(offer) }
+        // The forecast's uplift: expansion offers, one per account, the largest expected delta.
+        if let best = Self.leading(shown.filter { $0.kind.isExpansion }) {
+            forecastOffers[side].append(ForecastOffer(probability: best.acceptanceProbability, deltaMRR: best.deltaMRR))
+        }
+        return shown.min { ($0.rank, $0.kind.rawValue) < ($1.rank, $1.kind.rawValue) }.map(WhatIfOffer.init)
+    }
+
+    static func leading(_ offers: [PlannedOffer]) -> PlannedOffer? {
+        offers.min { ($1.expectedDeltaMRR, $0.rank) < ($0.expectedDeltaMRR, $1.rank) }
+    }
+
+    /// The expansion offers each side's forecast counts (0: loaded catalog, 1: the other).
+    public func forecastOffers(side: Int) -> [ForecastOffer] { forecastOffers[side] }
+
+    /// Paying MRR on as_of under the other catalog, from what accounts pay (`mrr`).
+    public func proposedMRR(paying mrr: MinorUnits) -> MinorUnits { existing == .reprice ? mrr + repricing : mrr }
+
+    /// The report: `paying`/`mrr` are the paying accounts and what they pay on as_of; the forecasts
+    /// are month N of each side's history-model projection.
+    public func report(asOf: Day, months: Int, currency: String, catalog: String, paying: Int, mrr: MinorUnits,
+                       forecasts: (current: Forecast?, whatif: Forecast?)) -> WhatIfReport {
+        func side(_ index: Int, mrr: MinorUnits, forecast: Forecast?) -> WhatIfSide {
+            var offers: [String: OfferTally] = [:], total = OfferTally()
+            for kind in OfferKind.allCases {
+                let t = tallies[index][kind] ?? OfferTally()
+                offers[kind.rawValue] = t
+                total.count += t.count; total.deltaMRR += t.deltaMRR; total.expectedDeltaMRR += t.expectedDeltaMRR
+            }
+            return WhatIfSide(payingAccounts: paying, mrr: mrr, arpu: paying > 0 ? Double(mrr) / Double(paying) : 0, offers: offers, total: total,
+                              accountsWithOffers: withOffers[index], heldOut: heldOut[index], forecast: forecast.map(WhatIfForecast.init))
+        }
+        let a = side(0, mrr: mrr, forecast: forecasts.current), b = side(1, mrr: proposedMRR(paying: mrr), forecast: forecasts.whatif)
+        let difference = WhatIfDifference(
+            mrr: b.mrr - a.mrr, arpu: b.arpu - a.arpu, offers: b.total.count - a.total.count, deltaMRR: b.total.deltaMRR - a.total.deltaMRR,
+            expectedDeltaMRR: b.total.expectedDeltaMRR - a.total.expectedDeltaMRR,
+            mrrExpected: a.forecast.flatMap { x in b.forecast.map { $0.mrrExpected - x.mrrExpected } },
+            arpuExpected: a.forecast.flatMap { x in b.forecast.map { $0.arpuExpected - x.arpuExpected } })
+        let top = changes.sorted { (abs($0.changeExpectedDeltaMRR), $1.accountID) > (abs($1.changeExpectedDeltaMRR), $0.accountID) }
+        return WhatIfReport(asOf: asOf.iso, months: months, existing: existing, currency: currency, catalog: catalog,
+                            accountsScanned: accountsScanned, current: a, whatif: b, difference: difference,
+                            changes: Array(top.prefix(Self.topChanges)), changedAccounts: changes.count,
+                            unmapped: unmapped.sorted { $0.accountID < $1.accountID })
+    }
+}
