@@ -12,7 +12,11 @@
 #     own query, parameters as literals) wrapped in
 #     `SELECT count(*), sum(…) FROM (…) q`, so the server reads and aggregates the same rollups but
 #     sends nothing and nothing is planned or written; timed by psql (\timing, server round trip);
-#   - `run` again for the same as_of (idempotent: writes nothing).
+#   - `run` again for the same as_of (idempotent: writes nothing);
+#   - bundles (issue 17): a copy of the generated database (CREATE DATABASE … TEMPLATE, before the
+#     first run) with examples/catalog_bundles.yaml loaded — the same catalog plus three bundles —
+#     gets the same first `run`; and `plan --dry-run` alternates between the two databases twice
+#     (best of each): the run with bundles should be at most 15 % slower (BENCH_RUN_BUNDLES=0 skips).
 # Prints one table and whether the goals are met: run ÷ bare ≤ 2, peak RSS ≤ 500 MB, and linear
 # growth (seconds per account at the largest size within 1.5× of the smallest). Exits 0 either way,
 # non-zero only when something actually fails.
@@ -104,6 +108,18 @@ timed_run() {
 }
 
 declare -a R_ACC R_EVENTS R_GEN R_RUN R_RERUN R_BARE R_RATIO R_RSS R_RERUN_RSS R_SCANNED R_OFFERS R_REOFFERS
+declare -a R_BRUN R_DRY R_BDRY R_BOFFERS R_BUSED
+BUNDLES=${BENCH_RUN_BUNDLES:-1}
+GOAL_BUNDLES=1.15
+# Seconds of one `plan --dry-run` (signals and planning, nothing written).
+dry_once() {
+    local t0
+    t0=$(now)
+    "$BIN" plan --as-of "$AS_OF" --dry-run --json --database-url "$1" >"$WORK/dry.json" 2>"$WORK/dry.err" \
+        || { cat "$WORK/dry.err" >&2; fail "plan --dry-run failed on $1"; }
+    elapsed "$t0" "$(now)"
+}
+best_of() { awk -v a="$1" -v b="$2" 'BEGIN { print ((a == "" || b + 0 < a + 0) ? b : a) }'; }
 i=0
 for n in $SIZES; do
     db=bench_$n
@@ -127,6 +143,14 @@ for n in $SIZES; do
          "rollups $dstorage storage_months, $dfeature feature_days, $dusers user_days rows; database $db_size MB"
     # Generation's dirty pages and WAL are flushed now, not during the measurements.
     admin -c "CHECKPOINT" >/dev/null
+
+    bdb=${db}_bundles
+    burl="postgresql:///$bdb?host=$TIERPLAN_HOME&port=5432&user=postgres"
+    if [[ $BUNDLES == 1 ]]; then
+        note "copying $db to $bdb and loading examples/catalog_bundles.yaml there"
+        admin -c "CREATE DATABASE $bdb TEMPLATE $db" >/dev/null
+        "$BIN" catalog load examples/catalog_bundles.yaml --database-url "$burl" >/dev/null
+    fi
 
     note "warming the cache (bare query once)"
     bare_once "$url" >/dev/null
@@ -156,6 +180,25 @@ for n in $SIZES; do
     note "rerun: $rerun_s s, peak RSS $rerun_rss MB, $reoffers offers created"
     [[ $reoffers == 0 ]] || note "warning: the rerun created $reoffers offers (expected 0: run is meant to be idempotent)"
     [[ $rescanned == "$scanned" ]] || note "warning: the rerun scanned $rescanned accounts, the first run $scanned"
+
+    if [[ $BUNDLES == 1 ]]; then
+        note "bundles: warming $bdb, then its first run"
+        bare_once "$burl" >/dev/null
+        admin -c "CHECKPOINT" >/dev/null
+        timed_run "$burl" "brun_$n"
+        R_BRUN[i]=$(cat "$WORK/brun_$n.seconds")
+        R_BOFFERS[i]=$(json_field "$WORK/brun_$n.json" offers_created)
+        R_BUSED[i]=$(psql "$burl" -X -q -At -c "SELECT count(*) FROM offers o WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(o.add_items) x
+                                                  JOIN addons a ON a.code = x->>'addon' WHERE a.kind = 'bundle')")
+        note "bundles run: ${R_BRUN[i]} s (without: $run_s s), ${R_BOFFERS[i]} offers created, ${R_BUSED[i]} of them with a bundle"
+        dry=; bdry=
+        for ((k = 1; k <= 2; k++)); do
+            dry=$(best_of "$dry" "$(dry_once "$url")"); bdry=$(best_of "$bdry" "$(dry_once "$burl")")
+        done
+        R_DRY[i]=$dry; R_BDRY[i]=$bdry
+        note "plan --dry-run, best of 2: $dry s without bundles, $bdry s with"
+        [[ ${BENCH_KEEP:-} == 1 ]] || admin -c "DROP DATABASE $bdb" >/dev/null
+    fi
 
     R_ACC[i]=$n; R_EVENTS[i]=$events; R_GEN[i]=$gen_s; R_RUN[i]=$run_s; R_RERUN[i]=$rerun_s; R_BARE[i]=$best
     R_RATIO[i]=$(awk -v a="$run_s" -v b="$best" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
@@ -214,4 +257,17 @@ echo "goals at ${R_ACC[last]} accounts:" \
      "peak RSS $max_rss MB (≤ $GOAL_RSS_MB MB: $(met "$max_rss" "$GOAL_RSS_MB" le));" \
      "linear: seconds per account at ${R_ACC[last]} = ${growth}× that at ${R_ACC[0]} (≤ ${GOAL_LINEAR}×: $(met "$growth" "$GOAL_LINEAR" le))"
 if ((last == 0)); then echo "(one size only: linearity is trivially 1.00)"; fi
+if [[ $BUNDLES == 1 ]]; then
+    echo
+    echo "bundles (examples/catalog_bundles.yaml: the same catalog and three bundles, on a copy of the same data):"
+    printf '%9s %12s %12s %7s %12s %12s %7s %9s %12s\n' accounts "run s" "bundles s" ratio "dry-run s" "bundles s" ratio offers "with bundle"
+    for ((k = 0; k <= last; k++)); do
+        printf '%9s %12s %12s %7s %12s %12s %7s %9s %12s\n' "${R_ACC[k]}" "${R_RUN[k]}" "${R_BRUN[k]}" \
+            "$(awk -v a="${R_BRUN[k]}" -v b="${R_RUN[k]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
+            "${R_DRY[k]}" "${R_BDRY[k]}" "$(awk -v a="${R_BDRY[k]}" -v b="${R_DRY[k]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')" \
+            "${R_BOFFERS[k]}" "${R_BUSED[k]}"
+    done
+    bratio=$(awk -v a="${R_BRUN[last]}" -v b="${R_RUN[last]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    echo "goal at ${R_ACC[last]} accounts: run with bundles ÷ without $bratio (≤ $GOAL_BUNDLES: $(met "$bratio" "$GOAL_BUNDLES" le))"
+fi
 echo "total benchmark time: $total_s s (generation included)"
