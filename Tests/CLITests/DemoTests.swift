@@ -49,6 +49,14 @@ final class DemoTests: XCTestCase {
         for arm in experiment["arms"] as? [[String: Any]] ?? [] { XCTAssertGreaterThan(arm["offers"] as? Int ?? 0, 0, "\(arm)") }
         let statuses = try XCTUnwrap(first["accounts_by_status"] as? [String: Int])
         XCTAssertEqual(Set(statuses.keys), ["active", "trialing", "past_due", "canceled"])
+        XCTAssertGreaterThan(kinds["trial_conversion"] ?? 0, 0, "trialing accounts with usage get conversion offers")
+        // The story ends with a what-if: Team with 1,000 GB makes fewer storage offers and moves no MRR (keep).
+        let whatIf = try XCTUnwrap(first["whatif"] as? [String: Any])
+        XCTAssertEqual(whatIf["catalog"] as? String, "Team storage 500 → 1000 GB")
+        let difference = try XCTUnwrap(whatIf["difference"] as? [String: Any])
+        XCTAssertLessThan(difference["offers"] as? Int ?? 0, 0, "\(difference)")
+        XCTAssertEqual(difference["mrr"] as? Int, 0)
+        XCTAssertGreaterThan((whatIf["changes"] as? [Any])?.count ?? 0, 0)
 
         // The same seed gives the same data; another seed other data. Re-running is safe.
         let again = try demo(7)
