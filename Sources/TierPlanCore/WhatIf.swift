@@ -17,14 +17,6 @@ public struct OfferTally: Sendable, Equatable, Encodable {
     mutating func add(_ offer: PlannedOffer) {
         count += 1; deltaMRR += offer.deltaMRR; expectedDeltaMRR += offer.expectedDeltaMRR
     }
-
-    enum CodingKeys: String, CodingKey { case count, deltaMRR, expectedDeltaMRR }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(count, forKey: .count)
-        try c.encode(deltaMRR, forKey: .deltaMRR)
-        try c.encode(rounded(expectedDeltaMRR, 2), forKey: .expectedDeltaMRR)
-    }
 }
 
 /// An account's leading offer under one catalog: its primary (rank 1) offer, held-out offers aside.
@@ -36,24 +28,14 @@ public struct WhatIfOffer: Sendable, Equatable, Encodable {
     public var deltaMRR: MinorUnits
     public var expectedDeltaMRR: Double
 
+    /// Rounded as printed (2 decimals).
     init(_ offer: PlannedOffer) {
         kind = offer.kind; toTier = offer.toTier; add = offer.add; newMRR = offer.newMRR
-        deltaMRR = offer.deltaMRR; expectedDeltaMRR = offer.expectedDeltaMRR
+        deltaMRR = offer.deltaMRR; expectedDeltaMRR = rounded(offer.expectedDeltaMRR, 2)
     }
 
     /// What the offer sells: its kind, target tier and add-ons.
     var sells: String { kind.rawValue + "|" + toTier + "|" + add.map { "\($0.addon):\($0.quantity)" }.joined(separator: ";") }
-
-    enum CodingKeys: String, CodingKey { case kind, toTier, add, newMRR, deltaMRR, expectedDeltaMRR }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(toTier, forKey: .toTier)
-        try c.encode(add, forKey: .add)
-        try c.encode(newMRR, forKey: .newMRR)
-        try c.encode(deltaMRR, forKey: .deltaMRR)
-        try c.encode(rounded(expectedDeltaMRR, 2), forKey: .expectedDeltaMRR)
-    }
 }
 
 /// An account whose leading offer differs between the two catalogs.
@@ -65,12 +47,13 @@ public struct WhatIfChange: Sendable, Equatable, Encodable {
     public var changeExpectedDeltaMRR: Double
 
     enum CodingKeys: String, CodingKey { case accountID, current, whatif, changeExpectedDeltaMRR }
+    /// As synthesized, except that a side without an offer is `null`, not left out.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(accountID, forKey: .accountID)
         try c.encode(current, forKey: .current)
         try c.encode(whatif, forKey: .whatif)
-        try c.encode(rounded(changeExpectedDeltaMRR, 2), forKey: .changeExpectedDeltaMRR)
+        try c.encode(changeExpectedDeltaMRR, forKey: .changeExpectedDeltaMRR)
     }
 }
 
@@ -97,19 +80,6 @@ public struct WhatIfSide: Sendable, Equatable, Encodable {
     public var accountsWithOffers: Int
     public var heldOut: Int
     public var forecast: WhatIfForecast?
-
-    enum CodingKeys: String, CodingKey { case payingAccounts, mrr, arpu, offers, total, accountsWithOffers, heldOut, forecast }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(payingAccounts, forKey: .payingAccounts)
-        try c.encode(mrr, forKey: .mrr)
-        try c.encode(rounded(arpu, 2), forKey: .arpu)
-        try c.encode(offers, forKey: .offers)
-        try c.encode(total, forKey: .total)
-        try c.encode(accountsWithOffers, forKey: .accountsWithOffers)
-        try c.encode(heldOut, forKey: .heldOut)
-        try c.encode(forecast, forKey: .forecast)
-    }
 }
 
 /// The history-model forecast's month N under one catalog: MRR and ARPU with their bands.
@@ -129,35 +99,19 @@ public struct WhatIfForecast: Sendable, Equatable, Encodable {
 
     public init(_ forecast: Forecast) {
         let last = forecast.months.last
+        func r(_ value: Double) -> Double { rounded(value, 2) }
         month = last?.month ?? ""
         model = forecast.model.rawValue
         fallback = forecast.fallback
         openOffers = forecast.openOffers
-        expectedDeltaMRR = forecast.expectedDeltaMRR
-        activeAccounts = last?.activeAccounts ?? Double(forecast.payingAccounts)
-        mrrBaseline = last?.mrrBaseline ?? Double(forecast.mrr)
-        upliftExpected = last?.upliftExpected ?? 0
-        mrrExpected = last?.mrrExpected ?? Double(forecast.mrr)
-        arpuExpected = last?.arpuExpected ?? forecast.arpu
-        mrrP10 = last?.mrrP10 ?? mrrExpected; mrrP90 = last?.mrrP90 ?? mrrExpected
-        arpuP10 = last?.arpuP10 ?? arpuExpected; arpuP90 = last?.arpuP90 ?? arpuExpected
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case month, model, fallback, openOffers, expectedDeltaMRR, activeAccounts, mrrBaseline, upliftExpected
-        case mrrExpected, arpuExpected, mrrP10, mrrP90, arpuP10, arpuP90
-    }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(month, forKey: .month)
-        try c.encode(model, forKey: .model)
-        try c.encodeIfPresent(fallback, forKey: .fallback)
-        try c.encode(openOffers, forKey: .openOffers)
-        for (key, value) in [(CodingKeys.expectedDeltaMRR, expectedDeltaMRR), (.activeAccounts, activeAccounts), (.mrrBaseline, mrrBaseline),
-                             (.upliftExpected, upliftExpected), (.mrrExpected, mrrExpected), (.arpuExpected, arpuExpected),
-                             (.mrrP10, mrrP10), (.mrrP90, mrrP90), (.arpuP10, arpuP10), (.arpuP90, arpuP90)] {
-            try c.encode(rounded(value, 2), forKey: key)
-        }
+        expectedDeltaMRR = r(forecast.expectedDeltaMRR)
+        activeAccounts = r(last?.activeAccounts ?? Double(forecast.payingAccounts))
+        mrrBaseline = r(last?.mrrBaseline ?? Double(forecast.mrr))
+        upliftExpected = r(last?.upliftExpected ?? 0)
+        mrrExpected = r(last?.mrrExpected ?? Double(forecast.mrr))
+        arpuExpected = r(last?.arpuExpected ?? forecast.arpu)
+        mrrP10 = r(last?.mrrP10 ?? mrrExpected); mrrP90 = r(last?.mrrP90 ?? mrrExpected)
+        arpuP10 = r(last?.arpuP10 ?? arpuExpected); arpuP90 = r(last?.arpuP90 ?? arpuExpected)
     }
 }
 
@@ -170,18 +124,6 @@ public struct WhatIfDifference: Sendable, Equatable, Encodable {
     public var expectedDeltaMRR: Double
     public var mrrExpected: Double?
     public var arpuExpected: Double?
-
-    enum CodingKeys: String, CodingKey { case mrr, arpu, offers, deltaMRR, expectedDeltaMRR, mrrExpected, arpuExpected }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(mrr, forKey: .mrr)
-        try c.encode(rounded(arpu, 2), forKey: .arpu)
-        try c.encode(offers, forKey: .offers)
-        try c.encode(deltaMRR, forKey: .deltaMRR)
-        try c.encode(rounded(expectedDeltaMRR, 2), forKey: .expectedDeltaMRR)
-        try c.encode(mrrExpected.map { rounded($0, 2) }, forKey: .mrrExpected)
-        try c.encode(arpuExpected.map { rounded($0, 2) }, forKey: .arpuExpected)
-    }
 }
 
 /// `tierplan whatif`'s answer: the loaded catalog and another side by side.
@@ -266,7 +208,7 @@ public struct WhatIf: Sendable {
         let leading = [tally(before, side: 0), tally(after, side: 1)]
         let change = (leading[1]?.expectedDeltaMRR ?? 0) - (leading[0]?.expectedDeltaMRR ?? 0)
         if leading[0]?.sells != leading[1]?.sells || abs(change) > 1e-9 {
-            changes.append(WhatIfChange(accountID: account.id, current: leading[0], whatif: leading[1], changeExpectedDeltaMRR: change))
+            changes.append(WhatIfChange(accountID: account.id, current: leading[0], whatif: leading[1], changeExpectedDeltaMRR: rounded(change, 2)))
         }
     }
 
@@ -300,19 +242,22 @@ public struct WhatIf: Sendable {
         func side(_ index: Int, mrr: MinorUnits, forecast: Forecast?) -> WhatIfSide {
             var offers: [String: OfferTally] = [:], total = OfferTally()
             for kind in OfferKind.allCases {
-                let t = tallies[index][kind] ?? OfferTally()
-                offers[kind.rawValue] = t
+                var t = tallies[index][kind] ?? OfferTally()
                 total.count += t.count; total.deltaMRR += t.deltaMRR; total.expectedDeltaMRR += t.expectedDeltaMRR
+                t.expectedDeltaMRR = rounded(t.expectedDeltaMRR, 2)
+                offers[kind.rawValue] = t
             }
-            return WhatIfSide(payingAccounts: paying, mrr: mrr, arpu: paying > 0 ? Double(mrr) / Double(paying) : 0, offers: offers, total: total,
+            total.expectedDeltaMRR = rounded(total.expectedDeltaMRR, 2)
+            return WhatIfSide(payingAccounts: paying, mrr: mrr, arpu: paying > 0 ? rounded(Double(mrr) / Double(paying), 2) : 0, offers: offers, total: total,
                               accountsWithOffers: withOffers[index], heldOut: heldOut[index], forecast: forecast.map(WhatIfForecast.init))
         }
         let a = side(0, mrr: mrr, forecast: forecasts.current), b = side(1, mrr: proposedMRR(paying: mrr), forecast: forecasts.whatif)
+        func minus(_ x: Double, _ y: Double) -> Double { rounded(x - y, 2) }
         let difference = WhatIfDifference(
-            mrr: b.mrr - a.mrr, arpu: b.arpu - a.arpu, offers: b.total.count - a.total.count, deltaMRR: b.total.deltaMRR - a.total.deltaMRR,
-            expectedDeltaMRR: b.total.expectedDeltaMRR - a.total.expectedDeltaMRR,
-            mrrExpected: a.forecast.flatMap { x in b.forecast.map { $0.mrrExpected - x.mrrExpected } },
-            arpuExpected: a.forecast.flatMap { x in b.forecast.map { $0.arpuExpected - x.arpuExpected } })
+            mrr: b.mrr - a.mrr, arpu: minus(b.arpu, a.arpu), offers: b.total.count - a.total.count, deltaMRR: b.total.deltaMRR - a.total.deltaMRR,
+            expectedDeltaMRR: minus(b.total.expectedDeltaMRR, a.total.expectedDeltaMRR),
+            mrrExpected: a.forecast.flatMap { x in b.forecast.map { minus($0.mrrExpected, x.mrrExpected) } },
+            arpuExpected: a.forecast.flatMap { x in b.forecast.map { minus($0.arpuExpected, x.arpuExpected) } })
         let top = changes.sorted { (abs($0.changeExpectedDeltaMRR), $1.accountID) > (abs($1.changeExpectedDeltaMRR), $0.accountID) }
         return WhatIfReport(asOf: asOf.iso, months: months, existing: existing, currency: currency, catalog: catalog,
                             accountsScanned: accountsScanned, current: a, whatif: b, difference: difference,

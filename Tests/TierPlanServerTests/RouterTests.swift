@@ -17,28 +17,16 @@ final class RouterTests: XCTestCase {
     let hostile = "<script>alert('x')</script> & \"Co\""
 
     override func setUp() async throws {
-        url = try TestCluster.freshDatabase()
-        db = try Connection(url)
-        let examples = repositoryRoot.appendingPathComponent("examples").path
-        for args in [["catalog", "load", examples + "/catalog.yaml"], ["accounts", "import", examples + "/accounts.csv"],
-                     ["usage", "ingest", examples + "/usage.ndjson"]] {
-            let result = try CLI.run(args, databaseURL: url)
-            XCTAssertEqual(result.status, 0, result.stderr)
-        }
+        let users: [(String, Role)] = [("vera", .viewer), ("rick", .reviewer), ("ada", .admin)]
         // A hostile name on an account that gets offers.
-        try db.execute("UPDATE accounts SET name = $1 WHERE account_id = 'acme'", [hostile])
-        XCTAssertEqual(try CLI.run(["run", "--as-of", "2026-11-01"], databaseURL: url).status, 0)
-        for (name, role) in [("vera", Role.viewer), ("rick", .reviewer), ("ada", .admin)] {
-            try AccessStore.addUser(db, name: name, role: role, passwordHash: PasswordHashing.hash("password-\(name)"))
-            tokens[role] = try AccessStore.createToken(db, name: "job-\(name)", role: role)
+        (url, db) = try ExamplesServer.database(users: users) { [hostile] db in
+            try db.execute("UPDATE accounts SET name = $1 WHERE account_id = 'acme'", [hostile])
         }
+        for (name, role) in users { tokens[role] = try AccessStore.createToken(db, name: "job-\(name)", role: role) }
     }
 
     func withApp(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let repository = PostgresRepository(pool: DatabasePool(conninfo: url, size: 4))
-        let app = Application(router: try buildRouter(repository))
-        try await app.test(.router) { client in try await body(client) }
-        try await repository.pool.shutdown()
+        try await ExamplesServer.withApp(url, body)
     }
 
     func offerID(_ account: String = "acme") throws -> String {

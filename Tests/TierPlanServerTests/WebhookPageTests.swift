@@ -16,25 +16,13 @@ final class WebhookPageTests: XCTestCase {
     var db: Connection!
 
     override func setUp() async throws {
-        url = try TestCluster.freshDatabase()
-        db = try Connection(url)
-        let examples = repositoryRoot.appendingPathComponent("examples").path
-        for args in [["catalog", "load", examples + "/catalog.yaml"], ["accounts", "import", examples + "/accounts.csv"],
-                     ["usage", "ingest", examples + "/usage.ndjson"]] {
-            XCTAssertEqual(try CLI.run(args, databaseURL: url).status, 0)
-        }
-        _ = try WebhookStore.add(db, url: "http://127.0.0.1:9/billing?team=<b>", events: [.runCompleted], format: .json)
-        XCTAssertEqual(try CLI.run(["run", "--as-of", "2026-11-01"], databaseURL: url).status, 0)
-        for (name, role) in [("rick", Role.reviewer), ("ada", .admin)] {
-            try AccessStore.addUser(db, name: name, role: role, passwordHash: PasswordHashing.hash("password-\(name)"))
+        (url, db) = try ExamplesServer.database(users: [("rick", .reviewer), ("ada", .admin)]) { db in
+            _ = try WebhookStore.add(db, url: "http://127.0.0.1:9/billing?team=<b>", events: [.runCompleted], format: .json)
         }
     }
 
     func withApp(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let repository = PostgresRepository(pool: DatabasePool(conninfo: url, size: 4))
-        let app = Application(router: try buildRouter(repository))
-        try await app.test(.router) { client in try await body(client) }
-        try await repository.pool.shutdown()
+        try await ExamplesServer.withApp(url, body)
     }
 
     func testWebhooksPageShowsEndpointsAndDeliveriesForAdminsOnly() async throws {
