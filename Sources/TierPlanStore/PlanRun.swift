@@ -186,32 +186,54 @@ public enum PlanRun {
         let catalog = try CatalogStore.read(db)
         let run = RunContext(id: UUID().uuidString.lowercased(), actor: "tierplan \(command)", asOf: asOf)
         try returnSnoozedOffers(db, run)
-        let pass = try planEveryAccount(db, catalog: catalog, asOf: asOf, progress: progress)
-        let reconciliation = Reconciliation.reconcile(planned: pass.planned, existing: try OfferStore.openOffers(db))
-        let written = try writeOffers(db, reconciliation, evidence: pass.evidence, run)
-        let expired = try expireOffers(db, reconciliation.expirations.map(\.id), run)
-        let shownIDs = reconciliation.inserts.isEmpty && reconciliation.refreshes.isEmpty && reconciliation.keptApproved.isEmpty
-            ? [] : written.newIDs + reconciliation.refreshes.map(\.id) + reconciliation.keptApproved.map(\.id)
-        let offers = shownIDs.isEmpty ? [] : try db.query("""
+        let written = try planAndWrite(db, catalog: catalog, run: run, progress: progress)
+        let offers = written.shownIDs.isEmpty ? [] : try db.query("""
             SELECT \(OfferRecord.columns) FROM offers o WHERE o.offer_id = ANY($1::uuid[])
             ORDER BY o.expected_delta_mrr DESC, o.account_id, o.rank
-            """, [PostgresArray(shownIDs)]).rows.map(OfferRecord.init)
+            """, [PostgresArray(written.shownIDs)]).rows.map(OfferRecord.init)
 
         if !dryRun {
             let newIDs = Set(written.newIDs)
             try WebhookOutbox.recordRun(db, runID: run.id, asOf: asOf, newOffers: offers.filter { newIDs.contains($0.id) },
-                                        expiredIDs: reconciliation.expirations.map(\.id), readings: pass.readings, policy: catalog.policy,
-                                        counts: (pass.scanned, pass.flagged, written.newIDs.count, written.refreshed, expired))
+                                        expiredIDs: written.expiredIDs, readings: written.readings, policy: catalog.policy,
+                                        counts: (written.scanned, written.flagged, written.newIDs.count, written.refreshed, written.expired))
         }
 
         // Last, so that a run that dies before this point has written nothing that lasts.
         try db.execute("""
             INSERT INTO runs (run_id, command, as_of, finished_at, accounts_scanned, accounts_flagged, offers_created, offers_refreshed, offers_expired)
             VALUES ($1::uuid, $2, $3::date, now(), $4, $5, $6, $7, $8)
-            """, [run.id, command, asOf.iso, pass.scanned, pass.flagged, written.newIDs.count, written.refreshed, expired])
-        return PlanResult(asOf: asOf.iso, runID: run.id, dryRun: dryRun, accountsScanned: pass.scanned, accountsFlagged: pass.flagged,
-                          offersCreated: written.newIDs.count, offersRefreshed: written.refreshed, offersExpired: expired,
-                          offers: offers, suppressed: pass.suppressed)
+            """, [run.id, command, asOf.iso, written.scanned, written.flagged, written.newIDs.count, written.refreshed, written.expired])
+        return PlanResult(asOf: asOf.iso, runID: run.id, dryRun: dryRun, accountsScanned: written.scanned, accountsFlagged: written.flagged,
+                          offersCreated: written.newIDs.count, offersRefreshed: written.refreshed, offersExpired: written.expired,
+                          offers: offers, suppressed: written.suppressed)
+    }
+
+    /// What a run wrote of its plan, without the plan itself: the planned offers and their evidence
+    /// (about 2 KB an offer) are gone once it returns, before the outbox and the output are built.
+    struct WrittenPlan {
+        var newIDs: [String]
+        var refreshed: Int
+        var expiredIDs: [String]
+        var expired: Int
+        /// The offers the run shows: new, refreshed and approved ones kept.
+        var shownIDs: [String]
+        var readings: [AlertReading]
+        var suppressed: [SuppressedRecord]
+        var scanned: Int, flagged: Int
+    }
+
+    /// Signals, plan, reconciliation with the open offers, their writing and expiry.
+    private static func planAndWrite(_ db: Connection, catalog: Catalog, run: RunContext, progress: (Int) -> Void) throws -> WrittenPlan {
+        let pass = try planEveryAccount(db, catalog: catalog, asOf: run.asOf, progress: progress)
+        let reconciliation = Reconciliation.reconcile(planned: pass.planned, existing: try OfferStore.openOffers(db))
+        let written = try writeOffers(db, reconciliation, evidence: pass.evidence, run)
+        let expiredIDs = reconciliation.expirations.map(\.id)
+        let expired = try expireOffers(db, expiredIDs, run)
+        let shownIDs = reconciliation.inserts.isEmpty && reconciliation.refreshes.isEmpty && reconciliation.keptApproved.isEmpty
+            ? [] : written.newIDs + reconciliation.refreshes.map(\.id) + reconciliation.keptApproved.map(\.id)
+        return WrittenPlan(newIDs: written.newIDs, refreshed: written.refreshed, expiredIDs: expiredIDs, expired: expired, shownIDs: shownIDs,
+                           readings: pass.readings, suppressed: pass.suppressed, scanned: pass.scanned, flagged: pass.flagged)
     }
 
     /// Who and when the run's events are recorded as.

@@ -84,27 +84,38 @@ public enum WebhookOutbox {
     /// them to that endpoint alone, whatever it subscribes to (the test event).
     @discardableResult
     public static func record(_ db: Connection, _ events: [OutboxEvent], at now: Timestamp = Timestamp.now, onlyTo endpoint: Int? = nil) throws -> [String] {
-        guard !events.isEmpty else { return [] }
-        let ids = events.map { _ in newEventID() }
-        let bodies = zip(ids, events).map { body(id: $0, type: $1.type, created: now, data: $1.data) }
+        try record(db, count: events.count, at: now, onlyTo: endpoint) { events[$0] }
+    }
+
+    /// The same for `count` events made one at a time by `event` (0 ..< count), so that a run's
+    /// thousands of bodies are written as they are made, never all held at once.
+    @discardableResult
+    static func record(_ db: Connection, count: Int, at now: Timestamp = Timestamp.now, onlyTo endpoint: Int? = nil,
+                       event: (Int) throws -> OutboxEvent) throws -> [String] {
+        guard count > 0 else { return [] }
+        let ids = (0..<count).map { _ in newEventID() }
         // The chat text is kept only while an endpoint posts to chat: deliveries exist only for the
         // endpoints there are when the event is written, and an endpoint's format never changes.
         let chat = try db.query("SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE removed_at IS NULL AND format = 'slack')").first!.decode(0, as: Bool.self)
-        let summaries = chat ? events.map(\.summary.slackText) : events.map { _ in "" }
-        if events.count > 64 {
+        let created = now.iso
+        if count > 64 {
             // A run's many events: their sequence numbers first, then one COPY, then the deliveries from
             // the numbers and types (no lookup of the rows just written).
             // As one array value: a row per number cost more than the COPY's rows.
             let reserved = try db.query("""
                 SELECT array_agg(n ORDER BY n)::text FROM (SELECT nextval(pg_get_serial_sequence('webhook_events', 'seq')) AS n FROM generate_series(1, $1)) s
-                """, [events.count]).first!.decode(0, as: String.self)
+                """, [count]).first!.decode(0, as: String.self)
             let seqs = reserved.utf8.split(whereSeparator: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") })
                 .map { Substring($0) }
-            guard seqs.count == events.count else { throw StoreError.refused("outbox: reserved \(seqs.count) sequence numbers for \(events.count) events") }
-            let created = now.iso
+            guard seqs.count == count else { throw StoreError.refused("outbox: reserved \(seqs.count) sequence numbers for \(count) events") }
+            var types: [String] = []
+            types.reserveCapacity(count)
             try db.copyIn("COPY webhook_events (seq, event_id, type, account_id, created, body, summary) FROM STDIN") { copy in
-                for (i, event) in events.enumerated() {
-                    try copy.writeRow([String(seqs[i]), ids[i], event.type.rawValue, event.accountID, created, bodies[i], summaries[i]])
+                for i in 0..<count {
+                    let e = try event(i)
+                    types.append(e.type.rawValue)
+                    try copy.writeRow([String(seqs[i]), ids[i], e.type.rawValue, e.accountID, created, body(id: ids[i], type: e.type, created: now, data: e.data),
+                                       chat ? e.summary.slackText : ""])
                 }
             }
             try db.execute("""
@@ -113,9 +124,10 @@ public enum WebhookOutbox {
                 FROM unnest($1::bigint[], $2::text[]) AS e (seq, type) JOIN webhook_endpoints w
                   ON w.removed_at IS NULL AND (CASE WHEN $4::bigint IS NULL THEN e.type = ANY(w.events) ELSE w.endpoint_id = $4::bigint END)
                 ORDER BY e.seq, w.endpoint_id
-                """, [RawArrayLiteral(seqs.map(String.init)), RawArrayLiteral(events.map(\.type.rawValue)), created, endpoint])
+                """, [RawArrayLiteral(seqs.map(String.init)), RawArrayLiteral(types), created, endpoint])
             return ids
         }
+        let events = try (0..<count).map(event)
         try db.execute("""
             WITH new AS (
                 INSERT INTO webhook_events (event_id, type, account_id, created, body, summary)
@@ -128,8 +140,9 @@ public enum WebhookOutbox {
             SELECT w.endpoint_id, new.seq, $4::timestamptz FROM new JOIN webhook_endpoints w
               ON w.removed_at IS NULL AND (CASE WHEN $7::bigint IS NULL THEN new.type = ANY(w.events) ELSE w.endpoint_id = $7::bigint END)
             ORDER BY new.seq, w.endpoint_id
-            """, [PostgresArray(ids), PostgresArray(events.map(\.type.rawValue)), PostgresArray(events.map(\.accountID)), now.iso,
-                  PostgresArray(bodies), PostgresArray(summaries), endpoint])
+            """, [PostgresArray(ids), PostgresArray(events.map(\.type.rawValue)), PostgresArray(events.map(\.accountID)), created,
+                  PostgresArray(zip(ids, events).map { body(id: $0, type: $1.type, created: now, data: $1.data) }),
+                  PostgresArray(events.map { chat ? $0.summary.slackText : "" }), endpoint])
         return ids
     }
 
@@ -158,10 +171,13 @@ public enum WebhookOutbox {
             }
         }
         try recordOffers(db, ids: expiredIDs, status: .expired, at: now)
-        let proposed = newOffers.filter { $0.status == .proposed }.compactMap(OutboxEvent.offer)
+        let proposed = newOffers.filter { $0.status == .proposed }
         let changes = try AlertStore.apply(db, readings: readings, policy: policy.alerts, asOf: asOf, at: now)
-        // One write for the run's offers and alerts: COPY pays off with thousands.
-        try record(db, proposed + changes.map { OutboxEvent.alert($0, asOf: asOf) }, at: now)
+        // One write for the run's offers and alerts (COPY pays off with thousands), each body made as it is written.
+        try record(db, count: proposed.count + changes.count, at: now) { i in
+            // A proposed offer always raises offer.proposed.
+            i < proposed.count ? OutboxEvent.offer(proposed[i])! : OutboxEvent.alert(changes[i - proposed.count], asOf: asOf)
+        }
         var summary = WebhookSummary(type: .runCompleted)
         summary.asOf = asOf; summary.offersCreated = counts.created; summary.accountsFlagged = counts.flagged
         let data = "{\"accounts_flagged\":\(counts.flagged),\"accounts_scanned\":\(counts.scanned),\"as_of\":\"\(asOf.iso)\","
