@@ -53,19 +53,18 @@ struct WhatIfPages {
             return render(identity, form: form, report: nil, error: "existing accounts: \(form.existing ?? "") must be keep or reprice.", status: .unprocessableContent)
         }
         let source = uploaded != nil ? "uploaded catalog" : "pasted catalog"
-        let proposed: Catalog
-        do {
-            proposed = try CatalogFile.parse(yaml: text, file: source)
-        } catch let errors as InputErrors {
-            return render(identity, form: form, report: nil, error: errors.description, status: .unprocessableContent)
-        } catch let error as StoreError {
-            return render(identity, form: form, report: nil, error: error.description, status: .unprocessableContent)
-        }
         var shown = form
         shown.catalog = text
         shown.asOf = asOf.iso
-        let report = try await env.repository.whatIf(proposed, WhatIfRequest(asOf: asOf, months: months, existing: existing, source: source)) { _ in }
-        return render(identity, form: shown, report: report, error: nil)
+        do {
+            let proposed = try CatalogFile.parse(yaml: text, file: source)
+            let report = try await env.repository.whatIf(proposed, WhatIfRequest(asOf: asOf, months: months, existing: existing, source: source)) { _ in }
+            return render(identity, form: shown, report: report, error: nil)
+        } catch let errors as InputErrors {
+            return render(identity, form: shown, report: nil, error: errors.description, status: .unprocessableContent)
+        } catch StoreError.refused(let message) {
+            return render(identity, form: shown, report: nil, error: message, status: .unprocessableContent)
+        }
     }
 
     /// A date field, the latest run's as_of when left empty; nil when it is not a date.

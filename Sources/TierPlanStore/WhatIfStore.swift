@@ -25,6 +25,10 @@ public enum WhatIfStore {
         defer { _ = try? db.execute("ROLLBACK") }
         let asOf = request.asOf
         let current = try CatalogStore.read(db)
+        guard proposed.currency == current.currency else {
+            throw StoreError.refused("\(request.source): currency \(proposed.currency) is not the loaded catalog's \(current.currency); "
+                                     + "MRR and prices cannot be compared across currencies")
+        }
         let history = try ForecastHistory(db)
         let states = history.accounts.reduce(into: [String: AccountTimeline.State]()) { $0[$1.accountID] = $1.state(on: asOf) }
         let histories = try OfferStore.histories(db, asOf: asOf)

@@ -92,6 +92,10 @@ final class WhatIfCLITests: XCTestCase {
                                    "--as-of", asOf], databaseURL: url)
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("bad.yaml:9:") && refused.stderr.contains("price_monthly"), refused.stderr)
+        let euros = try CLI.run(["whatif", "--catalog", try catalog("eur.yaml", replacing: "currency: USD", with: "currency: EUR"),
+                                 "--as-of", asOf], databaseURL: url)
+        XCTAssertNotEqual(euros.status, 0)
+        XCTAssertTrue(euros.stderr.contains("currency EUR is not the loaded catalog's USD"), euros.stderr)
         XCTAssertEqual(try fingerprint(), before)
     }
 
