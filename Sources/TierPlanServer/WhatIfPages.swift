@@ -152,7 +152,7 @@ struct WhatIfPages {
                                         "change": signed($0.changeExpectedDeltaMRR)] },
             "changedAccounts": Rationale.grouped(r.changedAccounts), "shownChanges": r.changes.count,
             "unmapped": r.unmapped.prefix(100).map { ["account": $0.accountID, "tier": $0.tier, "missing": $0.missing.joined(separator: ", ")] },
-            "unmappedCount": r.unmapped.count,
+            "unmappedCount": r.unmapped.count, "hasUnmapped": !r.unmapped.isEmpty,
         ]
     }
 }

@@ -61,6 +61,7 @@ final class WhatIfPageTests: XCTestCase {
             XCTAssertTrue(html.contains("uploaded catalog against the loaded catalog, as of 2026-11-01"))
             XCTAssertTrue(html.contains("<svg id=\"whatif-chart\""))
             XCTAssertTrue(html.contains("MRR expected 2027-05"))
+            XCTAssertFalse(html.contains("Unmapped accounts"), "no section when every account maps")
 
             // Pasted, repriced: the MRR row shows the change (Team $10 dearer on every paying Team account).
             let pasted = try await RouterTests.form(client, "/whatif", ada,

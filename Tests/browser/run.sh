@@ -36,11 +36,14 @@ rm -f "$shots"/*.png "$report"
 served_cluster
 password=browser-pass-1
 step users add rita --role reviewer <<<"$password"  # password on stdin
+admin_password=browser-admin-1
+step users add alma --role admin <<<"$admin_password"  # the what-if page needs an admin
 served_server
 
 # --- the test -------------------------------------------------------------------
 # SE_OFFLINE: Selenium Manager must never fetch anything (the test gives explicit paths anyway).
 TIERPLAN_URL="http://127.0.0.1:$port" TIERPLAN_USER=rita TIERPLAN_PASSWORD=$password \
+  TIERPLAN_ADMIN=alma TIERPLAN_ADMIN_PASSWORD=$admin_password \
   SCREENSHOT_DIR="$shots" CHROMEDRIVER_LOG="$out/chromedriver.log" CHROMIUM="$CHROMIUM" CHROMEDRIVER="$CHROMEDRIVER" \
   SE_OFFLINE=true PYTHONDONTWRITEBYTECODE=1 \
   timeout 900 "$py" -m pytest -p no:cacheprovider -v --junitxml="$report" Tests/browser "$@" &

@@ -6,13 +6,18 @@ Run through Tests/browser/run.sh, which starts a throwaway cluster and
   TIERPLAN_URL        base URL of the running server (http://127.0.0.1:PORT)
   TIERPLAN_USER       a reviewer's name
   TIERPLAN_PASSWORD   that reviewer's password
+  TIERPLAN_ADMIN      an admin's name (the what-if page needs the role)
+  TIERPLAN_ADMIN_PASSWORD  that admin's password
   SCREENSHOT_DIR      where the screenshots go (default .build/screenshots)
   CHROMIUM, CHROMEDRIVER  the browser and driver (default /usr/bin/...)
   CHROMEDRIVER_LOG    the driver's log (default .build/browser/chromedriver.log)
 
 The tests run in file order against one signed-in browser: sign in, approve
 an offer and see it leave the queue, reject one without a reason and see the
-error, open the forecast and find its chart.
+error, open the forecast and find its chart. The pricing what-if tests use a
+second browser signed in as the admin: upload a catalog and see the comparison,
+paste a refused one and see where it is wrong, and find the page closed to the
+reviewer and missing from the reviewer's navigation.
 """
 
 import os
@@ -31,6 +36,9 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 BASE_URL = os.environ.get("TIERPLAN_URL", "http://127.0.0.1:8080").rstrip("/")
 USER = os.environ.get("TIERPLAN_USER", "rita")
 PASSWORD = os.environ.get("TIERPLAN_PASSWORD", "browser-pass-1")
+ADMIN_USER = os.environ.get("TIERPLAN_ADMIN", "alma")
+ADMIN_PASSWORD = os.environ.get("TIERPLAN_ADMIN_PASSWORD", "browser-admin-1")
+EXAMPLE_CATALOG = Path(__file__).resolve().parents[2] / "examples" / "catalog.yaml"
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ".build/screenshots"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -38,8 +46,7 @@ WAIT = 15  # seconds for a page to arrive
 TODAY = os.environ.get("TIERPLAN_NOW", "2026-11-03")[:10]  # the day the server dates decisions (run.sh sets its clock)
 
 
-@pytest.fixture(scope="module")
-def browser():
+def new_driver():
     options = Options()
     # The Debian browser, never one Selenium Manager would fetch.
     options.binary_location = CHROMIUM
@@ -52,7 +59,24 @@ def browser():
     service = Service(executable_path=CHROMEDRIVER, log_output=str(log))
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = new_driver()
     try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def admin():
+    """A second browser, signed in as the admin (the reviewer's session stays as it is)."""
+    driver = new_driver()
+    try:
+        sign_in(driver, user=ADMIN_USER, password=ADMIN_PASSWORD)
         yield driver
     finally:
         driver.quit()
@@ -66,11 +90,11 @@ def signed_in(browser):
     return browser
 
 
-def sign_in(driver, screenshot=None):
+def sign_in(driver, screenshot=None, user=USER, password=PASSWORD):
     driver.get(BASE_URL + "/login")
     wait(driver).until(EC.presence_of_element_located((By.ID, "sign-in")))
-    driver.find_element(By.ID, "name").send_keys(USER)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "name").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
     if screenshot:
         shoot(driver, screenshot)
     driver.find_element(By.ID, "sign-in").click()
@@ -278,3 +302,109 @@ def test_decline_is_recorded_with_the_customers_reason(signed_in):
     assert len(rows) == 11, f"expected a header and ten bins, got {len(rows)}"
     driver.execute_script("document.getElementById('calibration').scrollIntoView()")
     shoot(driver, "09-calibration.png")
+
+
+def open_whatif(driver):
+    driver.get(BASE_URL + "/whatif")
+    return wait(driver).until(EC.visibility_of_element_located((By.ID, "whatif-form")))
+
+
+def example_catalog(old, new):
+    """The example catalog with one (unique) piece of text replaced."""
+    text = EXAMPLE_CATALOG.read_text()
+    assert text.count(old) == 1, f"{old!r} is not once in {EXAMPLE_CATALOG}"
+    return text.replace(old, new)
+
+
+def form_text(driver):
+    """What the what-if form's textarea holds."""
+    return driver.find_element(By.CSS_SELECTOR, "#whatif-form textarea[name=catalog]").get_attribute("value")
+
+
+def nav_links(driver):
+    """The navigation bar's links: path → text."""
+    return {urlparse(a.get_attribute("href")).path: a.text for a in driver.find_elements(By.CSS_SELECTOR, "header a")}
+
+
+def test_whatif_compares_an_uploaded_catalog(admin, tmp_path):
+    driver = admin
+    upload = tmp_path / "catalog-team-89.yaml"
+    upload.write_text(example_catalog("price_monthly: 7900", "price_monthly: 8900"))  # Team: $79 → $89
+
+    form = open_whatif(driver)
+    assert response_status(driver) == 200
+    assert not driver.find_elements(By.ID, "whatif-summary")
+    form.find_element(By.CSS_SELECTOR, 'input[type=file][name=file]').send_keys(str(upload))
+    Select(form.find_element(By.CSS_SELECTOR, "select[name=existing]")).select_by_value("reprice")
+    form.find_element(By.XPATH, ".//button[normalize-space()='Compare']").click()
+
+    summary = wait(driver).until(EC.visibility_of_element_located((By.ID, "whatif-summary")))
+    assert urlparse(driver.current_url).path == "/whatif"
+    assert response_status(driver) == 200
+    assert not driver.find_elements(By.ID, "whatif-error")
+    assert "uploaded catalog" in summary.text, summary.text
+    assert "against the loaded catalog" in summary.text, summary.text
+
+    chart = driver.find_element(By.CSS_SELECTOR, "#whatif-chart-figure svg#whatif-chart")
+    assert chart.size["width"] > 200 and chart.size["height"] > 30, f"the chart is drawn at {chart.size}"
+    bars = chart.find_elements(By.TAG_NAME, "rect")
+    assert len(bars) > 2, f"the chart has {len(bars)} rects: the legend's two and no bar"  # 2 legend + 2 per bar
+    assert len(chart.find_elements(By.TAG_NAME, "text")) > 2
+
+    rows = driver.find_elements(By.CSS_SELECTOR, "#whatif-table tr")
+    labels = [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows if r.find_elements(By.TAG_NAME, "td")]
+    mrr = [r for r in rows if r.find_elements(By.TAG_NAME, "td") and r.find_element(By.TAG_NAME, "td").text.startswith("MRR on")]
+    assert mrr, f"no 'MRR on …' row in the what-if table: {labels}"
+    cells = mrr[0].find_elements(By.TAG_NAME, "td")
+    assert len(cells) == 4 and cells[1].text.strip() and cells[2].text.strip(), [c.text for c in cells]
+    # Repriced, the paying Team accounts pay $10 more less their discounts: globex (10 % off) $9.00,
+    # hooli $10.00, vandelay (5 % off) $9.50.
+    assert cells[3].text.strip() == "+$28.50", [c.text for c in cells]
+    assert driver.find_element(By.ID, "whatif-changes")
+    # The form comes back holding what was compared.
+    assert "price_monthly: 8900" in form_text(driver)
+    shoot(driver, "10-whatif.png")
+
+
+def test_whatif_refuses_a_pasted_catalog_with_a_negative_price(admin):
+    driver = admin
+    pasted = example_catalog("price_monthly: 2900", "price_monthly: -1")  # Starter, line 9
+    form = open_whatif(driver)
+    textarea = form.find_element(By.CSS_SELECTOR, "textarea[name=catalog]")
+    textarea.clear()
+    textarea.send_keys(pasted)
+    assert form_text(driver) == pasted
+    form.find_element(By.XPATH, ".//button[normalize-space()='Compare']").click()
+
+    error = wait(driver).until(EC.visibility_of_element_located((By.ID, "whatif-error")))
+    assert "pasted catalog:9:" in error.text, error.text
+    assert "price_monthly" in error.text, error.text
+    status = response_status(driver)
+    assert status == 422, f"the refusal came with HTTP {status}, not 422"
+    assert not driver.find_elements(By.ID, "whatif-summary")
+    assert form_text(driver).replace("\r\n", "\n") == pasted, "the pasted catalog did not come back in the form"
+    shoot(driver, "11-whatif-error.png")
+
+
+def test_whatif_is_for_admins_only(signed_in, admin):
+    driver = signed_in  # the reviewer
+    driver.get(BASE_URL + "/queue")
+    wait(driver).until(EC.presence_of_element_located((By.ID, "queue")))
+    links = nav_links(driver)
+    assert "/queue" in links, links
+    assert "/whatif" not in links and "What-if" not in links.values(), f"the reviewer's navigation offers the what-if: {links}"
+
+    driver.get(BASE_URL + "/whatif")
+    heading = wait(driver).until(EC.visibility_of_element_located((By.TAG_NAME, "h1")))
+    status = response_status(driver)
+    assert status == 403, f"the reviewer got the what-if page with HTTP {status}, not 403"
+    assert heading.text == "Not allowed", heading.text
+    assert "This needs the admin role." in driver.find_element(By.CSS_SELECTOR, "main .error").text
+    assert not driver.find_elements(By.ID, "whatif-form")
+    assert "/whatif" not in nav_links(driver)
+    shoot(driver, "12-whatif-forbidden.png")
+
+    admin.get(BASE_URL + "/queue")
+    wait(admin).until(EC.presence_of_element_located((By.ID, "queue")))
+    assert ADMIN_USER in admin.find_element(By.CSS_SELECTOR, "header .who").text
+    assert nav_links(admin).get("/whatif") == "What-if", nav_links(admin)
