@@ -72,7 +72,7 @@ struct DemoCommand: AsyncParsableCommand {
         Console.out("   (tierplan forecast backtest --from \(backtest.from) --to \(backtest.to) --months \(backtest.months) for every horizon, --json or --csv)")
         Console.out("")
         Console.out("== what if Team had 1,000 GB instead of 500 GB?")
-        WhatIfTable.print(whatIf)
+        WhatIfTable.print(whatIf, changes: 5)
         Console.out("   (tierplan whatif --catalog FILE --as-of \(asOf.iso) [--existing reprice] with your own catalog, or the What-if page; nothing is written)")
         Console.out("")
         Console.out("Done in \(String(format: "%.0f", s.seconds)) s. Open the review page on this data:")

@@ -45,7 +45,8 @@ struct WhatIfCommand: AsyncParsableCommand {
 
 /// The what-if as text: the two catalogs in columns, the change, the accounts that move most.
 enum WhatIfTable {
-    static func print(_ r: WhatIfReport) {
+    /// `changes`: how many of the accounts that change most to list (the report holds up to 20).
+    static func print(_ r: WhatIfReport, changes shown: Int = WhatIf.topChanges) {
         let c = r.currency
         func money(_ x: MinorUnits) -> String { Rationale.money(x, c) }
         func money(_ x: Double) -> String { Rationale.money(Int(x.rounded()), c) }
@@ -80,8 +81,8 @@ enum WhatIfTable {
         if r.changes.isEmpty {
             Console.out("no account's leading offer changes")
         } else {
-            Console.out("accounts whose leading offer changes most (\(r.changes.count) of \(r.changedAccounts), by |Δ expected|):")
-            for change in r.changes {
+            Console.out("accounts whose leading offer changes most (\(min(shown, r.changes.count)) of \(r.changedAccounts), by |Δ expected|):")
+            for change in r.changes.prefix(shown) {
                 Console.out("  \(SignalsTable.pad(change.accountID, 20)) \(describe(change.current, c)) → \(describe(change.whatif, c)) "
                             + "(expected \(signed(change.changeExpectedDeltaMRR)))")
             }
