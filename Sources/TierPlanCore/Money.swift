@@ -31,10 +31,12 @@ public struct Discount: Hashable, Sendable, Comparable, CustomStringConvertible 
         self.basisPoints = bp
     }
 
-    /// `round-half-up(amount × (1 − pct/100))`, exact in integers.
+    /// `round-half-up(amount × (1 − pct/100))`, exact in integers, for any amount (the product is
+    /// taken in 128 bits: a what-if catalog may price a configuration near the top of Int).
     public func apply(to amount: MinorUnits) -> MinorUnits {
         precondition(amount >= 0, "prices are never negative")
-        return (amount * (10_000 - basisPoints) + 5_000) / 10_000
+        let (quotient, remainder) = 10_000.dividingFullWidth(amount.multipliedFullWidth(by: 10_000 - basisPoints))
+        return quotient + (remainder >= 5_000 ? 1 : 0)
     }
 
     /// The percentage as a decimal string (`12.5`, `10`).

@@ -299,13 +299,11 @@ public struct Planner: Sendable {
     /// The offer rules, in the order they add to a plan (each in its own file under Planning/).
     static let sources: [any OfferSource] = [UpsellSource(), AdoptionSource(), TrialConversionSource()]
 
-    /// `paying`: what the account pays today when that is not its price in this catalog (a what-if
-    /// whose existing accounts keep their price); its price here otherwise.
-    public func plan(account: Account, signals: AccountSignals, history: OfferHistory = OfferHistory(), paying: MinorUnits? = nil) -> AccountPlan {
+    public func plan(account: Account, signals: AccountSignals, history: OfferHistory = OfferHistory()) -> AccountPlan {
         var plan = AccountPlan()
         guard account.status == .active || account.status == .trialing, let tier = catalog.tier(account.tier) else { return plan }
         let context = PlanningContext(planner: self, account: account, signals: signals, tier: tier,
-                                      blocked: Guardrails.blocked(history, asOf: asOf, policy: policy), paying: paying)
+                                      blocked: Guardrails.blocked(history, asOf: asOf, policy: policy))
         for source in Self.sources where source.serves(account.status) { source.propose(context, into: &plan) }
         return plan
     }
@@ -363,7 +361,13 @@ public struct Planner: Sendable {
             }
             guard let storagePacks = Self.cheapestCover(deficit: storageDeficit - storage, packs: offering.storagePacks),
                   let seatPacks = Self.cheapestCover(deficit: seatDeficit - seats, packs: offering.seatPacks) else { return }
-            for item in storagePacks + seatPacks { total += offering.price[item.addon]! * item.quantity }
+            for item in storagePacks + seatPacks {
+                // A price past Int is no solution (only absurd needs or prices get there).
+                let (cost, o1) = offering.price[item.addon]!.multipliedReportingOverflow(by: item.quantity)
+                let (sum, o2) = total.addingReportingOverflow(cost)
+                guard !o1, !o2 else { return }
+                total = sum
+            }
             let configuration = Configuration(tier: tier.code, addons: addons + storagePacks + seatPacks)
             let candidate = (total, configuration.units, configuration.target, configuration.addons)
             if best == nil || (candidate.0, candidate.1, candidate.2) < (best!.gross, best!.units, best!.target) { best = candidate }
@@ -378,8 +382,13 @@ public struct Planner: Sendable {
             if bundle.storage > 0, storageDeficit > storage { useful = max(useful, Int((storageDeficit - storage + bundle.storage - 1) / bundle.storage)) }
             if bundle.seats > 0, seatDeficit > seats { useful = max(useful, Int((seatDeficit - seats + bundle.seats - 1) / bundle.seats)) }
             for quantity in 0...useful {
+                // Prices are never negative: once one more bundle costs more than the best, so do all after it.
+                let (price, o1) = bundle.price.multipliedReportingOverflow(by: quantity)
+                let (total, o2) = gross.addingReportingOverflow(price)
+                if o1 || o2 { break }
+                if let best, total > best.gross { break }
                 search(index + 1, quantity == 0 ? chosen : chosen + [AddonQuantity(addon: bundle.code, quantity: quantity)],
-                       gross: gross + bundle.price * quantity, storage: storage + bundle.storage * Int64(quantity),
+                       gross: total, storage: storage + bundle.storage * Int64(quantity),
                        seats: seats + bundle.seats * Int64(quantity), features: quantity == 0 ? features : features.union(bundle.features))
             }
         }
@@ -408,12 +417,19 @@ public struct Planner: Sendable {
             let pack = usable[index]
             let needed = remaining > 0 ? Int((remaining + pack.unit - 1) / pack.unit) : 0
             if index == usable.count - 1 {
-                let total = cost + needed * pack.price, totalUnits = units + needed
+                let (price, o1) = pack.price.multipliedReportingOverflow(by: needed)
+                let (total, o2) = cost.addingReportingOverflow(price)
+                guard !o1, !o2 else { return }   // past Int: no cover
+                let totalUnits = units + needed
                 if best == nil || (total, totalUnits) < (best!.cost, best!.units) { best = (total, totalUnits, quantities + [needed]) }
                 return
             }
             for quantity in 0...needed {
-                search(index + 1, remaining: remaining - Int64(quantity) * pack.unit, cost: cost + quantity * pack.price,
+                let (price, o1) = pack.price.multipliedReportingOverflow(by: quantity)
+                let (total, o2) = cost.addingReportingOverflow(price)
+                if o1 || o2 { break }
+                if let best, total > best.cost { break }   // prices are never negative: more of this pack only costs more
+                search(index + 1, remaining: remaining - Int64(quantity) * pack.unit, cost: total,
                        units: units + quantity, quantities: quantities + [quantity])
             }
         }

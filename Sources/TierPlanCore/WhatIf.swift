@@ -1,5 +1,6 @@
-/// How a what-if prices the accounts that exist: `keep` (each pays what it pays today) or `reprice`
-/// (each is priced under the other catalog, with its discount).
+/// How a what-if counts what existing accounts pay (its paying MRR and the forecast's start): `keep`
+/// (what they pay today) or `reprice` (their price under the other catalog, with their discount).
+/// Offers are priced within each catalog either way.
 public enum ExistingPricing: String, Sendable, CaseIterable, Codable {
     case keep, reprice
 }
@@ -176,15 +177,20 @@ public struct WhatIf: Sendable {
         self.existing = existing
     }
 
-    /// What `catalog` lacks to price this account as it is.
+    /// What `catalog` lacks to price this account as it is (an unpriceable configuration too: prices
+    /// that add up past what can be computed, which the accounts file would have refused).
     public static func missing(_ account: Account, in catalog: Catalog) -> [String] {
         var missing: [String] = []
-        if catalog.tier(account.tier) == nil { missing.append("tier \(account.tier)") }
+        let tier = catalog.tier(account.tier)
+        if tier == nil { missing.append("tier \(account.tier)") }
         for item in account.addons.sorted(by: { $0.addon < $1.addon }) {
             guard let addon = catalog.addon(item.addon) else { missing.append("add-on \(item.addon)"); continue }
-            if catalog.tier(account.tier) != nil, !addon.isAvailable(on: account.tier) {
+            if tier != nil, !addon.isAvailable(on: account.tier) {
                 missing.append("add-on \(item.addon) on tier \(account.tier)")
             }
+        }
+        if missing.isEmpty, let tier, !catalog.fits(tier: tier, addons: account.addons) {
+            missing.append("a price, storage or seats too large to compute")
         }
         return missing
     }
@@ -198,16 +204,16 @@ public struct WhatIf: Sendable {
         let lacking = Self.missing(account, in: proposed.catalog)
         var after = AccountPlan()
         if lacking.isEmpty {
-            let keepPrice = existing == .keep ? account.mrr(in: current.catalog) : nil
             after = proposed.plan(account: account, signals: Watcher.signals(for: account, usage: usage, catalog: proposed.catalog, asOf: asOf),
-                                  history: history, paying: keepPrice)
+                                  history: history)
             if existing == .reprice, account.status.isPaying { repricing += account.mrr(in: proposed.catalog) - paid }
         } else {
             unmapped.append(UnmappedAccount(accountID: account.id, tier: account.tier, status: account.status, missing: lacking))
         }
         let leading = [tally(before, side: 0), tally(after, side: 1)]
         let change = (leading[1]?.expectedDeltaMRR ?? 0) - (leading[0]?.expectedDeltaMRR ?? 0)
-        if leading[0]?.sells != leading[1]?.sells || abs(change) > 1e-9 {
+        // Unmapped accounts are listed as such, not as changes: FILE was never asked about them.
+        if lacking.isEmpty, leading[0]?.sells != leading[1]?.sells || abs(change) > 1e-9 {
             changes.append(WhatIfChange(accountID: account.id, current: leading[0], whatif: leading[1], changeExpectedDeltaMRR: rounded(change, 2)))
         }
     }

@@ -62,8 +62,14 @@ struct WhatIfPages {
             return render(identity, form: shown, report: report, error: nil)
         } catch let errors as InputErrors {
             return render(identity, form: shown, report: nil, error: errors.description, status: .unprocessableContent)
-        } catch StoreError.refused(let message) {
-            return render(identity, form: shown, report: nil, error: message, status: .unprocessableContent)
+        } catch let error as StoreError {
+            // Said on the page (no catalog loaded yet, another currency, an old schema); an unreachable
+            // database stays the server's 503.
+            if case .unavailable = error { throw error }
+            if case .refused(let message) = error {
+                return render(identity, form: shown, report: nil, error: message, status: .unprocessableContent)
+            }
+            return render(identity, form: shown, report: nil, error: error.description, status: .conflict)
         }
     }
 
@@ -148,7 +154,8 @@ struct WhatIfPages {
             "catalog": r.catalog, "asOf": r.asOf, "scanned": Rationale.grouped(r.accountsScanned),
             "existing": r.existing == .keep ? "existing accounts keep what they pay" : "every account repriced under the what-if catalog",
             "rows": rows, "chart": Charts.whatIf(r),
-            "changes": r.changes.map { ["account": $0.accountID, "current": offer($0.current), "whatif": offer($0.whatif),
+            "changes": r.changes.map { ["account": $0.accountID, "accountPath": PageText.pathSegment($0.accountID),
+                                        "current": offer($0.current), "whatif": offer($0.whatif),
                                         "change": signed($0.changeExpectedDeltaMRR)] },
             "changedAccounts": Rationale.grouped(r.changedAccounts), "shownChanges": r.changes.count,
             "unmapped": r.unmapped.prefix(100).map { ["account": $0.accountID, "tier": $0.tier, "missing": $0.missing.joined(separator: ", ")] },

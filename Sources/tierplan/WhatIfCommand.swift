@@ -15,8 +15,9 @@ struct WhatIfCommand: AsyncParsableCommand {
             FILE is checked exactly as `catalog load` checks it, and never stored. Every watched account is signalled and
             planned (a dry run) under both catalogs with the same usage, offer history, guardrails and policy: the loaded
             catalog's policy applies to both sides, so only products and prices differ.
-            --existing keep (default): existing accounts pay what they pay; offers are priced against that.
+            --existing keep (default): on the FILE side existing accounts pay what they pay today.
             --existing reprice: every paying account is priced under FILE (its tier, add-ons and discount).
+            Either way an offer under FILE is priced within FILE, as `plan` would price it with FILE loaded.
             The forecast is month --months of the history model, from each side's paying MRR and the expansion offers of
             its dry-run plan (one per account, the largest expected delta), with the same learnt rates.
             Accounts whose tier or add-on FILE lacks are listed as unmapped, get no plan under FILE and keep their MRR.

@@ -237,6 +237,20 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(offer.expectedDeltaMRR, 250)
     }
 
+    func testAbsurdAmountsNeverTrap() {
+        // Discounts on amounts near the top of Int: exact, from a 128-bit product.
+        // 4,611,686,018,427,387,903 × 0.9 = 4,150,517,416,584,649,112.7
+        XCTAssertEqual(Discount(basisPoints: 1000).apply(to: Int.max / 2), 4_150_517_416_584_649_113)
+        XCTAssertEqual(Discount(basisPoints: 1250).apply(to: 8), 7)            // 7.0 exactly
+        XCTAssertEqual(Discount(basisPoints: 5000).apply(to: 3), 2)            // 1.5 rounds half up
+        XCTAssertEqual(Discount.none.apply(to: Int.max), Int.max)
+        // A storage sample at the top of Int64: the need is capped, and the plan is made without a trap.
+        let s = signals(account(), used: Int64.max)
+        XCTAssertEqual(Needs(signals: s, policy: Policy()).storageBytes, 1 << 60, "about an exabyte")
+        let plan = planner().plan(account: account(), signals: s)
+        XCTAssertTrue(plan.offers.allSatisfy { $0.deltaMRR > 0 }, "\(plan)")
+    }
+
     func testHoldoutIsStableAndProportional() {
         let ids = (0..<10_000).map { "acct-\($0)" }
         let held = ids.filter { Holdout.isHeldOut($0, percent: 10) }

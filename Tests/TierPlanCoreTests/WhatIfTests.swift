@@ -54,19 +54,35 @@ final class WhatIfTests: XCTestCase {
         XCTAssertEqual(r.difference.mrr, 0, "keep: MRR is what accounts pay")
     }
 
-    func testKeepPricesOffersAgainstWhatAccountsPayAndRepriceAgainstTheNewPrice() {
+    func testKeepAndRepriceChangeWhatAccountsPayNotHowOffersArePriced() {
         let dearer = with(sampleCatalog, tier: "team") { $0.priceMonthly = 8900 }
-        // keep: the crowded account pays 7,900 and would pay 8,900 + 2,000 = 10,900.
-        let keep = compare(dearer, .keep)
-        XCTAssertEqual(keep.whatif.offers["addon"]?.deltaMRR, 3000)
-        XCTAssertEqual(keep.whatif.mrr, 11410)
-        // reprice: it is priced at 8,900 already, so the same add-ons add 2,000; MRR rises by 1,000.
+        // Offers are priced within the other catalog either way: Team + 2 packs at 10,900 against Team at 8,900.
+        for existing in ExistingPricing.allCases {
+            let r = compare(dearer, existing)
+            XCTAssertEqual(r.whatif.offers["addon"]?.deltaMRR, 2000, "\(existing)")
+            XCTAssertEqual(r.changes, [], "the same add-ons for the same Δ (\(existing))")
+        }
+        // keep: paying MRR is what accounts pay; reprice: the crowded account's 7,900 becomes 8,900.
+        XCTAssertEqual(compare(dearer, .keep).whatif.mrr, 11410)
         let reprice = compare(dearer, .reprice)
-        XCTAssertEqual(reprice.whatif.offers["addon"]?.deltaMRR, 2000)
         XCTAssertEqual(reprice.whatif.mrr, 12410)
         XCTAssertEqual(reprice.difference.mrr, 1000)
         XCTAssertEqual(reprice.difference.arpu, 500)
-        XCTAssertEqual(reprice.changes, [], "the same add-on at the same Δ")
+        // A cut makes no offer worth less than nothing: the packs still add 2,000.
+        let cheaper = compare(with(sampleCatalog, tier: "team") { $0.priceMonthly = 6900 }, .keep)
+        XCTAssertEqual(cheaper.whatif.offers["addon"]?.deltaMRR, 2000)
+    }
+
+    func testAConfigurationTooDearToComputeIsUnmappedNotACrash() {
+        var absurd = sampleCatalog
+        for i in absurd.addons.indices where absurd.addons[i].code == "storage_100" { absurd.addons[i].priceMonthly = 1_000_000_000_000 }
+        let hoarder = account("hoarder", addons: [AddonQuantity(addon: "storage_100", quantity: 1_000_000)])
+        XCTAssertEqual(WhatIf.missing(hoarder, in: absurd), ["a price, storage or seats too large to compute"])
+        // Its need for more storage cannot be priced either: no offer, no trap.
+        var whatIf = WhatIf(current: sampleCatalog, proposed: absurd, asOf: asOf, acceptance: acceptance, existing: .reprice)
+        whatIf.add(crowded, usage: crowdedUsage, history: OfferHistory(), paid: 7900)
+        let r = whatIf.report(asOf: asOf, months: 3, currency: "USD", catalog: "f", paying: 1, mrr: 7900, forecasts: (nil, nil))
+        XCTAssertEqual(r.whatif.offers["addon"]?.deltaMRR, 2_000_000_000_000)
     }
 
     func testWhatTheOtherCatalogLacksIsUnmappedAndKeepsItsPrice() {
@@ -74,6 +90,7 @@ final class WhatIfTests: XCTestCase {
         noPacks.addons.removeAll { $0.code == "storage_100" }
         var r = compare(noPacks, .reprice)
         XCTAssertEqual(r.unmapped.map(\.accountID), ["small"])
+        XCTAssertFalse(r.changes.contains { $0.accountID == "small" }, "unmapped accounts are not changes")
         XCTAssertEqual(r.unmapped.map(\.missing), [["add-on storage_100"]])
         // crowded is priced the same under both; small keeps 3,510.
         XCTAssertEqual(r.whatif.mrr, 11410)

@@ -24,10 +24,10 @@ struct PlanningContext {
     /// The account's experiment and arm (none when held out or without experiments).
     let assignment: (experiment: Experiment, arm: ExperimentArm)?
 
-    init(planner: Planner, account: Account, signals: AccountSignals, tier: Tier, blocked: [OfferKind: SuppressionReason], paying: MinorUnits? = nil) {
+    init(planner: Planner, account: Account, signals: AccountSignals, tier: Tier, blocked: [OfferKind: SuppressionReason]) {
         self.planner = planner; self.account = account; self.signals = signals; self.tier = tier; self.blocked = blocked
         current = Configuration(tier: account.tier, addons: account.addons)
-        currentMRR = paying ?? account.mrr(in: planner.catalog)
+        currentMRR = account.mrr(in: planner.catalog)
         heldOut = Holdout.isHeldOut(account.id, percent: planner.catalog.policy.holdoutPercent)
         assignment = ExperimentArm.assignment(accountID: account.id, experiments: planner.catalog.policy.experiments, heldOut: heldOut)
     }
