@@ -271,3 +271,60 @@ public struct WhatIf: Sendable {
                             unmapped: unmapped.sorted { $0.accountID < $1.accountID })
     }
 }
+
+/// One line of the side-by-side comparison as people read it: the CLI's table and the page's.
+public struct WhatIfRow: Sendable, Equatable {
+    public var label: String, current: String, whatif: String, change: String
+    public init(label: String, current: String, whatif: String, change: String) {
+        self.label = label; self.current = current; self.whatif = whatif; self.change = change
+    }
+}
+
+extension WhatIfReport {
+    /// The comparison in words and money: paying accounts, MRR and ARPU on as_of, per offer kind that
+    /// either side makes the count, Σ Δ and Σ expected Δ, then the forecast's month N.
+    public var rows: [WhatIfRow] {
+        let c = currency
+        func money(_ x: Double) -> String { Rationale.money(Int(x.rounded()), c) }
+        func signed(_ x: Double) -> String { x.rounded() > 0 ? "+" + money(x) : money(x) }
+        func count(_ n: Int) -> String { Rationale.grouped(n) }
+        func signedCount(_ n: Int) -> String { n > 0 ? "+" + count(n) : count(n) }
+        func row(_ label: String, _ a: String, _ b: String, _ change: String) -> WhatIfRow {
+            WhatIfRow(label: label, current: a, whatif: b, change: change)
+        }
+        var rows = [
+            row("Paying accounts", count(current.payingAccounts), count(whatif.payingAccounts), ""),
+            row("MRR on \(asOf)", money(Double(current.mrr)), money(Double(whatif.mrr)), signed(Double(difference.mrr))),
+            row("ARPU on \(asOf)", money(current.arpu), money(whatif.arpu), signed(difference.arpu)),
+        ]
+        for kind in OfferKind.allCases {
+            let a = current.offers[kind.rawValue] ?? OfferTally(), b = whatif.offers[kind.rawValue] ?? OfferTally()
+            guard a.count + b.count > 0 else { continue }
+            rows.append(row("\(kind.rawValue) offers", count(a.count), count(b.count), signedCount(b.count - a.count)))
+            rows.append(row("\(kind.rawValue): Σ Δ MRR", money(Double(a.deltaMRR)), money(Double(b.deltaMRR)), signed(Double(b.deltaMRR - a.deltaMRR))))
+            rows.append(row("\(kind.rawValue): Σ expected Δ MRR", money(a.expectedDeltaMRR), money(b.expectedDeltaMRR),
+                            signed(b.expectedDeltaMRR - a.expectedDeltaMRR)))
+        }
+        rows.append(row("All offers", count(current.total.count), count(whatif.total.count), signedCount(difference.offers)))
+        rows.append(row("All offers: Σ expected Δ MRR", money(current.total.expectedDeltaMRR), money(whatif.total.expectedDeltaMRR),
+                        signed(difference.expectedDeltaMRR)))
+        if let a = current.forecast, let b = whatif.forecast {
+            let model = a.fallback.map { " (\(a.model), \($0))" } ?? ""
+            rows.append(row("MRR expected \(a.month)\(model)", money(a.mrrExpected), money(b.mrrExpected), signed(b.mrrExpected - a.mrrExpected)))
+            rows.append(row("ARPU expected \(a.month)", money(a.arpuExpected), money(b.arpuExpected), signed(b.arpuExpected - a.arpuExpected)))
+            rows.append(row("ARPU P10–P90 \(a.month)", "\(money(a.arpuP10))–\(money(a.arpuP90))", "\(money(b.arpuP10))–\(money(b.arpuP90))", ""))
+        }
+        return rows
+    }
+}
+
+extension WhatIfOffer {
+    /// `tier_upgrade → business + storage_100 × 2, +$120.00/month (expected $46.79)`; nil reads "no offer".
+    public static func summary(_ offer: WhatIfOffer?, currency: String) -> String {
+        guard let offer else { return "no offer" }
+        let items = offer.add.map { "\($0.addon) × \($0.quantity)" }.joined(separator: ", ")
+        return "\(offer.kind.rawValue) → \(offer.toTier)\(items.isEmpty ? "" : " + " + items), "
+            + "\(offer.deltaMRR > 0 ? "+" : "")\(Rationale.money(offer.deltaMRR, currency))/month "
+            + "(expected \(Rationale.money(Int(offer.expectedDeltaMRR.rounded()), currency)))"
+    }
+}

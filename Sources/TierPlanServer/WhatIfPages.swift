@@ -118,45 +118,18 @@ struct WhatIfPages {
     }
 
     static func reportData(_ r: WhatIfReport) -> [String: Any] {
-        let c = r.currency
-        func money(_ x: MinorUnits) -> String { Rationale.money(x, c) }
-        func money(_ x: Double) -> String { Rationale.money(Int(x.rounded()), c) }
-        func signed(_ x: Double) -> String { x > 0.005 ? "+" + money(x) : money(x) }
-        func row(_ label: String, _ a: String, _ b: String, _ change: String) -> [String: String] {
-            ["label": label, "current": a, "whatif": b, "change": change]
-        }
-        var rows = [
-            row("Paying accounts", Rationale.grouped(r.current.payingAccounts), Rationale.grouped(r.whatif.payingAccounts), ""),
-            row("MRR on \(r.asOf)", money(r.current.mrr), money(r.whatif.mrr), signed(Double(r.difference.mrr))),
-            row("ARPU on \(r.asOf)", money(r.current.arpu), money(r.whatif.arpu), signed(r.difference.arpu)),
-        ]
-        for kind in OfferKind.allCases {
-            let a = r.current.offers[kind.rawValue] ?? OfferTally(), b = r.whatif.offers[kind.rawValue] ?? OfferTally()
-            guard a.count + b.count > 0 else { continue }
-            rows.append(row("\(kind.rawValue) offers", Rationale.grouped(a.count), Rationale.grouped(b.count), "\(b.count - a.count > 0 ? "+" : "")\(b.count - a.count)"))
-            rows.append(row("\(kind.rawValue): Σ Δ MRR", money(a.deltaMRR), money(b.deltaMRR), signed(Double(b.deltaMRR - a.deltaMRR))))
-            rows.append(row("\(kind.rawValue): Σ expected Δ MRR", money(a.expectedDeltaMRR), money(b.expectedDeltaMRR),
-                            signed(b.expectedDeltaMRR - a.expectedDeltaMRR)))
-        }
-        rows.append(row("All offers: Σ expected Δ MRR", money(r.current.total.expectedDeltaMRR), money(r.whatif.total.expectedDeltaMRR),
-                        signed(r.difference.expectedDeltaMRR)))
-        if let a = r.current.forecast, let b = r.whatif.forecast {
-            rows.append(row("MRR expected \(a.month)", money(a.mrrExpected), money(b.mrrExpected), signed(b.mrrExpected - a.mrrExpected)))
-            rows.append(row("ARPU expected \(a.month)", money(a.arpuExpected), money(b.arpuExpected), signed(b.arpuExpected - a.arpuExpected)))
-            rows.append(row("ARPU P10–P90 \(a.month)", "\(money(a.arpuP10))–\(money(a.arpuP90))", "\(money(b.arpuP10))–\(money(b.arpuP90))", ""))
-        }
-        func offer(_ o: WhatIfOffer?) -> String {
-            guard let o else { return "no offer" }
-            let items = o.add.map { "\($0.addon) × \($0.quantity)" }.joined(separator: ", ")
-            return "\(o.kind.rawValue) → \(o.toTier)\(items.isEmpty ? "" : " + " + items), \(signed(Double(o.deltaMRR)))/month (expected \(money(o.expectedDeltaMRR)))"
-        }
+        let rows = r.rows.map { ["label": $0.label, "current": $0.current, "whatif": $0.whatif, "change": $0.change] }
         return [
             "catalog": r.catalog, "asOf": r.asOf, "scanned": Rationale.grouped(r.accountsScanned),
             "existing": r.existing == .keep ? "existing accounts keep what they pay" : "every account repriced under the what-if catalog",
             "rows": rows, "chart": Charts.whatIf(r),
-            "changes": r.changes.map { ["account": $0.accountID, "accountPath": PageText.pathSegment($0.accountID),
-                                        "current": offer($0.current), "whatif": offer($0.whatif),
-                                        "change": signed($0.changeExpectedDeltaMRR)] },
+            "changes": r.changes.map { change -> [String: String] in
+                let delta = Rationale.money(Int(change.changeExpectedDeltaMRR.rounded()), r.currency)
+                return ["account": change.accountID, "accountPath": PageText.pathSegment(change.accountID),
+                        "current": WhatIfOffer.summary(change.current, currency: r.currency),
+                        "whatif": WhatIfOffer.summary(change.whatif, currency: r.currency),
+                        "change": (change.changeExpectedDeltaMRR > 0 ? "+" : "") + delta]
+            },
             "changedAccounts": Rationale.grouped(r.changedAccounts), "shownChanges": r.changes.count,
             "unmapped": r.unmapped.prefix(100).map { ["account": $0.accountID, "tier": $0.tier, "missing": $0.missing.joined(separator: ", ")] },
             "unmappedCount": r.unmapped.count, "hasUnmapped": !r.unmapped.isEmpty,

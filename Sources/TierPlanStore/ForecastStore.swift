@@ -98,12 +98,23 @@ private final class ReadResult<T>: @unchecked Sendable {
 public enum ForecastStore {
     /// The projection, overall (group "") or per tier or segment.
     public static func forecast(_ db: Connection, _ request: ForecastRequest, policy: Policy) throws -> [(group: String, forecast: Forecast)] {
+        try forecast(ForecastHistory(db), request, policy: policy)
+    }
+
+    /// The projection over a history already read. `start`, for a what-if (no grouping), replaces the
+    /// paying MRR on as_of and the open offers by what another catalog would make of them.
+    static func forecast(_ history: ForecastHistory, _ request: ForecastRequest, policy: Policy,
+                         start: (mrr: MinorUnits, offers: [ForecastOffer])? = nil) -> [(group: String, forecast: Forecast)] {
         let asOf = request.asOf
-        let history = try ForecastHistory(db)
         let lookback = request.model == .history ? usableLookback(asOf: asOf, months: request.lookback, span: history.span) : []
         let movements = lookback.isEmpty ? [:] : history.movements(months: lookback, by: request.by)
-        let paying = AccountHistory.paying(history.accounts, on: [asOf], by: request.by)[asOf] ?? [:]
-        let offers = history.openOffers(on: asOf, by: request.by)
+        var paying = AccountHistory.paying(history.accounts, on: [asOf], by: request.by)[asOf] ?? [:]
+        var offers = history.openOffers(on: asOf, by: request.by)
+        if let start {
+            precondition(request.by == nil, "a what-if's start is for the whole forecast, not per group")
+            paying[""] = (paying[""]?.accounts ?? 0, start.mrr)
+            offers = ["": start.offers]
+        }
         let lags = history.lags(knownOn: asOf)
         let flatChurn = self.flatChurn(history, asOf: asOf, override: request.churn ?? policy.monthlyChurn,
                                        payingAccounts: paying.values.reduce(0) { $0 + $1.accounts })

@@ -42,24 +42,15 @@ public enum WhatIfStore {
             progress(whatIf.accountsScanned)
         }
 
-        // Month N of the history model under each catalog: the same lookback, rates and lags; the
-        // starting MRR of each side and the expansion offers of each side's dry-run plan.
-        let policy = current.policy
-        let lookback = ForecastStore.usableLookback(asOf: asOf, months: lookbackMonths, span: history.span)
-        let movements = lookback.isEmpty ? [] : history.movements(months: lookback, by: nil)[""] ?? lookback.map(MonthMovements.init)
+        // Month N of the history model under each catalog, as `forecast` makes it (the same lookback,
+        // rates and lags), from each side's paying MRR and the expansion offers of its dry-run plan.
         let paying = AccountHistory.paying(history.accounts, on: [asOf])[asOf]?[""] ?? (0, 0)
-        let flatChurn = ForecastStore.flatChurn(history, asOf: asOf, override: policy.monthlyChurn, payingAccounts: paying.accounts)
-        func forecast(side: Int, mrr: MinorUnits) -> Forecast {
-            let input = HistoryForecastInput(payingAccounts: paying.accounts, mrr: mrr, history: movements, churnOverride: policy.monthlyChurn,
-                                             offers: whatIf.forecastOffers(side: side), lags: history.lags(knownOn: asOf),
-                                             lookbackMonths: lookbackMonths)
-            return ForecastStore.project(input, model: .history, asOf: asOf, months: request.months, flatChurn: flatChurn)
+        let forecast = ForecastRequest(asOf: asOf, months: request.months)
+        func projection(side: Int, mrr: MinorUnits) -> Forecast {
+            ForecastStore.forecast(history, forecast, policy: current.policy, start: (mrr, whatIf.forecastOffers(side: side)))[0].forecast
         }
         return whatIf.report(asOf: asOf, months: request.months, currency: current.currency, catalog: request.source,
                              paying: paying.accounts, mrr: paying.mrr,
-                             forecasts: (forecast(side: 0, mrr: paying.mrr), forecast(side: 1, mrr: whatIf.proposedMRR(paying: paying.mrr))))
+                             forecasts: (projection(side: 0, mrr: paying.mrr), projection(side: 1, mrr: whatIf.proposedMRR(paying: paying.mrr))))
     }
-
-    /// The history model's lookback (L): the forecast's default.
-    static let lookbackMonths = 6
 }

@@ -48,35 +48,10 @@ struct WhatIfCommand: AsyncParsableCommand {
 enum WhatIfTable {
     /// `changes`: how many of the accounts that change most to list (the report holds up to 20).
     static func print(_ r: WhatIfReport, changes shown: Int = WhatIf.topChanges) {
-        let c = r.currency
-        func money(_ x: MinorUnits) -> String { Rationale.money(x, c) }
-        func money(_ x: Double) -> String { Rationale.money(Int(x.rounded()), c) }
-        func signed(_ x: MinorUnits) -> String { x > 0 ? "+" + money(x) : money(x) }
-        func signed(_ x: Double) -> String { signed(Int(x.rounded())) }
-        func row(_ label: String, _ a: String, _ b: String, _ change: String) {
-            Console.out([SignalsTable.pad(label, 30), pad(a, 16), pad(b, 16), pad(change, 16)].joined(separator: " "))
-        }
         Console.out("what if: \(r.catalog) against the loaded catalog, as of \(r.asOf), \(r.accountsScanned) accounts planned under both; "
                     + (r.existing == .keep ? "existing accounts keep their price" : "every account repriced under \(r.catalog)"))
-        row("", "loaded", "what-if", "change")
-        row("paying accounts", Console.grouped(r.current.payingAccounts), Console.grouped(r.whatif.payingAccounts), "")
-        row("MRR", money(r.current.mrr), money(r.whatif.mrr), signed(r.difference.mrr))
-        row("ARPU", money(r.current.arpu), money(r.whatif.arpu), signed(r.difference.arpu))
-        for kind in OfferKind.allCases {
-            let a = r.current.offers[kind.rawValue] ?? OfferTally(), b = r.whatif.offers[kind.rawValue] ?? OfferTally()
-            guard a.count + b.count > 0 else { continue }
-            row("\(kind.rawValue) offers", Console.grouped(a.count), Console.grouped(b.count), signedCount(b.count - a.count))
-            row("  Σ Δ MRR", signed(a.deltaMRR), signed(b.deltaMRR), signed(b.deltaMRR - a.deltaMRR))
-            row("  Σ expected Δ MRR", signed(a.expectedDeltaMRR), signed(b.expectedDeltaMRR), signed(b.expectedDeltaMRR - a.expectedDeltaMRR))
-        }
-        row("all offers", Console.grouped(r.current.total.count), Console.grouped(r.whatif.total.count), signedCount(r.difference.offers))
-        row("  Σ expected Δ MRR", signed(r.current.total.expectedDeltaMRR), signed(r.whatif.total.expectedDeltaMRR), signed(r.difference.expectedDeltaMRR))
-        if let a = r.current.forecast, let b = r.whatif.forecast {
-            let model = a.fallback.map { "\(a.model), \($0)" } ?? a.model
-            row("forecast \(a.month) (\(model))", "", "", "")
-            row("  MRR expected", money(a.mrrExpected), money(b.mrrExpected), signed(b.mrrExpected - a.mrrExpected))
-            row("  ARPU expected", money(a.arpuExpected), money(b.arpuExpected), signed(b.arpuExpected - a.arpuExpected))
-            row("  ARPU P10–P90", "\(money(a.arpuP10))–\(money(a.arpuP90))", "\(money(b.arpuP10))–\(money(b.arpuP90))", "")
+        for row in [WhatIfRow(label: "", current: "loaded", whatif: "what-if", change: "change")] + r.rows {
+            Console.out([SignalsTable.pad(row.label, 34), pad(row.current, 16), pad(row.whatif, 16), pad(row.change, 14)].joined(separator: " "))
         }
         Console.out("")
         if r.changes.isEmpty {
@@ -84,8 +59,9 @@ enum WhatIfTable {
         } else {
             Console.out("accounts whose leading offer changes most (\(min(shown, r.changes.count)) of \(r.changedAccounts), by |Δ expected|):")
             for change in r.changes.prefix(shown) {
-                Console.out("  \(SignalsTable.pad(change.accountID, 20)) \(describe(change.current, c)) → \(describe(change.whatif, c)) "
-                            + "(expected \(signed(change.changeExpectedDeltaMRR)))")
+                let delta = Rationale.money(Int(change.changeExpectedDeltaMRR.rounded()), r.currency)
+                Console.out("  \(change.accountID): \(WhatIfOffer.summary(change.current, currency: r.currency))")
+                Console.out("    → \(WhatIfOffer.summary(change.whatif, currency: r.currency)); expected \(change.changeExpectedDeltaMRR > 0 ? "+" : "")\(delta)")
             }
         }
         if !r.unmapped.isEmpty {
@@ -95,14 +71,6 @@ enum WhatIfTable {
             if r.unmapped.count > 10 { Console.out("  … and \(r.unmapped.count - 10) more (--json lists them all)") }
         }
     }
-
-    static func describe(_ offer: WhatIfOffer?, _ currency: String) -> String {
-        guard let offer else { return "no offer" }
-        let items = offer.add.map { "\($0.addon)×\($0.quantity)" }.joined(separator: "+")
-        return "\(offer.kind.rawValue) \(offer.toTier)\(items.isEmpty ? "" : "+" + items) \(offer.deltaMRR >= 0 ? "+" : "")\(Rationale.money(offer.deltaMRR, currency))"
-    }
-
-    static func signedCount(_ n: Int) -> String { n > 0 ? "+\(Console.grouped(n))" : Console.grouped(n) }
 
     /// Right-aligned in `width`.
     static func pad(_ text: String, _ width: Int) -> String {

@@ -122,6 +122,26 @@ final class WhatIfCLITests: XCTestCase {
         XCTAssertEqual((side(report, "whatif")["forecast"] as? [String: Any])?["month"] as? String, "2027-02")
     }
 
+    /// The loaded side's forecast is `forecast`'s when the open offers are the plan of that day (a run
+    /// on it): the same history-model numbers, which ForecastTests check against values worked by hand.
+    func testTheLoadedSidesForecastIsTheForecastOfThatDay() throws {
+        XCTAssertEqual(try CLI.run(["run", "--as-of", asOf], databaseURL: url).status, 0)
+        let forecast = try CLI.run(["forecast", "--as-of", asOf, "--months", "3", "--json"], databaseURL: url)
+        XCTAssertEqual(forecast.status, 0, forecast.stderr)
+        let month = try XCTUnwrap((forecast.json?["months"] as? [[String: Any]])?.last)
+        let report = try whatIf(try catalog("same.yaml"))
+        let side = try XCTUnwrap(side(report, "current")["forecast"] as? [String: Any])
+        XCTAssertEqual(side["model"] as? String, forecast.json?["model"] as? String)
+        XCTAssertEqual(side["model"] as? String, "history", "the accounts' history covers October")
+        XCTAssertEqual(side["open_offers"] as? Int, forecast.json?["open_offers"] as? Int)
+        XCTAssertEqual(side["month"] as? String, month["month"] as? String)
+        for key in ["active_accounts", "mrr_baseline", "uplift_expected", "mrr_expected", "arpu_expected", "mrr_p10", "mrr_p90", "arpu_p10", "arpu_p90"] {
+            XCTAssertEqual(side[key] as? Double, month[key] as? Double, key)
+        }
+        // The same catalog: both sides alike.
+        XCTAssertEqual(NSDictionary(dictionary: side), NSDictionary(dictionary: self.side(report, "whatif")["forecast"] as? [String: Any] ?? [:]))
+    }
+
     func testTeamWithATerabyteNoLongerNeedsStorage() throws {
         let report = try whatIf(try catalog("roomier.yaml", replacing: "storage_gb: 500", with: "storage_gb: 1000"))
         let changes = try XCTUnwrap(report["changes"] as? [[String: Any]])

@@ -50,6 +50,9 @@ final class WhatIfTests: XCTestCase {
         XCTAssertEqual(r.changes[0].current?.kind, .addon)
         XCTAssertEqual(r.changes[0].current?.add, [AddonQuantity(addon: "storage_100", quantity: 2)])
         XCTAssertNil(r.changes[0].whatif)
+        XCTAssertEqual(WhatIfOffer.summary(r.changes[0].current, currency: "USD"),
+                       "addon → team + storage_100 × 2, +$20.00/month (expected $4.00)")
+        XCTAssertEqual(WhatIfOffer.summary(nil, currency: "USD"), "no offer")
         XCTAssertEqual(r.changes[0].changeExpectedDeltaMRR, -400, accuracy: 1e-9)
         XCTAssertEqual(r.difference.mrr, 0, "keep: MRR is what accounts pay")
     }
@@ -68,6 +71,13 @@ final class WhatIfTests: XCTestCase {
         XCTAssertEqual(reprice.whatif.mrr, 12410)
         XCTAssertEqual(reprice.difference.mrr, 1000)
         XCTAssertEqual(reprice.difference.arpu, 500)
+        // What the CLI and the page show of it.
+        XCTAssertEqual(reprice.rows.first { $0.label.hasPrefix("MRR on") },
+                       WhatIfRow(label: "MRR on 2026-11-01", current: "$114.10", whatif: "$124.10", change: "+$10.00"))
+        XCTAssertEqual(reprice.rows.first { $0.label == "ARPU on 2026-11-01" }?.change, "+$5.00")
+        XCTAssertEqual(reprice.rows.first { $0.label == "addon: Σ expected Δ MRR" },
+                       WhatIfRow(label: "addon: Σ expected Δ MRR", current: "$4.00", whatif: "$4.00", change: "$0.00"))
+        XCTAssertNil(reprice.rows.first { $0.label.hasPrefix("tier_upgrade") }, "a kind neither side offers is left out")
         // A cut makes no offer worth less than nothing: the packs still add 2,000.
         let cheaper = compare(with(sampleCatalog, tier: "team") { $0.priceMonthly = 6900 }, .keep)
         XCTAssertEqual(cheaper.whatif.offers["addon"]?.deltaMRR, 2000)
