@@ -106,17 +106,20 @@ public struct PostgresArray<Element: PostgresEncodable>: PostgresEncodable {
     public init(_ elements: [Element]) { self.elements = elements }
 
     public var postgresText: String? {
-        var text = "{"
+        // Built on bytes: Foundation's replacingOccurrences cost ~200 µs per JSON text of a kilobyte.
+        var text: [UInt8] = [UInt8(ascii: "{")]
         for (i, element) in elements.enumerated() {
-            if i > 0 { text += "," }
-            guard let item = element.postgresText else { text += "NULL"; continue }
-            if item.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) {
-                text += "\"" + item.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-            } else {
-                text += "\"" + item + "\""   // the usual case: nothing to escape
+            if i > 0 { text.append(UInt8(ascii: ",")) }
+            guard let item = element.postgresText else { text += "NULL".utf8; continue }
+            text.append(UInt8(ascii: "\""))
+            for byte in item.utf8 {
+                if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { text.append(UInt8(ascii: "\\")) }
+                text.append(byte)
             }
+            text.append(UInt8(ascii: "\""))
         }
-        return text + "}"
+        text.append(UInt8(ascii: "}"))
+        return String(decoding: text, as: UTF8.self)
     }
 }
 
