@@ -330,6 +330,8 @@ public enum OfferStore {
         let at = at ?? Timestamp.now
         return try db.transaction { db in
             guard let current = try get(db, id: offerID) else { throw OfferDecisionError(.notFound, "no offer with id \(offerID)") }
+            // The bodies of this account's offer.proposed events still to be sent, before the change (see `seal`).
+            try WebhookOutbox.seal(db, accountID: current.accountID)
             if let expectedVersion, expectedVersion != current.version {
                 throw OfferDecisionError(.stale, try staleMessage(db, offer: current))
             }

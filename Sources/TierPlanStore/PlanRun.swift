@@ -182,7 +182,13 @@ public enum PlanRun {
 
     /// The nightly job in its phases, inside the caller's transaction.
     private static func body(_ db: Connection, asOf: Day, dryRun: Bool, command: String, progress: (Int) -> Void) throws -> PlanResult {
-        if !dryRun { try takeLock(db) }
+        if !dryRun {
+            try takeLock(db)
+            // The bodies of earlier runs' offer.proposed events still to be sent, before this run changes their offers.
+            let sealing = ContinuousClock.now
+            try WebhookOutbox.seal(db)
+            OutboxTiming.report("outbox_seal_seconds", since: sealing)
+        }
         let catalog = try CatalogStore.read(db)
         let run = RunContext(id: UUID().uuidString.lowercased(), actor: "tierplan \(command)", asOf: asOf)
         try returnSnoozedOffers(db, run)

@@ -54,12 +54,14 @@ public final class WebhookDeliverer {   // owns a Connection: one task at a time
         return WebhookSignature.header(timestamp: timestamp, hexMAC: WebhookSignature.hex(mac))
     }
 
-    /// Delivers everything due now, endpoint by endpoint, until nothing is due; returns what it did.
+    /// Makes the deliveries of events written since it last looked (`WebhookOutbox.fanOut`), then
+    /// delivers everything due now, endpoint by endpoint, until nothing is due; returns what it did.
     public func deliverDue() async throws -> DeliveryReport {
         var report = DeliveryReport()
         let retry = (try? CatalogStore.read(db).policy.webhooks) ?? WebhookRetryPolicy()
         var done = Set<Int>()   // endpoints with nothing more due in this pass
         while true {
+            try WebhookOutbox.fanOut(db)
             let endpoints = try db.query("""
                 SELECT DISTINCT endpoint_id FROM webhook_deliveries
                 WHERE status = 'pending' AND next_attempt_at <= $1::timestamptz AND NOT endpoint_id = ANY($2::bigint[])

@@ -6,17 +6,33 @@ import TierPlanCore
 public struct OutboxEvent: Sendable {
     public var type: WebhookEventType
     public var accountID: String?
-    /// The JSON text of the event's `data`.
-    public var data: String
+    /// The JSON text of the event's `data`; nil for a run's `offer.proposed`, whose body is made from
+    /// the offer's row later (`WebhookOutbox.seal`).
+    public var data: String?
+    /// The offer a body made later is made from.
+    public var offerID: String?
     public var summary: WebhookSummary
 
     public init(type: WebhookEventType, accountID: String?, data: String, summary: WebhookSummary) {
         self.type = type; self.accountID = accountID; self.data = data; self.summary = summary
     }
 
+    /// A run's `offer.proposed`: written without its body, which is the offer as it stands until the
+    /// first change to it, made before that change or when the event is first delivered.
+    static func proposal(of offer: OfferRecord) -> OutboxEvent {
+        var event = OutboxEvent(type: .offerProposed, accountID: offer.accountID, data: "", summary: WebhookSummary(type: .offerProposed))
+        event.data = nil; event.offerID = offer.id
+        return event
+    }
+
     /// The event of an offer's change to its current status (nil for a change that raises none).
     public static func offer(_ offer: OfferRecord) -> OutboxEvent? {
-        guard let type = WebhookEventType.forOffer(becoming: offer.status) else { return nil }
+        Self.offer(withStatus: offer.status, offer)
+    }
+
+    /// The event carrying `offer` (its type from `status`), nil when that status raises none.
+    static func offer(withStatus status: OfferStatus, _ offer: OfferRecord) -> OutboxEvent? {
+        guard let type = WebhookEventType.forOffer(becoming: status) else { return nil }
         var writer = ContractJSONWriter(capacity: 1024)
         offer.writeJSON(&writer)
         var summary = WebhookSummary(type: type)
@@ -65,19 +81,48 @@ public struct AlertRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// The outbox's SQL: events written inside the caller's transaction (never one of its own), with a
-/// delivery for each endpoint subscribed to their type, due at once.
+/// The outbox's SQL: events written inside the caller's transaction (never one of its own); each
+/// endpoint's deliveries of them are made after the commit by `fanOut`.
 public enum WebhookOutbox {
-    /// A new event id: `evt_` and 32 hex digits from the system's random source (128 bits, like a UUID).
-    static func newEventID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let (a, b) = (generator.next() as UInt64, generator.next() as UInt64)
-        return "evt_" + WebhookSignature.hex((0..<16).map { UInt8(truncatingIfNeeded: ($0 < 8 ? a : b) >> (8 * UInt64($0 % 8))) })
+    /// `count` new event ids: `evt_` and 32 hex digits (128 bits, like a UUID) from the system's random
+    /// source, read at once (a run makes tens of thousands).
+    static func newEventIDs(_ count: Int) -> [String] {
+        var random = [UInt8](repeating: 0, count: 16 * count)
+        random.withUnsafeMutableBytes { buffer in
+            var filled = 0
+            let urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+            if urandom >= 0 {
+                defer { close(urandom) }
+                while filled < buffer.count {
+                    let n = read(urandom, buffer.baseAddress! + filled, buffer.count - filled)
+                    if n > 0 { filled += n } else if n < 0 && errno == EINTR { continue } else { break }
+                }
+            }
+            var generator = SystemRandomNumberGenerator()   // the same source, 8 bytes a call, if that failed
+            for i in filled..<buffer.count { buffer[i] = generator.next() }
+        }
+        let digits = Array("0123456789abcdef".utf8)
+        return (0..<count).map { k in
+            String(unsafeUninitializedCapacity: 36) { out in
+                out[0] = UInt8(ascii: "e"); out[1] = UInt8(ascii: "v"); out[2] = UInt8(ascii: "t"); out[3] = UInt8(ascii: "_")
+                for i in 0..<16 {
+                    let byte = random[16 * k + i]
+                    out[4 + 2 * i] = digits[Int(byte >> 4)]; out[5 + 2 * i] = digits[Int(byte & 0x0f)]
+                }
+                return 36
+            }
+        }
     }
 
     /// The body every delivery of an event posts.
     static func body(id: String, type: WebhookEventType, created: Timestamp, data: String) -> String {
         "{\"id\":\"\(id)\",\"type\":\"\(type.rawValue)\",\"created\":\"\(created.iso)\",\"data\":\(data)}"
+    }
+
+    /// Taken by every writer of events before its first sequence number and held to its commit, so
+    /// that events become visible in `seq` order (what makes `fanOut`'s cursor safe).
+    static func lockForWriting(_ db: Connection) throws {
+        _ = try db.query("SELECT pg_advisory_xact_lock(hashtext('tierplan.outbox'), 0)")
     }
 
     /// Writes `events` in their order, in the caller's transaction; returns their ids. `onlyTo` sends
@@ -93,57 +138,144 @@ public enum WebhookOutbox {
     static func record(_ db: Connection, count: Int, at now: Timestamp = Timestamp.now, onlyTo endpoint: Int? = nil,
                        event: (Int) throws -> OutboxEvent) throws -> [String] {
         guard count > 0 else { return [] }
-        let ids = (0..<count).map { _ in newEventID() }
-        // The chat text is kept only while an endpoint posts to chat: deliveries exist only for the
-        // endpoints there are when the event is written, and an endpoint's format never changes.
+        try lockForWriting(db)
+        let ids = newEventIDs(count)
+        // The chat text is kept only while an endpoint posts to chat (an endpoint's format never changes;
+        // one added later takes only the events written after it).
         let chat = try db.query("SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE removed_at IS NULL AND format = 'slack')").first!.decode(0, as: Bool.self)
         let created = now.iso
-        if count > 64 {
-            // A run's many events: their sequence numbers first, then one COPY, then the deliveries from
-            // the numbers and types (no lookup of the rows just written).
-            // As one array value: a row per number cost more than the COPY's rows.
-            let reserved = try db.query("""
-                SELECT array_agg(n ORDER BY n)::text FROM (SELECT nextval(pg_get_serial_sequence('webhook_events', 'seq')) AS n FROM generate_series(1, $1)) s
-                """, [count]).first!.decode(0, as: String.self)
-            let seqs = reserved.utf8.split(whereSeparator: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") })
-                .map { Substring($0) }
-            guard seqs.count == count else { throw StoreError.refused("outbox: reserved \(seqs.count) sequence numbers for \(count) events") }
-            var types: [String] = []
-            types.reserveCapacity(count)
-            try db.copyIn("COPY webhook_events (seq, event_id, type, account_id, created, body, summary) FROM STDIN") { copy in
+        func body(_ i: Int, _ e: OutboxEvent) -> String? { e.data.map { Self.body(id: ids[i], type: e.type, created: now, data: $0) } }
+        func summary(_ e: OutboxEvent) -> String { chat && e.data != nil ? e.summary.slackText : "" }
+        if count > 64 && endpoint == nil {
+            // A run's many events: one COPY. Their sequence numbers are taken as one block, which the
+            // lock above makes safe (every nextval of it happens under that lock).
+            let first = try db.query("""
+                WITH s AS (SELECT pg_get_serial_sequence('webhook_events', 'seq') AS name), n AS (SELECT nextval(name) AS first FROM s)
+                SELECT first, setval(name, first + $1 - 1) FROM n, s
+                """, [count]).first!.decode(0, as: Int.self)
+            try db.copyIn("COPY webhook_events (seq, event_id, type, account_id, created, body, summary, offer_id) FROM STDIN") { copy in
                 for i in 0..<count {
                     let e = try event(i)
-                    types.append(e.type.rawValue)
-                    try copy.writeRow([String(seqs[i]), ids[i], e.type.rawValue, e.accountID, created, body(id: ids[i], type: e.type, created: now, data: e.data),
-                                       chat ? e.summary.slackText : ""])
+                    try copy.writeRow([String(first + i), ids[i], e.type.rawValue, e.accountID, created, body(i, e), summary(e), e.offerID])
                 }
             }
-            try db.execute("""
-                INSERT INTO webhook_deliveries (endpoint_id, event_seq, next_attempt_at)
-                SELECT w.endpoint_id, e.seq, $3::timestamptz
-                FROM unnest($1::bigint[], $2::text[]) AS e (seq, type) JOIN webhook_endpoints w
-                  ON w.removed_at IS NULL AND (CASE WHEN $4::bigint IS NULL THEN e.type = ANY(w.events) ELSE w.endpoint_id = $4::bigint END)
-                ORDER BY e.seq, w.endpoint_id
-                """, [RawArrayLiteral(seqs.map(String.init)), RawArrayLiteral(types), created, endpoint])
             return ids
         }
         let events = try (0..<count).map(event)
         try db.execute("""
             WITH new AS (
-                INSERT INTO webhook_events (event_id, type, account_id, created, body, summary)
-                SELECT id, type, account, $4::timestamptz, body, summary
-                FROM unnest($1::text[], $2::text[], $3::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e (id, type, account, body, summary, n)
+                INSERT INTO webhook_events (event_id, type, account_id, created, body, summary, offer_id)
+                SELECT id, type, account, $4::timestamptz, body, summary, offer_id
+                FROM unnest($1::text[], $2::text[], $3::text[], $5::text[], $6::text[], $8::uuid[])
+                     WITH ORDINALITY AS e (id, type, account, body, summary, offer_id, n)
                 ORDER BY n
-                RETURNING seq, type
+                RETURNING seq
             )
             INSERT INTO webhook_deliveries (endpoint_id, event_seq, next_attempt_at)
-            SELECT w.endpoint_id, new.seq, $4::timestamptz FROM new JOIN webhook_endpoints w
-              ON w.removed_at IS NULL AND (CASE WHEN $7::bigint IS NULL THEN new.type = ANY(w.events) ELSE w.endpoint_id = $7::bigint END)
-            ORDER BY new.seq, w.endpoint_id
+            SELECT $7::bigint, new.seq, $4::timestamptz FROM new WHERE $7::bigint IS NOT NULL ORDER BY new.seq
             """, [PostgresArray(ids), PostgresArray(events.map(\.type.rawValue)), PostgresArray(events.map(\.accountID)), created,
-                  PostgresArray(zip(ids, events).map { body(id: $0, type: $1.type, created: now, data: $1.data) }),
-                  PostgresArray(events.map { chat ? $0.summary.slackText : "" }), endpoint])
+                  PostgresArray(events.indices.map { body($0, events[$0]) }), PostgresArray(events.map(summary)), endpoint,
+                  PostgresArray(events.map(\.offerID))])
         return ids
+    }
+
+    /// Makes the bodies of the `offer.proposed` events written without one (of one account, or all)
+    /// from their offers' rows, in the caller's transaction, for the events an endpoint will still take
+    /// (the others are never sent). Called before anything changes an offer, so the body is the offer
+    /// as it was proposed; concurrent callers make each body once. Returns how many it made.
+    @discardableResult
+    public static func seal(_ db: Connection, accountID: String? = nil) throws -> Int {
+        var made = 0
+        var locked = false
+        while true {
+            let rows = try db.query("""
+                SELECT \(OfferRecord.columns), e.seq, e.event_id, to_char(e.created AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                       e.offer_id::text, e.account_id
+                FROM (SELECT seq, event_id, created, offer_id, account_id FROM webhook_events e
+                      WHERE e.seq > (SELECT min(fanned_seq) FROM webhook_endpoints WHERE removed_at IS NULL)
+                        AND e.body IS NULL AND ($1::text IS NULL OR e.account_id = $1)
+                        AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.removed_at IS NULL AND w.fanned_seq < e.seq AND e.type = ANY(w.events))
+                      ORDER BY e.seq LIMIT 2000) e
+                LEFT JOIN offers o ON o.account_id = e.account_id AND o.offer_id = e.offer_id
+                ORDER BY e.seq
+                """, [accountID]).rows
+            if rows.isEmpty { return made }
+            if !locked {
+                // One sealer at a time (a run, a deliverer, a decision), taken only when there is
+                // something to make: two that lock overlapping rows in different orders would deadlock.
+                _ = try db.query("SELECT pg_advisory_xact_lock(hashtext('tierplan.outbox'), 1)")
+                locked = true
+                continue   // read again: what the one before made is not to be made twice
+            }
+            let chat = try db.query("SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE removed_at IS NULL AND format = 'slack')").first!.decode(0, as: Bool.self)
+            var seqs: [String] = [], bodies: [String] = [], summaries: [String] = []
+            let first = OfferRecord.columnCount
+            for row in rows {
+                let id: String = try row.decode(first + 1), created = Timestamp(iso: try row.decode(first + 2, as: String.self)) ?? Timestamp.now
+                let event: OutboxEvent
+                if try row.decodeIfPresent(0, as: String.self) != nil, let offer = OutboxEvent.offer(withStatus: .proposed, try OfferRecord(row: row)) {
+                    event = offer
+                } else {   // the offer is gone (never, but a body must exist): its id and account
+                    var w = ContractJSONWriter(capacity: 96)
+                    w.beginObject()
+                    w.key("account_id", first: true); w.string(try row.decodeIfPresent(first + 4, as: String.self))
+                    w.key("id"); w.string(try row.decode(first + 3, as: String.self))
+                    w.endObject()
+                    event = OutboxEvent(type: .offerProposed, accountID: nil, data: String(decoding: w.bytes, as: UTF8.self),
+                                        summary: WebhookSummary(type: .offerProposed))
+                }
+                seqs.append(String(try row.decode(first, as: Int.self)))
+                bodies.append(body(id: id, type: .offerProposed, created: created, data: event.data ?? "{}"))
+                summaries.append(chat ? event.summary.slackText : "")
+            }
+            made += try db.execute("""
+                UPDATE webhook_events e SET body = u.body, summary = u.summary
+                FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u (seq, body, summary)
+                WHERE e.seq = u.seq AND e.body IS NULL
+                """, [RawArrayLiteral(seqs), PostgresArray(bodies), PostgresArray(summaries)])
+        }
+    }
+
+    /// Makes the deliveries of events written since the last time, for every endpoint (or one), each in
+    /// its own short transaction: a delivery per event the endpoint takes, due from the event's time, in
+    /// event order (bodies made first, `seal`). Safe to call from any number of processes at once (the
+    /// endpoint's row is locked while its cursor moves). Returns how many deliveries it made.
+    @discardableResult
+    public static func fanOut(_ db: Connection, endpoint: Int? = nil) throws -> Int {
+        let endpoints = try db.query("""
+            SELECT endpoint_id FROM webhook_endpoints WHERE removed_at IS NULL AND ($1::bigint IS NULL OR endpoint_id = $1)
+              AND EXISTS (SELECT 1 FROM webhook_events WHERE seq > fanned_seq) ORDER BY endpoint_id
+            """, [endpoint]).rows.map { try $0.decode(0, as: Int.self) }
+        guard !endpoints.isEmpty else { return 0 }
+        try db.transaction { _ = try seal($0) }
+        var made = 0
+        for id in endpoints {
+            made += try db.transaction { db in
+                // Locked, then read again: a concurrent fan-out of the same endpoint waits here and then
+                // starts from where that one stopped.
+                guard try db.query("SELECT 1 FROM webhook_endpoints WHERE endpoint_id = $1 AND removed_at IS NULL FOR UPDATE", [id]).first != nil else { return 0 }
+                // One statement, so one snapshot: the events it sees are every event up to the newest it
+                // sees. It stops before an event still without its body (written since the seal above).
+                return try db.query("""
+                    WITH last AS (
+                        SELECT w.fanned_seq AS cursor, w.events,
+                               least(coalesce((SELECT max(seq) FROM webhook_events WHERE seq > w.fanned_seq), w.fanned_seq),
+                                     (SELECT min(seq) - 1 FROM webhook_events WHERE body IS NULL AND seq > w.fanned_seq AND type = ANY(w.events))) AS upto
+                        FROM webhook_endpoints w WHERE w.endpoint_id = $1
+                    ), made AS (
+                        INSERT INTO webhook_deliveries (endpoint_id, event_seq, next_attempt_at)
+                        SELECT $1, e.seq, e.created FROM webhook_events e, last
+                        WHERE e.seq > last.cursor AND e.seq <= last.upto AND e.type = ANY(last.events)
+                        ORDER BY e.seq
+                        RETURNING 1
+                    ), moved AS (
+                        UPDATE webhook_endpoints SET fanned_seq = (SELECT upto FROM last) WHERE endpoint_id = $1
+                    )
+                    SELECT count(*) FROM made
+                    """, [id]).first!.decode(0, as: Int.self)
+            }
+        }
+        return made
     }
 
     /// The events of offers that changed to their current status (by id), in the caller's transaction.
@@ -161,23 +293,18 @@ public enum WebhookOutbox {
     static func recordRun(_ db: Connection, runID: String, asOf: Day, newOffers: [OfferRecord], expiredIDs: [String],
                           readings: [AlertReading], policy: Policy, counts: (scanned: Int, flagged: Int, created: Int, refreshed: Int, expired: Int)) throws {
         let now = Timestamp.now
-        // `make bench` measures what the outbox adds to a run (scripts/bench_webhooks.sh); nothing else reads this.
         let started = ContinuousClock.now
-        defer {
-            if ProcessInfo.processInfo.environment["TIERPLAN_BENCH_TIMING"] == "1" {
-                let d = ContinuousClock.now - started
-                let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-                FileHandle.standardError.write(Data("outbox_seconds=\(String(format: "%.3f", seconds))\n".utf8))
-            }
-        }
+        defer { OutboxTiming.report("outbox_seconds", since: started) }
         try recordOffers(db, ids: expiredIDs, status: .expired, at: now)
         let proposed = newOffers.filter { $0.status == .proposed }
         let changes = try AlertStore.apply(db, readings: readings, policy: policy.alerts, asOf: asOf, at: now)
+        OutboxTiming.report("outbox_phase_alerts", since: started)
         // One write for the run's offers and alerts (COPY pays off with thousands), each body made as it is written.
+        // offer.proposed is written without its body (most of the bytes): `seal` makes it from the offer later.
         try record(db, count: proposed.count + changes.count, at: now) { i in
-            // A proposed offer always raises offer.proposed.
-            i < proposed.count ? OutboxEvent.offer(proposed[i])! : OutboxEvent.alert(changes[i - proposed.count], asOf: asOf)
+            i < proposed.count ? OutboxEvent.proposal(of: proposed[i]) : OutboxEvent.alert(changes[i - proposed.count], asOf: asOf)
         }
+        OutboxTiming.report("outbox_phase_events", since: started)
         var summary = WebhookSummary(type: .runCompleted)
         summary.asOf = asOf; summary.offersCreated = counts.created; summary.accountsFlagged = counts.flagged
         let data = "{\"accounts_flagged\":\(counts.flagged),\"accounts_scanned\":\(counts.scanned),\"as_of\":\"\(asOf.iso)\","
@@ -185,6 +312,19 @@ public enum WebhookOutbox {
             + "\"run_id\":\"\(runID)\",\"thresholds_crossed\":\(changes.filter { $0.direction == .crossed }.count),"
             + "\"thresholds_resolved\":\(changes.filter { $0.direction == .resolved }.count)}"
         try record(db, [OutboxEvent(type: .runCompleted, accountID: nil, data: data, summary: summary)], at: now)
+    }
+}
+
+/// What `make bench` reads of the outbox's share of a run (scripts/bench_webhooks.sh) when
+/// TIERPLAN_BENCH_TIMING=1: `name=SECONDS` lines on standard error. Nothing else reads them.
+enum OutboxTiming {
+    static let enabled = ProcessInfo.processInfo.environment["TIERPLAN_BENCH_TIMING"] == "1"
+
+    static func report(_ name: String, since start: ContinuousClock.Instant) {
+        guard enabled else { return }
+        let d = ContinuousClock.now - start
+        let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        FileHandle.standardError.write(Data("\(name)=\(String(format: "%.3f", seconds))\n".utf8))
     }
 }
 

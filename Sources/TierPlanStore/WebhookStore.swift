@@ -87,15 +87,21 @@ public enum WebhookStore {
                            at now: Timestamp = Timestamp.now) throws -> WebhookEndpointCreated {
         let url = try validURL(url)
         let secret = newSecret()
-        let id = try db.query("""
-            INSERT INTO webhook_endpoints (url, events, format, secret, created_at) VALUES ($1, $2::text[], $3, $4, $5::timestamptz)
-            RETURNING endpoint_id
-            """, [url, PostgresArray(events.map(\.rawValue)), format.rawValue, secret, now.iso]).first!.decode(0, as: Int.self)
+        // It takes the events committed after it: under the outbox's lock, every event so far is visible.
+        let id = try db.transaction { db in
+            try WebhookOutbox.lockForWriting(db)
+            return try db.query("""
+                INSERT INTO webhook_endpoints (url, events, format, secret, created_at, fanned_seq)
+                VALUES ($1, $2::text[], $3, $4, $5::timestamptz, (SELECT coalesce(max(seq), 0) FROM webhook_events))
+                RETURNING endpoint_id
+                """, [url, PostgresArray(events.map(\.rawValue)), format.rawValue, secret, now.iso]).first!.decode(0, as: Int.self)
+        }
         return WebhookEndpointCreated(id: id, url: url, events: events.map(\.rawValue), format: format.rawValue, secret: secret)
     }
 
     public static func list(_ db: Connection, includeRemoved: Bool = false) throws -> [WebhookEndpointRecord] {
-        try db.query("""
+        try WebhookOutbox.fanOut(db)   // the counts include the events written since the deliverer last looked
+        return try db.query("""
             SELECT w.endpoint_id, w.url, w.events, w.format, to_char(w.created_at AT TIME ZONE 'UTC', \(utc)),
                    to_char(w.removed_at AT TIME ZONE 'UTC', \(utc)),
                    count(d.*) FILTER (WHERE d.status = 'pending'), count(d.*) FILTER (WHERE d.status = 'failed'),
@@ -140,7 +146,8 @@ public enum WebhookStore {
 
     /// Deliveries, newest first (by delivery id), optionally of one status or endpoint.
     public static func deliveries(_ db: Connection, status: WebhookDeliveryStatus? = nil, endpointID: Int? = nil, limit: Int = 100) throws -> [WebhookDeliveryRecord] {
-        try db.query("""
+        try WebhookOutbox.fanOut(db)   // so that events written since the deliverer last looked are listed as pending
+        return try db.query("""
             SELECT \(deliveryColumns) FROM webhook_deliveries d JOIN webhook_events e ON e.seq = d.event_seq
             WHERE ($1::text IS NULL OR d.status = $1) AND ($2::bigint IS NULL OR d.endpoint_id = $2)
             ORDER BY d.delivery_id DESC LIMIT $3

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TierPlanStore
 import TestSupport
 import XCTest
 #if canImport(Glibc)
@@ -121,6 +122,7 @@ final class WebhookTests: XCTestCase {
         XCTAssertEqual(ok.status, 0, ok.stderr)
         let types = Set(try strings(db, "SELECT type FROM webhook_events"))
         XCTAssertEqual(types, ["offer.proposed", "usage.threshold_crossed", "run.completed"])
+        try WebhookOutbox.fanOut(db)
         XCTAssertEqual(try strings(db, "SELECT count(*)::text FROM webhook_events"), try strings(db, "SELECT count(*)::text FROM webhook_deliveries"),
                        "one delivery per event for the one endpoint subscribed to everything")
         // offer.proposed carries the offer object, and one event per new offer that is shown for review.
@@ -139,6 +141,7 @@ final class WebhookTests: XCTestCase {
         _ = try await addEndpoint(url, "http://127.0.0.1:9/billing", events: "offer.approved,offer.accepted,offer.rejected,offer.expired")
         let run = try await tierplan(url, ["run", "--as-of", "2026-11-01"], now: t0)
         XCTAssertEqual(run.status, 0, run.stderr)
+        try WebhookOutbox.fanOut(db)
         XCTAssertEqual(try strings(db, "SELECT count(*)::text FROM webhook_deliveries"), ["0"], "the endpoint takes none of the run's types")
         let ids = try strings(db, "SELECT offer_id::text FROM offers WHERE status = 'proposed' ORDER BY account_id, rank")
         XCTAssertGreaterThanOrEqual(ids.count, 2)
@@ -154,7 +157,56 @@ final class WebhookTests: XCTestCase {
         XCTAssertEqual(Array(events.prefix(3)), ["offer.approved \(ids[0]) approved", "offer.rejected \(ids[1]) rejected", "offer.accepted \(ids[0]) accepted"])
         let expired = try strings(db, "SELECT offer_id::text FROM offer_events WHERE to_status = 'expired' AND reason LIKE 'another offer was accepted%' ORDER BY 1")
         XCTAssertEqual(Array(events.dropFirst(3)).sorted(), expired.map { "offer.expired \($0) expired" }.sorted())
+        try WebhookOutbox.fanOut(db)
         XCTAssertEqual(try strings(db, "SELECT count(*)::text FROM webhook_deliveries"), [String(events.count)])
+    }
+
+    /// A run writes offer.proposed without its body; the body is made from the offer's row before
+    /// anything changes the offer (a decision, the next run) or when first fanned out, so it is always
+    /// the offer as proposed: what `offers show --json` printed right after the run.
+    func testProposalBodiesAreTheOffersAsProposed() async throws {
+        let url = try freshDatabase()
+        let db = try Connection(url)
+        _ = try await addEndpoint(url, "http://127.0.0.1:9/crm", events: "offer.proposed,offer.approved")
+        let run = try await tierplan(url, ["run", "--as-of", "2026-11-01"], now: t0)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let ids = try strings(db, "SELECT offer_id::text FROM offers WHERE status = 'proposed' ORDER BY account_id, rank")
+        XCTAssertGreaterThanOrEqual(ids.count, 2)
+        XCTAssertEqual(try strings(db, "SELECT count(*)::text FROM webhook_events WHERE type = 'offer.proposed' AND body IS NULL"), [String(ids.count)],
+                       "written without bodies")
+        var shown: [String: [String: Any]] = [:]
+        for id in ids {
+            let show = try await tierplan(url, ["offers", "show", id, "--json"])
+            XCTAssertEqual(show.status, 0, show.stderr)
+            shown[id] = try XCTUnwrap(show.json?["offer"] as? [String: Any])
+        }
+        // A decision makes the bodies of its account's proposals first, then changes the offer.
+        let approve = try await tierplan(url, ["offers", "approve", ids[0], "--by", "carol", "--at", "2026-11-02"], now: t0)
+        XCTAssertEqual(approve.status, 0, approve.stderr)
+        let account = try strings(db, "SELECT account_id FROM offers WHERE offer_id = '\(ids[0])'")[0]
+        XCTAssertEqual(try strings(db, "SELECT count(*)::text FROM webhook_events WHERE type = 'offer.proposed' AND body IS NULL AND account_id = '\(account)'"), ["0"])
+        // The next run makes the rest before it refreshes their offers.
+        let next = try await tierplan(url, ["run", "--as-of", "2026-11-02"], now: "2026-11-03T08:00:00Z")
+        XCTAssertEqual(next.status, 0, next.stderr)
+        let bodies = try db.query("""
+            SELECT e.body, o.offer_id::text FROM webhook_events e JOIN offers o ON o.offer_id = e.offer_id
+            WHERE e.type = 'offer.proposed' AND e.offer_id = ANY($1::uuid[])
+            """, [PostgresArray(ids)]).rows
+        XCTAssertEqual(bodies.count, ids.count)
+        for row in bodies {
+            let text = try XCTUnwrap(try row.decodeIfPresent(0, as: String.self), "made before the next run changed the offer")
+            let event = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            let data = try XCTUnwrap(event["data"] as? [String: Any])
+            let expected = try XCTUnwrap(shown[try row.decode(1, as: String.self)])
+            XCTAssertEqual(NSDictionary(dictionary: data), NSDictionary(dictionary: expected), "the offer as proposed")
+            XCTAssertEqual(data["status"] as? String, "proposed")
+        }
+        // Fanned out once each, in event order, with the approval after its proposal.
+        let listed = try await tierplan(url, ["webhooks", "deliveries", "--json", "--limit", "1000"])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertEqual((listed.json?["deliveries"] as? [Any])?.count,
+                       Int(try strings(db, "SELECT count(*)::text FROM webhook_events WHERE type IN ('offer.proposed', 'offer.approved')")[0]))
+        XCTAssertEqual(try strings(db, "SELECT count(*)::text FROM webhook_events e JOIN webhook_deliveries d ON d.event_seq = e.seq WHERE e.body IS NULL"), ["0"])
     }
 
     // MARK: Delivery
@@ -351,6 +403,7 @@ final class WebhookTests: XCTestCase {
         let removed = try await tierplan(url, ["webhooks", "remove", String(endpoint.id)], now: t0)
         XCTAssertEqual(removed.status, 0, removed.stderr)
         _ = try await tierplan(url, ["run", "--as-of", "2026-11-01"], now: t0)
+        try WebhookOutbox.fanOut(db)
         XCTAssertEqual(try strings(db, "SELECT count(*)::text FROM webhook_deliveries"), ["0"], "a removed endpoint gets nothing")
         let list = try await tierplan(url, ["webhooks", "list", "--json"])
         XCTAssertEqual((list.json?["endpoints"] as? [Any])?.count, 0)

@@ -6,7 +6,8 @@ import TierPlanStore
 import XCTest
 
 /// The outbox's two ways in (one statement for a few events, COPY for a run's many): the same rows,
-/// in order, with one delivery per subscribed endpoint, and nothing when the transaction rolls back.
+/// in order, then one delivery per subscribed endpoint once they are fanned out, and nothing when the
+/// transaction rolls back.
 final class OutboxTests: XCTestCase {
     let now = Timestamp(iso: "2026-11-02T08:00:00Z")!
 
@@ -32,6 +33,10 @@ final class OutboxTests: XCTestCase {
                 XCTAssertEqual((json["data"] as? [String: Any])?["text"] as? String, "tab\there \\ \"quoted\" → ok")
                 XCTAssertEqual(try row.decodeIfPresent(1, as: String.self), i % 3 == 0 ? nil : "acct\(i)")
             }
+            XCTAssertEqual(try db.query("SELECT count(*) FROM webhook_deliveries").first!.decode(0, as: Int.self), 0,
+                           "the writer's transaction makes no delivery")
+            XCTAssertEqual(try WebhookOutbox.fanOut(db), count + count / 2)
+            XCTAssertEqual(try WebhookOutbox.fanOut(db), 0, "each event once per endpoint")
             func deliveries(_ endpoint: Int) throws -> Int {
                 try db.query("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1", [endpoint]).first!.decode(0)
             }
@@ -39,9 +44,9 @@ final class OutboxTests: XCTestCase {
             XCTAssertEqual(try deliveries(offers.id), count / 2, "\(count)")
             XCTAssertEqual(try deliveries(gone.id), 0, "a removed endpoint gets nothing")
             let order = try db.query("""
-                SELECT bool_and(ok) FROM (SELECT delivery_id > lag(delivery_id) OVER (ORDER BY event_seq, endpoint_id) AS ok FROM webhook_deliveries) d
+                SELECT bool_and(ok) FROM (SELECT delivery_id > lag(delivery_id) OVER (PARTITION BY endpoint_id ORDER BY event_seq) AS ok FROM webhook_deliveries) d
                 """).first!.decodeIfPresent(0, as: Bool.self)
-            XCTAssertEqual(order, true, "deliveries numbered in event order")
+            XCTAssertEqual(order, true, "each endpoint's deliveries numbered in event order")
         }
         // Rolled back with the transaction that wrote them.
         try db.execute("TRUNCATE webhook_deliveries, webhook_events CASCADE")
@@ -52,5 +57,39 @@ final class OutboxTests: XCTestCase {
         })
         XCTAssertEqual(try db.query("SELECT count(*) FROM webhook_events").first!.decode(0, as: Int.self), 0)
         XCTAssertEqual(try db.query("SELECT count(*) FROM webhook_deliveries").first!.decode(0, as: Int.self), 0)
+    }
+
+    /// Deliveries are made after the writer's commit, from a cursor per endpoint. That is safe only if
+    /// no event can become visible below a number the cursor has passed: a second writer waits for the
+    /// first's commit before it takes numbers, and a fan-out during a writer's transaction skips nothing.
+    func testFanOutNeverPassesAnEventStillBeingWritten() throws {
+        let (db, url) = try TestCluster.freshConnection()
+        let endpoint = try WebhookStore.add(db, url: "http://127.0.0.1:9/all", events: [.runCompleted], format: .json)
+        func event(_ i: Int) -> OutboxEvent {
+            OutboxEvent(type: .runCompleted, accountID: nil, data: "{\"i\":\(i)}", summary: WebhookSummary(type: .runCompleted))
+        }
+        let writer = try Connection(url)
+        try writer.execute("BEGIN")
+        let first = try WebhookOutbox.record(writer, (0..<3).map(event), at: now)
+
+        // Another writer cannot take numbers meanwhile.
+        let other = try Connection(url)
+        try other.execute("SET lock_timeout = '200ms'")
+        XCTAssertThrowsError(try other.transaction { try WebhookOutbox.record($0, [event(9)], at: now) }) { error in
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "55P03", "\(error)")
+        }
+        XCTAssertEqual(try WebhookOutbox.fanOut(db), 0, "uncommitted events are not seen, and the cursor stays")
+        try writer.execute("COMMIT")
+        let second = try other.transaction { try WebhookOutbox.record($0, [event(10)], at: now) }
+        XCTAssertEqual(try WebhookOutbox.fanOut(db), 4)
+        let delivered = try db.query("""
+            SELECT e.event_id FROM webhook_deliveries d JOIN webhook_events e ON e.seq = d.event_seq WHERE d.endpoint_id = $1 ORDER BY d.delivery_id
+            """, [endpoint.id]).rows.map { try $0.decode(0, as: String.self) }
+        XCTAssertEqual(delivered, first + second, "every event once, in commit order")
+        // An endpoint added now takes only what comes after it.
+        let later = try WebhookStore.add(db, url: "http://127.0.0.1:9/later", events: [.runCompleted], format: .json)
+        XCTAssertEqual(try WebhookOutbox.fanOut(db, endpoint: later.id), 0)
+        try db.transaction { try WebhookOutbox.record($0, [event(11)], at: now) }
+        XCTAssertEqual(try WebhookOutbox.fanOut(db), 2, "one each")
     }
 }

@@ -396,7 +396,8 @@ CREATE TABLE IF NOT EXISTS webhook_events (
     summary    text        NOT NULL                              -- the Slack message's text
 );
 
--- One row per event and endpoint subscribed to its type (written with the event), and per redelivery.
+-- One row per event and endpoint subscribed to its type (made after the event's commit, see version 7),
+-- per test event and per redelivery.
 -- Pending rows are due from next_attempt_at; an endpoint's next one waits while an earlier one is pending.
 -- No foreign keys: the rows are only ever written by the outbox next to the event and endpoint they
 -- name, and a run writes thousands (two checks a row were a third of the outbox's cost).
@@ -447,8 +448,27 @@ DO $$ BEGIN
     END IF;
 END $$;
 
+-- ───────────────────────────── Version 7: deliveries made by the deliverer (issue 16) ─────────────────────────────
+
+-- A run's transaction writes its events only; each endpoint's deliveries are made from the outbox
+-- afterwards, outside it, by whoever reads them first (the deliverer, a listing): the events after
+-- `fanned_seq` that the endpoint takes. This is safe because writers of events take one lock
+-- (`pg_advisory_xact_lock(hashtext('tierplan.outbox'), 0)`) before their first sequence number and
+-- hold it to their commit: events become visible in `seq` order, so nothing can appear later below a
+-- number already seen. Endpoints that existed before version 7 had their deliveries made with the events.
+ALTER TABLE webhook_endpoints ADD COLUMN IF NOT EXISTS fanned_seq bigint;
+UPDATE webhook_endpoints SET fanned_seq = (SELECT coalesce(max(seq), 0) FROM webhook_events) WHERE fanned_seq IS NULL;
+ALTER TABLE webhook_endpoints ALTER COLUMN fanned_seq SET NOT NULL;
+-- A run's `offer.proposed` events are written without their body (most of the outbox's bytes): it is
+-- the offer as proposed, made from the offer's row (`offer_id`) before anything changes that row or
+-- when the event is first fanned out, whichever comes first. NULL body: not made yet (and never, when
+-- no endpoint takes it). Those still to be made lie after the lowest `fanned_seq`: found by the key.
+ALTER TABLE webhook_events ADD COLUMN IF NOT EXISTS offer_id uuid;
+ALTER TABLE webhook_events ALTER COLUMN body DROP NOT NULL;
+
 INSERT INTO schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (3) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (4) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (5) ON CONFLICT DO NOTHING;
 INSERT INTO schema_version (version) VALUES (6) ON CONFLICT DO NOTHING;
+INSERT INTO schema_version (version) VALUES (7) ON CONFLICT DO NOTHING;
