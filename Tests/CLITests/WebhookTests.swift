@@ -134,17 +134,24 @@ final class WebhookTests: XCTestCase {
             """), try strings(db, "SELECT count(*)::text FROM offers WHERE status = 'proposed'"))
     }
 
-    /// Decisions and outcomes raise their events in their own transaction; accepting expires the rest.
-    func testDecisionsAndOutcomesRaiseEvents() async throws {
+    /// A fresh database with one endpoint taking `events`, after a run on 2026-11-01, and the ids of
+    /// the proposed offers (at least two), by account and rank.
+    func afterFirstRun(endpointTaking events: String) async throws -> (url: String, db: Connection, proposed: [String]) {
         let url = try freshDatabase()
         let db = try Connection(url)
-        _ = try await addEndpoint(url, "http://127.0.0.1:9/billing", events: "offer.approved,offer.accepted,offer.rejected,offer.expired")
+        _ = try await addEndpoint(url, "http://127.0.0.1:9/hook", events: events)
         let run = try await tierplan(url, ["run", "--as-of", "2026-11-01"], now: t0)
         XCTAssertEqual(run.status, 0, run.stderr)
-        try WebhookOutbox.fanOut(db)
-        XCTAssertEqual(try strings(db, "SELECT count(*)::text FROM webhook_deliveries"), ["0"], "the endpoint takes none of the run's types")
         let ids = try strings(db, "SELECT offer_id::text FROM offers WHERE status = 'proposed' ORDER BY account_id, rank")
         XCTAssertGreaterThanOrEqual(ids.count, 2)
+        return (url, db, ids)
+    }
+
+    /// Decisions and outcomes raise their events in their own transaction; accepting expires the rest.
+    func testDecisionsAndOutcomesRaiseEvents() async throws {
+        let (url, db, ids) = try await afterFirstRun(endpointTaking: "offer.approved,offer.accepted,offer.rejected,offer.expired")
+        try WebhookOutbox.fanOut(db)
+        XCTAssertEqual(try strings(db, "SELECT count(*)::text FROM webhook_deliveries"), ["0"], "the endpoint takes none of the run's types")
         let approve = try await tierplan(url, ["offers", "approve", ids[0], "--by", "carol", "--at", "2026-11-02"], now: t0)
         XCTAssertEqual(approve.status, 0, approve.stderr)
         let reject = try await tierplan(url, ["offers", "reject", ids[1], "--by", "carol", "--reason", "not now", "--at", "2026-11-02"], now: t0)
@@ -165,13 +172,7 @@ final class WebhookTests: XCTestCase {
     /// anything changes the offer (a decision, the next run) or when first fanned out, so it is always
     /// the offer as proposed: what `offers show --json` printed right after the run.
     func testProposalBodiesAreTheOffersAsProposed() async throws {
-        let url = try freshDatabase()
-        let db = try Connection(url)
-        _ = try await addEndpoint(url, "http://127.0.0.1:9/crm", events: "offer.proposed,offer.approved")
-        let run = try await tierplan(url, ["run", "--as-of", "2026-11-01"], now: t0)
-        XCTAssertEqual(run.status, 0, run.stderr)
-        let ids = try strings(db, "SELECT offer_id::text FROM offers WHERE status = 'proposed' ORDER BY account_id, rank")
-        XCTAssertGreaterThanOrEqual(ids.count, 2)
+        let (url, db, ids) = try await afterFirstRun(endpointTaking: "offer.proposed,offer.approved")
         XCTAssertEqual(try strings(db, "SELECT count(*)::text FROM webhook_events WHERE type = 'offer.proposed' AND body IS NULL"), [String(ids.count)],
                        "written without bodies")
         var shown: [String: [String: Any]] = [:]
