@@ -10,6 +10,8 @@ public enum OfferKind: String, Sendable, Codable, CaseIterable {
     /// Expansion of a paying account's MRR: what experiments choose between, the forecast's uplift
     /// and realised expansion count (a trial's conversion is new MRR, which the history model covers).
     public var isExpansion: Bool { self == .tierUpgrade || self == .addon }
+    /// The kind in words, for sentences: "tier upgrade".
+    public var words: String { String(rawValue.map { $0 == "_" ? " " : $0 }) }
 }
 
 /// Why the planner made no offer of some kind to an account.

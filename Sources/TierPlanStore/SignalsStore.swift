@@ -121,11 +121,10 @@ public enum SignalsStore {
             canceledAt: try row.decodeIfPresent(8, as: String.self).map(timestamp))
     }
 
-    /// Reads PostgreSQL's timestamptz text (`2026-10-01 06:00:00+00`, session time zone UTC).
+    /// Reads PostgreSQL's timestamptz text (`2026-10-01 06:00:00+00`, session time zone UTC), which
+    /// `Timestamp(iso:)` takes as it is (a space for `T`, an hours-only offset).
     static func timestamp(_ text: String) throws -> Timestamp {
-        var iso = text.replacingOccurrences(of: " ", with: "T")
-        if iso.hasSuffix("+00") { iso = String(iso.dropLast(3)) + "Z" }
-        guard let value = Timestamp(iso: iso) else {
+        guard let value = Timestamp(iso: text) else {
             throw PostgresError(code: .decoding, message: "cannot read timestamp '\(text)'")
         }
         return value
