@@ -86,6 +86,13 @@ final class ConnectionTests: XCTestCase {
         let values = ["a", "b c", "quote\"d", "back\\slash", "", "NULL"]
         let row = try XCTUnwrap(db.query("SELECT $1::text[]", [PostgresArray(values)]).first)
         XCTAssertEqual(try row.decode(0, as: PostgresArray<String>.self).elements, values)
+        // The writer and the reader both work on bytes: JSON text, non-ASCII, empty and NULL elements, numbers.
+        let json = ["{\"a\":\"x \\\"y\\\" \\\\ z\"}", "→ ünïcode, with a comma", "{}"]
+        XCTAssertEqual(try db.query("SELECT $1::text[]", [PostgresArray(json)]).first!.decode(0, as: PostgresArray<String>.self).elements, json)
+        let read = try XCTUnwrap(db.query("SELECT '{}'::text[], ARRAY[1, NULL, -9223372036854775808, 42]::int8[], ARRAY['NULL', NULL]::text[]").first)
+        XCTAssertEqual(try read.decode(0, as: PostgresArray<String>.self).elements, [])
+        XCTAssertEqual(try read.decode(1, as: PostgresArray<Int64>.self).elements, [1, Int64.min, 42], "NULL elements are dropped")
+        XCTAssertEqual(try read.decode(2, as: PostgresArray<String>.self).elements, ["NULL"], "a quoted \"NULL\" is text")
     }
 
     func testUniqueViolationCarriesSQLState() throws {
