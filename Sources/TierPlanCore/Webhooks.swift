@@ -102,11 +102,18 @@ public enum WebhookSignature {
         return (timestamp, signatures)
     }
 
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0f)]) }
-        return String(decoding: out, as: UTF8.self)
+    public static func hex(_ sequence: some Sequence<UInt8>) -> String {
+        // Written in place (a run makes tens of thousands of event ids with it).
+        let bytes = Array(sequence)
+        return String(unsafeUninitializedCapacity: 2 * bytes.count) { out in
+            let digits: StaticString = "0123456789abcdef"
+            var i = 0
+            for b in bytes {
+                out[i] = digits.utf8Start[Int(b >> 4)]; out[i + 1] = digits.utf8Start[Int(b & 0x0f)]
+                i += 2
+            }
+            return i
+        }
     }
 }
 

@@ -13,16 +13,14 @@ public struct OutboxEvent: Sendable {
     public var offerID: String?
     public var summary: WebhookSummary
 
-    public init(type: WebhookEventType, accountID: String?, data: String, summary: WebhookSummary) {
-        self.type = type; self.accountID = accountID; self.data = data; self.summary = summary
+    public init(type: WebhookEventType, accountID: String?, data: String?, offerID: String? = nil, summary: WebhookSummary) {
+        self.type = type; self.accountID = accountID; self.data = data; self.offerID = offerID; self.summary = summary
     }
 
     /// A run's `offer.proposed`: written without its body, which is the offer as it stands until the
     /// first change to it, made before that change or when the event is first delivered.
     static func proposal(of offer: OfferRecord) -> OutboxEvent {
-        var event = OutboxEvent(type: .offerProposed, accountID: offer.accountID, data: "", summary: WebhookSummary(type: .offerProposed))
-        event.data = nil; event.offerID = offer.id
-        return event
+        OutboxEvent(type: .offerProposed, accountID: offer.accountID, data: nil, offerID: offer.id, summary: WebhookSummary(type: .offerProposed))
     }
 
     /// The event of an offer's change to its current status (nil for a change that raises none).
@@ -101,17 +99,7 @@ public enum WebhookOutbox {
             var generator = SystemRandomNumberGenerator()   // the same source, 8 bytes a call, if that failed
             for i in filled..<buffer.count { buffer[i] = generator.next() }
         }
-        let digits = Array("0123456789abcdef".utf8)
-        return (0..<count).map { k in
-            String(unsafeUninitializedCapacity: 36) { out in
-                out[0] = UInt8(ascii: "e"); out[1] = UInt8(ascii: "v"); out[2] = UInt8(ascii: "t"); out[3] = UInt8(ascii: "_")
-                for i in 0..<16 {
-                    let byte = random[16 * k + i]
-                    out[4 + 2 * i] = digits[Int(byte >> 4)]; out[5 + 2 * i] = digits[Int(byte & 0x0f)]
-                }
-                return 36
-            }
-        }
+        return (0..<count).map { k in "evt_" + WebhookSignature.hex(random[16 * k ..< 16 * (k + 1)]) }
     }
 
     /// The body every delivery of an event posts.

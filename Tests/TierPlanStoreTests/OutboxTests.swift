@@ -92,4 +92,21 @@ final class OutboxTests: XCTestCase {
         try db.transaction { try WebhookOutbox.record($0, [event(11)], at: now) }
         XCTAssertEqual(try WebhookOutbox.fanOut(db), 2, "one each")
     }
+
+    /// An event written without its body whose offer row is gone (offers are never deleted by tierplan,
+    /// but nothing in the schema stops it) still gets a body, so it never holds its endpoint's queue up.
+    func testABodyWhoseOfferIsGoneIsItsIdAndAccount() throws {
+        let (db, _) = try TestCluster.freshConnection()
+        let endpoint = try WebhookStore.add(db, url: "http://127.0.0.1:9/crm", events: [.offerProposed, .runCompleted], format: .json)
+        let offerID = "0b7c3f7e-2f65-4d2a-9a57-3c1f0d6b8e11"
+        let ids = try db.transaction { db in
+            try WebhookOutbox.record(db, [OutboxEvent(type: .offerProposed, accountID: "acme", data: nil, offerID: offerID, summary: WebhookSummary(type: .offerProposed)),
+                                          OutboxEvent(type: .runCompleted, accountID: nil, data: "{}", summary: WebhookSummary(type: .runCompleted))], at: now)
+        }
+        XCTAssertEqual(try db.query("SELECT count(*) FROM webhook_events WHERE body IS NULL").first!.decode(0, as: Int.self), 1)
+        XCTAssertEqual(try WebhookOutbox.fanOut(db), 2, "both delivered, the second not held up by the first")
+        let body = try db.query("SELECT body FROM webhook_events WHERE event_id = $1", [ids[0]]).first!.decode(0, as: String.self)
+        XCTAssertEqual(body, "{\"id\":\"\(ids[0])\",\"type\":\"offer.proposed\",\"created\":\"2026-11-02T08:00:00Z\",\"data\":{\"account_id\":\"acme\",\"id\":\"\(offerID)\"}}")
+        XCTAssertEqual(try db.query("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1", [endpoint.id]).first!.decode(0, as: Int.self), 2)
+    }
 }
