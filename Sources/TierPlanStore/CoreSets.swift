@@ -28,3 +28,7 @@ extension OfferKind: PostgresDecodable { public init?(postgresText: String) { se
 extension OfferStatus: PostgresDecodable { public init?(postgresText: String) { self.init(rawValue: postgresText) } }
 extension AccountStatus: PostgresDecodable { public init?(postgresText: String) { self.init(rawValue: postgresText) } }
 extension Day: PostgresDecodable { public init?(postgresText: String) { self.init(iso: postgresText) } }
+extension Timestamp: PostgresEncodable, PostgresDecodable {
+    public var postgresText: String? { iso }
+    public init?(postgresText: String) { self.init(iso: postgresText) }
+}

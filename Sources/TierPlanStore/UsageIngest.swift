@@ -129,15 +129,17 @@ public struct IngestProgress: Sendable {
 }
 
 /// Usage ingest, in one transaction: parse and check each line (accounts and features against the
-/// database's, read first), then store the events with an ingest number and update the rollups from
-/// exactly the rows stored under it.
+/// database's, read first), then store the events with an ingest number and merge exactly the new
+/// ones into the rollups (`UsageRollup`).
 ///
 /// Storing takes one of two paths. A file that can be read twice is first COPYed straight into
-/// `usage_events` inside a savepoint: the common nightly case, all new, costs one COPY into the keyed
-/// table. The first duplicate (stored before, or repeated in the input) stops that COPY with a unique
-/// violation; the savepoint is rolled back and the file read again into a staging table, from which
-/// one INSERT … ON CONFLICT DO NOTHING in line order keeps the first line of each (account, id) and
-/// skips the stored ones. Standard input and generated events take the staging path directly.
+/// `usage_events` inside a savepoint, its events summed up into the rollup as they are sent: the
+/// common nightly case, all new, costs one COPY into the keyed table. The first duplicate (stored
+/// before, or repeated in the input) stops that COPY with a unique violation; the savepoint is rolled
+/// back and the file read again into a staging table, from which one INSERT … ON CONFLICT DO NOTHING
+/// in line order keeps the first line of each (time, account, id) and skips the stored ones; the rows
+/// it kept are read back into the rollup. Standard input and generated events take the staging path
+/// directly.
 public struct UsageIngest {
     public var onError: OnError = .abort
     public var rejectsPath: String?
@@ -213,28 +215,38 @@ public struct UsageIngest {
             try db.execute("SELECT pg_advisory_xact_lock(hashtext('tierplan.ingest'))")
             let references = try References(db)
             let ingestID = try db.query("SELECT nextval('usage_ingests')").first!.decode(0, as: Int.self)
-            var stored = false
+            // The new events summed up: on the direct path as they are copied (every one is new if the
+            // COPY succeeds), on the staging path read back from the rows the insert kept.
+            var rollup: UsageRollup?
             if rereadable {
                 try db.execute("SAVEPOINT direct")
                 do {
-                    try copy(db, direct: ingestID, references: references, file: file, started: started, refusals: &refusals, source: source)
-                    stored = true
+                    var direct = UsageRollup()
+                    try copy(db, direct: ingestID, references: references, file: file, started: started, refusals: &refusals,
+                             rollup: &direct, source: source)
+                    rollup = direct
                 } catch let error as PostgresError where error.sqlState == "23505" {   // a duplicate: the staging path
                     try db.execute("ROLLBACK TO SAVEPOINT direct")
                     refusals = Refusals()
                 }
             }
-            if !stored {
-                try copy(db, direct: nil, references: references, file: file, started: started, refusals: &refusals, source: source)
+            if rollup == nil {
+                var unused = UsageRollup()
+                try copy(db, direct: nil, references: references, file: file, started: started, refusals: &refusals,
+                         rollup: &unused, source: source)
                 report("inserting")
                 try db.execute("""
                     INSERT INTO usage_events (account_id, id, kind, at, bytes, user_id, feature_key, count, ingest)
                     SELECT account_id, id, type, at, bytes, user_id, feature_key, count, $1 FROM staging_usage ORDER BY line
-                    ON CONFLICT (account_id, id) DO NOTHING
+                    ON CONFLICT (at, account_id, id) DO NOTHING
                     """, [ingestID])
+                rollup = try self.rollup(storedBy: ingestID, db)
             }
             report("updating rollups")
-            var summary = try updateRollups(db, ingest: ingestID, into: IngestSummary(file: file, format: format, lines: lines()))
+            try Self.write(rollup!, into: db)
+            var summary = IngestSummary(file: file, format: format, lines: lines())
+            summary.storageNew = rollup!.storageEvents
+            summary.featureNew = rollup!.featureEvents
             summary.storageDuplicates = refusals.passed.storage - summary.storageNew
             summary.featureDuplicates = refusals.passed.feature - summary.featureNew
             summary.rejected = refusals.rejects.count
@@ -254,7 +266,7 @@ public struct UsageIngest {
     /// abort mode any of them refuses the input once it has been read to the end (every error listed).
     /// `input` (the line as read, given only in skip mode) goes to the rejects file with its reason.
     private func copy(_ db: Connection, direct: Int?, references: References, file: String, started: Date,
-                      refusals: inout Refusals, source: Source) throws {
+                      refusals: inout Refusals, rollup: inout UsageRollup, source: Source) throws {
         var lastReport = Date()
         if direct == nil {
             try db.execute("""
@@ -285,6 +297,7 @@ public struct UsageIngest {
                     return fail(InputError(file: file, line: number, field: "feature", value: feature, reason: "unknown feature"), input ?? "")
                 }
                 guard refusals.count == 0 || onError == .skip else { return }   // refused anyway: only look for more errors
+                if direct != nil { rollup.add(event) }
                 let line = String(number)
                 switch event {
                 case let .storage(id, account, at, value):
@@ -315,56 +328,74 @@ public struct UsageIngest {
         try db.execute("SET LOCAL work_mem = '256MB'")
     }
 
-    /// The rollups from exactly the rows this ingest stored (`ingest` = its number, found through the
-    /// BRIN index on the pages just appended): one row per account and month (storage: the months it
-    /// touches are rebuilt from their stored days and the new samples) or per account, key and month
-    /// (feature and user day sets), so they cost a group-by, not an upsert per event.
-    private func updateRollups(_ db: Connection, ingest: Int, into summary: IngestSummary) throws -> IngestSummary {
-        var summary = summary
-        // The rows of a new ingest number are beyond what the statistics know, so the planner expects a
-        // handful and sorts a million rows for each group-by; hashing is right at every size.
-        try db.execute("SET LOCAL enable_sort = off")
-        let new = try db.query("""
-            WITH new AS (
-                SELECT kind, account_id, at, (at AT TIME ZONE 'UTC')::date AS day, bytes, user_id, feature_key
-                FROM usage_events WHERE ingest = $1
-            ), touched AS (
-                SELECT DISTINCT account_id, date_trunc('month', day)::date AS month FROM new WHERE kind = 'storage'
-            ), days AS (
-                -- Each new sample as a day entry of its own, with the stored day entries of the months it touches.
-                SELECT account_id, day, bytes AS max_bytes, at AS last_at, bytes AS last_bytes, 1 AS samples FROM new WHERE kind = 'storage'
-                UNION ALL
-                SELECT m.account_id, m.month + (d.day - 1), d.max_bytes, d.last_at, d.last_bytes, d.samples
-                FROM storage_months m JOIN touched t USING (account_id, month),
-                     unnest(m.days, m.max_bytes, m.last_at, m.last_bytes, m.samples) AS d (day, max_bytes, last_at, last_bytes, samples)
-            ), merged AS (
-                SELECT account_id, day, max(max_bytes) AS max_bytes, max(last_at) AS last_at,
-                       (array_agg(last_bytes ORDER BY last_at DESC, last_bytes DESC))[1] AS last_bytes, sum(samples)::integer AS samples
-                FROM days GROUP BY 1, 2
-            ), storage AS (
-                INSERT INTO storage_months AS m (account_id, month, days, max_bytes, last_at, last_bytes, samples)
-                SELECT account_id, date_trunc('month', day)::date, array_agg(extract(day FROM day)::smallint ORDER BY day),
-                       array_agg(max_bytes ORDER BY day), array_agg(last_at ORDER BY day), array_agg(last_bytes ORDER BY day),
-                       array_agg(samples ORDER BY day)
-                FROM merged GROUP BY 1, 2
-                ON CONFLICT (account_id, month) DO UPDATE SET days = excluded.days, max_bytes = excluded.max_bytes,
-                    last_at = excluded.last_at, last_bytes = excluded.last_bytes, samples = excluded.samples
-            ), features AS (
-                INSERT INTO feature_days AS d (account_id, feature_key, month, days)
-                SELECT account_id, feature_key, date_trunc('month', day)::date, bit_or(day_bit(day))
-                FROM new WHERE kind = 'feature' GROUP BY 1, 2, 3
-                ON CONFLICT (account_id, feature_key, month) DO UPDATE SET days = d.days | excluded.days
-            ), users AS (
-                INSERT INTO user_days AS d (account_id, user_id, month, days)
-                SELECT account_id, user_id, date_trunc('month', day)::date, bit_or(day_bit(day))
-                FROM new WHERE kind = 'feature' GROUP BY 1, 2, 3
-                ON CONFLICT (account_id, user_id, month) DO UPDATE SET days = d.days | excluded.days
-            )
-            SELECT count(*) FILTER (WHERE kind = 'storage'), count(*) FILTER (WHERE kind = 'feature') FROM new
-            """, [ingest]).first!
-        summary.storageNew = try new.decode(0)
-        summary.featureNew = try new.decode(1)
-        return summary
+    /// The events this ingest stored under `ingest` (the staging path, where some lines were
+    /// duplicates), summed up as a rollup; read through the BRIN index on the pages just appended.
+    private func rollup(storedBy ingest: Int, _ db: Connection) throws -> UsageRollup {
+        var rollup = UsageRollup()
+        try db.forEachBatch("""
+            SELECT kind, account_id, at, bytes, user_id, feature_key FROM usage_events WHERE ingest = $1
+            """, [ingest], batchSize: 20_000) { rows in
+            for row in rows {
+                let account: String = try row.decode(1)
+                let at: Timestamp = try row.decode(2)
+                if try row.decode(0, as: String.self) == "storage" {
+                    rollup.addStorage(account: account, at: at, bytes: try row.decode(3))
+                } else {
+                    rollup.addFeature(account: account, user: try row.decode(4), feature: try row.decode(5), at: at)
+                }
+            }
+        }
+        return rollup
+    }
+
+    /// Merges an ingest's rollup into the stored ones: day sets are OR-ed in (one upsert per
+    /// account, key and month), and each storage month it touches is read, merged day by day in
+    /// `UsageRollup.merge` and written back whole. Its cost follows the rollup, not the events.
+    static func write(_ rollup: UsageRollup, into db: Connection) throws {
+        for (table, column, sets) in [("feature_days", "feature_key", rollup.features), ("user_days", "user_id", rollup.users)] where !sets.isEmpty {
+            try db.execute("CREATE TEMP TABLE new_\(table) (account_id text, key text, month date, days integer) ON COMMIT DROP")
+            try db.copyIn("COPY new_\(table) FROM STDIN") { copy in
+                for (key, days) in sets { try copy.writeRow([key.account, key.key, key.month.iso, String(days)]) }
+            }
+            try db.execute("""
+                INSERT INTO \(table) AS d (account_id, \(column), month, days)
+                SELECT account_id, key, month, days FROM new_\(table)
+                ON CONFLICT (account_id, \(column), month) DO UPDATE SET days = d.days | excluded.days
+                """)
+        }
+        guard !rollup.storage.isEmpty else { return }
+        var months = rollup.storage
+        let keys = Array(months.keys)
+        try db.forEachBatch("""
+            SELECT m.account_id, m.month, m.days, m.max_bytes, m.last_at, m.last_bytes, m.samples
+            FROM storage_months m JOIN unnest($1::text[], $2::date[]) AS k (account_id, month) USING (account_id, month)
+            """, [PostgresArray(keys.map(\.account)), PostgresArray(keys.map(\.month.iso))], batchSize: 20_000) { rows in
+            for row in rows {
+                let key = UsageRollup.MonthKey(account: try row.decode(0), month: try row.decode(1))
+                let days: PostgresArray<Int> = try row.decode(2), maxBytes: PostgresArray<Int64> = try row.decode(3)
+                let lastAt: PostgresArray<Timestamp> = try row.decode(4), lastBytes: PostgresArray<Int64> = try row.decode(5)
+                let samples: PostgresArray<Int> = try row.decode(6)
+                let stored = days.elements.indices.map {
+                    UsageRollup.StorageDay(day: days.elements[$0], maxBytes: maxBytes.elements[$0], lastAt: lastAt.elements[$0],
+                                           lastBytes: lastBytes.elements[$0], samples: samples.elements[$0])
+                }
+                months[key] = UsageRollup.merge(stored, months[key] ?? [])
+            }
+        }
+        try db.execute("CREATE TEMP TABLE new_storage_months (LIKE storage_months) ON COMMIT DROP")
+        try db.copyIn("COPY new_storage_months (account_id, month, days, max_bytes, last_at, last_bytes, samples) FROM STDIN") { copy in
+            for (key, days) in months {
+                func array(_ field: (UsageRollup.StorageDay) -> String) -> String { "{" + days.map(field).joined(separator: ",") + "}" }
+                try copy.writeRow([key.account, key.month.iso, array { String($0.day) }, array { String($0.maxBytes) },
+                                   array { $0.lastAt.iso }, array { String($0.lastBytes) }, array { String($0.samples) }])
+            }
+        }
+        try db.execute("""
+            INSERT INTO storage_months AS m (account_id, month, days, max_bytes, last_at, last_bytes, samples)
+            SELECT account_id, month, days, max_bytes, last_at, last_bytes, samples FROM new_storage_months
+            ON CONFLICT (account_id, month) DO UPDATE SET days = excluded.days, max_bytes = excluded.max_bytes,
+                last_at = excluded.last_at, last_bytes = excluded.last_bytes, samples = excluded.samples
+            """)
     }
 
     /// One JSON object per rejected line: its number, why, and the line as read.

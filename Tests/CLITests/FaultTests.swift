@@ -118,16 +118,16 @@ final class FaultTests: XCTestCase {
 
     func testDatabaseKilledDuringUsageIngest() throws {
         let url = try freshDatabase(usage: false)
-        // Ingest inserts in (account, id) order: the holder inserts the input's last key first, so the
-        // ingest writes every other event, then waits to learn whether that one is a duplicate.
+        // The holder inserts the key (time, account, id) of the input's last event first, so the ingest
+        // writes every other event, then waits to learn whether that one is a duplicate.
         let path = examples + "/usage.ndjson"
         let events = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
             try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
-        let last = try XCTUnwrap(events.max { ($0["account"] as! String, $0["id"] as! String) < ($1["account"] as! String, $1["id"] as! String) })
+        let last = try XCTUnwrap(events.last)
         try killMidCommand(["usage", "ingest", path], url: url, hold: { holder in
-            try holder.execute("INSERT INTO usage_events (account_id, id, kind, at, bytes, user_id, feature_key, count) VALUES ($1, $2, 'feature', now(), NULL, 'u', 'reports', 1)",
-                               [last["account"] as! String, last["id"] as! String])
+            try holder.execute("INSERT INTO usage_events (account_id, id, kind, at, bytes, user_id, feature_key, count) VALUES ($1, $2, 'feature', $3::timestamptz, NULL, 'u', 'reports', 1)",
+                               [last["account"] as! String, last["id"] as! String, last["at"] as! String])
         }, changed: "usage_events")
     }
 

@@ -70,6 +70,36 @@ final class LoadingTests: XCTestCase {
     func testRollupsMatchRawEvents() throws {
         try loadExamples()
         XCTAssertEqual(try tierplan("usage", "ingest", repositoryRoot.appendingPathComponent("examples/usage.ndjson").path).status, 0)
+        try assertRollupsMatchRawEvents()
+    }
+
+    /// The rollups stay exact when an ingest merges into stored months and days: every third event
+    /// first (a file: the direct path), then the whole file (its repeats send it through staging,
+    /// whose new rows are read back), then a storage sample and a feature use more for every day
+    /// already seen, through stdin.
+    func testRollupsMatchRawEventsAcrossIngests() throws {
+        try loadExamples()
+        let all = try String(contentsOfFile: repositoryRoot.appendingPathComponent("examples/usage.ndjson").path, encoding: .utf8)
+            .split(separator: "\n")
+        let some = try write("some.ndjson", all.enumerated().filter { $0.offset % 3 == 0 }.map { $0.element + "\n" }.joined())
+        let first = try tierplan("usage", "ingest", some, "--json")
+        XCTAssertEqual(first.json?["duplicates"] as? Int, 0, first.stderr)
+        let whole = try tierplan("usage", "ingest", repositoryRoot.appendingPathComponent("examples/usage.ndjson").path, "--json")
+        XCTAssertEqual(whole.json?["duplicates"] as? Int, (all.count + 2) / 3, whole.stderr)
+        try assertRollupsMatchRawEvents()
+        let days = try db.query("SELECT DISTINCT account_id, to_char(day, 'YYYY-MM-DD') FROM daily_storage").rows
+        let more = try days.enumerated().map { index, row -> String in
+            let account: String = try row.decode(0), day: String = try row.decode(1)
+            return #"{"type":"storage","id":"m-\#(index)","account":"\#(account)","at":"\#(day)T23:59:59Z","bytes":\#(index % 7)}"# + "\n"
+                + #"{"type":"feature","id":"n-\#(index)","account":"\#(account)","user":"late","feature":"reports","at":"\#(day)T00:00:00Z"}"# + "\n"
+        }.joined()
+        let late = try tierplan("usage", "ingest", "-", "--json", stdin: more)
+        XCTAssertEqual(late.json?["new"] as? Int, days.count * 2, late.stderr)
+        try assertRollupsMatchRawEvents()
+    }
+
+    /// The day sets and storage days recomputed from the raw events equal the stored rollups.
+    func assertRollupsMatchRawEvents(file: StaticString = #filePath, line: UInt = #line) throws {
         // The day sets, recomputed from the raw events day by day (without the schema's day_bit).
         for (table, key) in [("feature_days", "feature_key"), ("user_days", "user_id")] {
             let mismatches = try db.query("""
@@ -79,18 +109,22 @@ final class LoadingTests: XCTestCase {
                 ) raw FULL JOIN \(table) d USING (account_id, \(key), month)
                 WHERE raw.days IS DISTINCT FROM d.days::bigint
                 """).first!.decode(0, as: Int.self)
-            XCTAssertEqual(mismatches, 0, table)
-            XCTAssertGreaterThan(try count(table), 0)
+            XCTAssertEqual(mismatches, 0, table, file: file, line: line)
+            XCTAssertGreaterThan(try count(table), 0, file: file, line: line)
         }
         let storage = try db.query("""
             SELECT count(*) FROM (
               SELECT DISTINCT ON (account_id, (at AT TIME ZONE 'UTC')::date) account_id, (at AT TIME ZONE 'UTC')::date AS day,
-                     bytes AS last_bytes, max(bytes) OVER (PARTITION BY account_id, (at AT TIME ZONE 'UTC')::date) AS max_bytes
+                     bytes AS last_bytes, at AS last_at,
+                     max(bytes) OVER (PARTITION BY account_id, (at AT TIME ZONE 'UTC')::date) AS max_bytes,
+                     count(*) OVER (PARTITION BY account_id, (at AT TIME ZONE 'UTC')::date) AS samples
               FROM storage_samples ORDER BY account_id, (at AT TIME ZONE 'UTC')::date, at DESC, bytes DESC
             ) raw FULL JOIN daily_storage d USING (account_id, day)
             WHERE raw.max_bytes IS DISTINCT FROM d.max_bytes OR raw.last_bytes IS DISTINCT FROM d.last_bytes
+               OR raw.last_at IS DISTINCT FROM d.last_at OR raw.samples IS DISTINCT FROM d.samples
             """).first!.decode(0, as: Int.self)
-        XCTAssertEqual(storage, 0)
+        XCTAssertEqual(storage, 0, file: file, line: line)
+        XCTAssertGreaterThan(try count("daily_storage"), 0, file: file, line: line)
     }
 
     func testOneMalformedLineRefusesEverything() throws {
@@ -141,10 +175,10 @@ final class LoadingTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("bad.ndjson:3: field 'account' value 'nobody': unknown account"), refused.stderr)
         XCTAssertEqual(try count("storage_samples"), 0)
 
-        // (account, id) is one key across storage and feature events: the first line wins.
+        // (time, account, id) is one key across storage and feature events: the first line wins.
         let mixed = try write("mixed.ndjson", """
             {"type":"storage","id":"e-1","account":"acme","at":"2026-10-01T06:00:00Z","bytes":100}
-            {"type":"feature","id":"e-1","account":"acme","user":"u1","feature":"reports","at":"2026-10-01T07:00:00Z"}
+            {"type":"feature","id":"e-1","account":"acme","user":"u1","feature":"reports","at":"2026-10-01T06:00:00Z"}
             {"type":"feature","id":"e-2","account":"acme","user":"u1","feature":"reports","at":"2026-10-01T07:00:00Z"}
 
             """)
@@ -154,12 +188,20 @@ final class LoadingTests: XCTestCase {
         XCTAssertEqual(first.json?["duplicates"] as? Int, 1)
         XCTAssertEqual(try count("feature_events"), 1)
         let later = try write("later.ndjson", """
-            {"type":"storage","id":"e-2","account":"acme","at":"2026-10-02T06:00:00Z","bytes":100}
+            {"type":"storage","id":"e-2","account":"acme","at":"2026-10-01T07:00:00Z","bytes":100}
 
             """)
         let second = try tierplan("usage", "ingest", later, "--json")
         XCTAssertEqual(second.json?["storage_duplicates"] as? Int, 1, second.stdout)
         XCTAssertEqual(try count("storage_samples"), 1)
+        // The same id at another time is another event (README, Decisions: the raw events' key).
+        let another = try write("another.ndjson", """
+            {"type":"storage","id":"e-2","account":"acme","at":"2026-10-02T06:00:00Z","bytes":100}
+
+            """)
+        let third = try tierplan("usage", "ingest", another, "--json")
+        XCTAssertEqual(third.json?["storage_new"] as? Int, 1, third.stdout)
+        XCTAssertEqual(try count("storage_samples"), 2)
     }
 
     func testByteOrderMarkAndOneLineArgumentErrors() throws {
@@ -573,12 +615,12 @@ final class LoadingTests: XCTestCase {
         try loadExamples()
         let first = #"{"type":"feature","id":"f-1","account":"acme","user":"u1","feature":"reports","at":"2026-10-01T07:00:00Z"}"#
         let second = #"{"type":"feature","id":"f-2","account":"acme","user":"u2","feature":"reports","at":"2026-10-01T08:00:00Z"}"#
-        let repeated = #"{"type":"feature","id":"f-1","account":"acme","user":"u9","feature":"sharing","at":"2026-10-03T07:00:00Z"}"#
+        let repeated = #"{"type":"feature","id":"f-1","account":"acme","user":"u9","feature":"sharing","at":"2026-10-01T07:00:00Z"}"#
         let fresh = try tierplan("usage", "ingest", try write("fresh.ndjson", first + "\n" + second + "\n"), "--json")
         XCTAssertEqual(fresh.json?["new"] as? Int, 2, fresh.stderr)
         // f-1 again (stored) and f-3 twice in the file: the first f-3 line wins.
         let third = #"{"type":"storage","id":"f-3","account":"acme","at":"2026-10-02T06:00:00Z","bytes":5}"#
-        let thirdAgain = #"{"type":"feature","id":"f-3","account":"acme","user":"u3","feature":"reports","at":"2026-10-02T07:00:00Z"}"#
+        let thirdAgain = #"{"type":"feature","id":"f-3","account":"acme","user":"u3","feature":"reports","at":"2026-10-02T06:00:00Z"}"#
         let mixed = try tierplan("usage", "ingest", try write("mixed.ndjson", [repeated, third, thirdAgain].joined(separator: "\n") + "\n"), "--json")
         XCTAssertEqual(mixed.status, 0, mixed.stderr)
         XCTAssertEqual(mixed.json?["new"] as? Int, 1)

@@ -1,0 +1,68 @@
+import XCTest
+@testable import TierPlanCore
+
+final class UsageRollupTests: XCTestCase {
+    func at(_ text: String) -> Timestamp { Timestamp(iso: text)! }
+    let october = Day(year: 2026, month: 10, day: 1)
+
+    func testStorageDaysKeepTheLargestTheLatestAndTheCount() {
+        var rollup = UsageRollup()
+        rollup.addStorage(account: "acme", at: at("2026-10-10T12:00:00Z"), bytes: 500)
+        rollup.addStorage(account: "acme", at: at("2026-10-10T18:00:00Z"), bytes: 300)
+        rollup.addStorage(account: "acme", at: at("2026-10-10T06:00:00Z"), bytes: 900)   // late, earlier in the day
+        rollup.addStorage(account: "acme", at: at("2026-10-02T06:00:00Z"), bytes: 10)    // an earlier day, after a later one
+        rollup.addStorage(account: "acme", at: at("2026-10-31T23:59:59Z"), bytes: 1)
+        rollup.addStorage(account: "acme", at: at("2026-11-01T00:00:00Z"), bytes: 2)     // the next month
+        let days = rollup.storage[.init(account: "acme", month: october)]
+        XCTAssertEqual(days, [
+            .init(day: 2, maxBytes: 10, lastAt: at("2026-10-02T06:00:00Z"), lastBytes: 10, samples: 1),
+            .init(day: 10, maxBytes: 900, lastAt: at("2026-10-10T18:00:00Z"), lastBytes: 300, samples: 3),
+            .init(day: 31, maxBytes: 1, lastAt: at("2026-10-31T23:59:59Z"), lastBytes: 1, samples: 1),
+        ])
+        XCTAssertEqual(rollup.storage[.init(account: "acme", month: Day(year: 2026, month: 11, day: 1))]?.map(\.day), [1])
+        XCTAssertEqual(rollup.storageEvents, 6)
+    }
+
+    func testTwoSamplesAtOneInstantKeepTheLargerAsLatest() {
+        var day = UsageRollup.StorageDay(day: 5, maxBytes: 7, lastAt: at("2026-10-05T06:00:00Z"), lastBytes: 7, samples: 1)
+        day.absorb(.init(day: 5, maxBytes: 9, lastAt: at("2026-10-05T06:00:00Z"), lastBytes: 9, samples: 1))
+        day.absorb(.init(day: 5, maxBytes: 8, lastAt: at("2026-10-05T06:00:00Z"), lastBytes: 8, samples: 1))
+        XCTAssertEqual(day, .init(day: 5, maxBytes: 9, lastAt: at("2026-10-05T06:00:00Z"), lastBytes: 9, samples: 3))
+    }
+
+    func testMergingStoredAndNewDays() {
+        let stored: [UsageRollup.StorageDay] = [
+            .init(day: 1, maxBytes: 100, lastAt: at("2026-10-01T20:00:00Z"), lastBytes: 90, samples: 2),
+            .init(day: 3, maxBytes: 300, lastAt: at("2026-10-03T06:00:00Z"), lastBytes: 300, samples: 1),
+        ]
+        let new: [UsageRollup.StorageDay] = [
+            .init(day: 1, maxBytes: 50, lastAt: at("2026-10-01T21:00:00Z"), lastBytes: 50, samples: 1),
+            .init(day: 2, maxBytes: 200, lastAt: at("2026-10-02T06:00:00Z"), lastBytes: 200, samples: 1),
+            .init(day: 4, maxBytes: 400, lastAt: at("2026-10-04T06:00:00Z"), lastBytes: 400, samples: 4),
+        ]
+        XCTAssertEqual(UsageRollup.merge(stored, new), [
+            .init(day: 1, maxBytes: 100, lastAt: at("2026-10-01T21:00:00Z"), lastBytes: 50, samples: 3),
+            .init(day: 2, maxBytes: 200, lastAt: at("2026-10-02T06:00:00Z"), lastBytes: 200, samples: 1),
+            .init(day: 3, maxBytes: 300, lastAt: at("2026-10-03T06:00:00Z"), lastBytes: 300, samples: 1),
+            .init(day: 4, maxBytes: 400, lastAt: at("2026-10-04T06:00:00Z"), lastBytes: 400, samples: 4),
+        ])
+        XCTAssertEqual(UsageRollup.merge([], new), new)
+        XCTAssertEqual(UsageRollup.merge(stored, []), stored)
+    }
+
+    func testDaySetsPerFeatureAndUserByMonth() {
+        var rollup = UsageRollup()
+        for (user, feature, time) in [("u1", "reports", "2026-10-01T07:00:00Z"), ("u2", "reports", "2026-10-01T08:00:00Z"),
+                                      ("u1", "reports", "2026-10-31T23:00:00+00:00"), ("u1", "sso", "2026-10-31T23:30:00-01:00")] {
+            rollup.add(.feature(id: "f", account: "acme", user: user, feature: feature, at: at(time), count: 1))
+        }
+        XCTAssertEqual(rollup.features[.init(account: "acme", key: "reports", month: october)], 1 | (1 << 30))
+        XCTAssertEqual(rollup.users[.init(account: "acme", key: "u1", month: october)], 1 | (1 << 30))
+        XCTAssertEqual(rollup.users[.init(account: "acme", key: "u2", month: october)], 1)
+        // 23:30 at −01:00 is 00:30 UTC on 1 November: the day and month are UTC's.
+        XCTAssertEqual(rollup.features[.init(account: "acme", key: "sso", month: Day(year: 2026, month: 11, day: 1))], 1)
+        XCTAssertNil(rollup.features[.init(account: "acme", key: "sso", month: october)])
+        XCTAssertEqual(rollup.featureEvents, 4)
+        XCTAssertTrue(rollup.storage.isEmpty)
+    }
+}
