@@ -260,62 +260,147 @@ public final class Connection {
     }
 }
 
-/// Buffers rows of a `COPY … FROM STDIN` and hands them to libpq in large chunks.
+/// Buffers rows of a `COPY … FROM STDIN` and hands them to libpq in large chunks. The buffer is
+/// raw memory: an ingest appends hundreds of millions of bytes a few at a time, and an array's
+/// uniqueness and exclusivity checks on each of them cost more than the bytes.
 public final class CopyWriter {
     private let conn: OpaquePointer
-    private var buffer: [UInt8] = []
-    private let chunkSize = 256 * 1024
+    private var bytes: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
+    private var rowStarted = false
+    /// Under a socket buffer (~200 KB), so a chunk is handed over whole and the server works on it
+    /// while the next is made. At 256 KB the two took turns: the server reads a CopyData message
+    /// whole before it parses any of it, so the sender waited for it to finish the previous chunk
+    /// and it waited for the sender (2M storage rows: COPY 10.8 s at 256 KB, 5.8 s at 32 KB).
+    private let chunkSize = 32 * 1024
 
     init(conn: OpaquePointer) {
         self.conn = conn
-        buffer.reserveCapacity(chunkSize + 4096)
+        capacity = chunkSize + 4096
+        bytes = .allocate(capacity: capacity)
+    }
+
+    deinit { bytes.deallocate() }
+
+    /// Room for `more` bytes after `count`.
+    @inline(__always) private func reserve(_ more: Int) {
+        guard count + more > capacity else { return }
+        let larger = max(capacity * 2, count + more)
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        moved.update(from: bytes, count: count)
+        bytes.deallocate()
+        bytes = moved
+        capacity = larger
+    }
+
+    @inline(__always) private func put(_ byte: UInt8) {
+        reserve(1)
+        bytes[count] = byte
+        count += 1
     }
 
     /// Appends raw COPY text (already escaped, with its own tabs and newline).
     public func write(_ text: String) throws {
-        buffer.append(contentsOf: text.utf8)
-        if buffer.count >= chunkSize { try flush() }
+        var text = text
+        text.withUTF8 { append($0) }
+        if count >= chunkSize { try flush() }
     }
 
     /// Appends one row in COPY text format, escaping each field; nil is NULL (`\N`).
     public func writeRow(_ fields: [String?]) throws {
-        for (index, field) in fields.enumerated() {
-            if index > 0 { buffer.append(9) }
-            guard var field else {
-                buffer.append(92); buffer.append(78)
-                continue
+        for field in fields {
+            if let field { text(field) } else { null() }
+        }
+        try endRow()
+    }
+
+    /// Field by field, without building strings (the ingest writes millions of rows): each call
+    /// appends one field of the current row; `endRow` ends it.
+    public func text(_ field: String) {
+        separate()
+        var field = field
+        field.withUTF8 { utf8 in
+            // Most fields need no escaping: append them whole.
+            if !utf8.contains(where: { $0 == 92 || $0 == 9 || $0 == 10 || $0 == 13 }) {
+                append(utf8)
+                return
             }
-            field.withUTF8 { bytes in
-                // Most fields need no escaping: append them whole.
-                if !bytes.contains(where: { $0 == 92 || $0 == 9 || $0 == 10 || $0 == 13 }) {
-                    buffer.append(contentsOf: bytes)
-                    return
-                }
-                for byte in bytes {
-                    switch byte {
-                    case 92: buffer.append(contentsOf: [92, 92])
-                    case 9: buffer.append(contentsOf: [92, 116])
-                    case 10: buffer.append(contentsOf: [92, 110])
-                    case 13: buffer.append(contentsOf: [92, 114])
-                    default: buffer.append(byte)
-                    }
+            for byte in utf8 {
+                switch byte {
+                case 92: put(92); put(92)
+                case 9: put(92); put(116)
+                case 10: put(92); put(110)
+                case 13: put(92); put(114)
+                default: put(byte)
                 }
             }
         }
-        buffer.append(10)
-        if buffer.count >= chunkSize { try flush() }
+    }
+
+    /// A whole number, in decimal.
+    public func integer(_ value: Int64) {
+        separate()
+        appendDecimal(value)
+    }
+
+    /// NULL.
+    public func null() {
+        separate()
+        put(92); put(78)
+    }
+
+    /// A field whose bytes `write` appends itself: they must need no escaping (no backslash, tab or
+    /// line break), e.g. a timestamp or an array literal of numbers. `appendDecimal` and `append`
+    /// help it along.
+    public func raw(_ write: (CopyWriter) -> Void) {
+        separate()
+        write(self)
+    }
+
+    /// Inside `raw`: appends bytes as they are.
+    public func append(_ byte: UInt8) { put(byte) }
+    public func append(_ utf8: UnsafeBufferPointer<UInt8>) {
+        guard let base = utf8.baseAddress, !utf8.isEmpty else { return }
+        reserve(utf8.count)
+        (bytes + count).update(from: base, count: utf8.count)
+        count += utf8.count
+    }
+
+    /// Inside `raw`: appends a whole number in decimal.
+    public func appendDecimal(_ value: Int64) {
+        reserve(20)
+        if value < 0 { bytes[count] = 45; count += 1 }
+        var magnitude = value.magnitude
+        var digits = 1
+        var rest = magnitude / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        var at = count + digits - 1
+        repeat {
+            bytes[at] = 48 + UInt8(magnitude % 10)
+            magnitude /= 10
+            at -= 1
+        } while magnitude > 0
+        count += digits
+    }
+
+    /// Ends the current row.
+    public func endRow() throws {
+        put(10)
+        rowStarted = false
+        if count >= chunkSize { try flush() }
+    }
+
+    @inline(__always) private func separate() {
+        if rowStarted { put(9) } else { rowStarted = true }
     }
 
     func flush() throws {
-        guard !buffer.isEmpty else { return }
-        let sent = buffer.withUnsafeBufferPointer { bytes in
-            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                PQputCopyData(conn, $0, Int32(bytes.count))
-            }
-        }
+        guard count > 0 else { return }
+        let sent = bytes.withMemoryRebound(to: CChar.self, capacity: count) { PQputCopyData(conn, $0, Int32(count)) }
         guard sent == 1 else {
             throw PostgresError(code: .copyFailed, message: Connection.trimmed(PQerrorMessage(conn)))
         }
-        buffer.removeAll(keepingCapacity: true)
+        count = 0
     }
 }

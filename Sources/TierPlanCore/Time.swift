@@ -149,21 +149,26 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, which PostgreSQL reads back exactly.
-    public var iso: String {
+    public var iso: String { withISOBytes { String(decoding: $0, as: UTF8.self) } }
+
+    /// `iso`'s bytes, without making a string (the ingest writes millions of them).
+    public func withISOBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let day = self.day
         let inDay = microseconds - Int64(day.daysSinceEpoch) * 86_400_000_000
         let secs = Int(inDay / 1_000_000), frac = Int(inDay % 1_000_000)
         let (y, m, d) = day.components
-        var bytes = [UInt8](repeating: 0, count: frac == 0 ? 20 : 27)
-        func put(_ value: Int, _ at: Int, _ width: Int) {
-            var v = value
-            for i in stride(from: at + width - 1, through: at, by: -1) { bytes[i] = UInt8(48 + v % 10); v /= 10 }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { bytes in
+            func put(_ value: Int, _ at: Int, _ width: Int) {
+                var v = value
+                for i in stride(from: at + width - 1, through: at, by: -1) { bytes[i] = UInt8(48 + v % 10); v /= 10 }
+            }
+            let count = frac == 0 ? 20 : 27
+            put(y, 0, 4); bytes[4] = 45; put(m, 5, 2); bytes[7] = 45; put(d, 8, 2); bytes[10] = 84
+            put(secs / 3600, 11, 2); bytes[13] = 58; put(secs / 60 % 60, 14, 2); bytes[16] = 58; put(secs % 60, 17, 2)
+            if frac != 0 { bytes[19] = 46; put(frac, 20, 6) }
+            bytes[count - 1] = 90
+            return try body(UnsafeBufferPointer(rebasing: bytes[0..<count]))
         }
-        put(y, 0, 4); bytes[4] = 45; put(m, 5, 2); bytes[7] = 45; put(d, 8, 2); bytes[10] = 84
-        put(secs / 3600, 11, 2); bytes[13] = 58; put(secs / 60 % 60, 14, 2); bytes[16] = 58; put(secs % 60, 17, 2)
-        if frac != 0 { bytes[19] = 46; put(frac, 20, 6) }
-        bytes[bytes.count - 1] = 90
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     public var description: String { iso }

@@ -271,12 +271,11 @@ public struct UsageIngest {
         if direct == nil {
             try db.execute("""
                 CREATE TEMP TABLE staging_usage (
-                    line bigint, type text, account_id text, id text, user_id text, feature_key text,
-                    at timestamptz, bytes bigint, count bigint
+                    account_id text, id text, type text, at timestamptz, bytes bigint, user_id text, feature_key text,
+                    count bigint, line bigint
                 ) ON COMMIT DROP
                 """)
         }
-        let ingest = direct.map(String.init)
         let sql = direct == nil ? "COPY staging_usage FROM STDIN"
             : "COPY usage_events (account_id, id, kind, at, bytes, user_id, feature_key, count, ingest) FROM STDIN"
         try db.copyIn(sql) { copy in
@@ -298,19 +297,21 @@ public struct UsageIngest {
                 }
                 guard refusals.count == 0 || onError == .skip else { return }   // refused anyway: only look for more errors
                 if direct != nil { rollup.add(event) }
-                let line = String(number)
+                // The same row on both paths but for its last field: the ingest number, or the line's.
                 switch event {
                 case let .storage(id, account, at, value):
                     refusals.passed.storage += 1
-                    try copy.writeRow(direct == nil
-                        ? [line, "storage", account, id, nil, nil, at.iso, String(value), nil]
-                        : [account, id, "storage", at.iso, String(value), nil, nil, nil, ingest])
+                    copy.text(account); copy.text(id); copy.text("storage")
+                    copy.raw { writer in at.withISOBytes { writer.append($0) } }
+                    copy.integer(value); copy.null(); copy.null(); copy.null()
                 case let .feature(id, account, user, feature, at, count):
                     refusals.passed.feature += 1
-                    try copy.writeRow(direct == nil
-                        ? [line, "feature", account, id, user, feature, at.iso, nil, String(count)]
-                        : [account, id, "feature", at.iso, nil, user, feature, String(count), ingest])
+                    copy.text(account); copy.text(id); copy.text("feature")
+                    copy.raw { writer in at.withISOBytes { writer.append($0) } }
+                    copy.null(); copy.text(user); copy.text(feature); copy.integer(count)
                 }
+                copy.integer(Int64(direct ?? number))
+                try copy.endRow()
             }
             try source(emit, fail)
             if onError == .abort && refusals.count > 0 {
@@ -355,7 +356,10 @@ public struct UsageIngest {
         for (table, column, sets) in [("feature_days", "feature_key", rollup.features), ("user_days", "user_id", rollup.users)] where !sets.isEmpty {
             try db.execute("CREATE TEMP TABLE new_\(table) (account_id text, key text, month date, days integer) ON COMMIT DROP")
             try db.copyIn("COPY new_\(table) FROM STDIN") { copy in
-                for (key, days) in sets { try copy.writeRow([key.account, key.key, key.month.iso, String(days)]) }
+                for (key, days) in sets {
+                    copy.text(key.account); copy.text(key.key); copy.text(key.month.iso); copy.integer(Int64(days))
+                    try copy.endRow()
+                }
             }
             try db.execute("""
                 INSERT INTO \(table) AS d (account_id, \(column), month, days)
@@ -385,9 +389,24 @@ public struct UsageIngest {
         try db.execute("CREATE TEMP TABLE new_storage_months (LIKE storage_months) ON COMMIT DROP")
         try db.copyIn("COPY new_storage_months (account_id, month, days, max_bytes, last_at, last_bytes, samples) FROM STDIN") { copy in
             for (key, days) in months {
-                func array(_ field: (UsageRollup.StorageDay) -> String) -> String { "{" + days.map(field).joined(separator: ",") + "}" }
-                try copy.writeRow([key.account, key.month.iso, array { String($0.day) }, array { String($0.maxBytes) },
-                                   array { $0.lastAt.iso }, array { String($0.lastBytes) }, array { String($0.samples) }])
+                // Array literals of numbers and timestamps: nothing in them needs escaping.
+                func array(_ element: (UsageRollup.StorageDay) -> Void) {
+                    copy.raw { writer in
+                        writer.append(UInt8(ascii: "{"))
+                        for (index, day) in days.enumerated() {
+                            if index > 0 { writer.append(UInt8(ascii: ",")) }
+                            element(day)
+                        }
+                        writer.append(UInt8(ascii: "}"))
+                    }
+                }
+                copy.text(key.account); copy.text(key.month.iso)
+                array { copy.appendDecimal(Int64($0.day)) }
+                array { copy.appendDecimal($0.maxBytes) }
+                array { day in day.lastAt.withISOBytes { copy.append($0) } }
+                array { copy.appendDecimal($0.lastBytes) }
+                array { copy.appendDecimal(Int64($0.samples)) }
+                try copy.endRow()
             }
         }
         try db.execute("""

@@ -131,6 +131,30 @@ final class ConnectionTests: XCTestCase {
         XCTAssertNil(try db.query("SELECT name FROM t WHERE id = 8").first?.decodeIfPresent(0, as: String.self))
     }
 
+    /// Field by field: numbers at their limits, raw array literals, and rows far larger than a chunk.
+    func testCopyInFieldByField() throws {
+        try db.execute("CREATE TABLE t (n bigint, tags bigint[], name text, note text)")
+        let numbers: [Int64] = [0, 7, -7, 10, 99, 100, -1_000_000, .max, .min]
+        let long = String(repeating: "x\\y\t", count: 40_000)   // 160 KB of escapes: the buffer grows past its chunk
+        try db.copyIn("COPY t FROM STDIN") { copy in
+            for number in numbers {
+                copy.integer(number)
+                copy.raw { writer in
+                    writer.append(UInt8(ascii: "{")); writer.appendDecimal(number); writer.append(UInt8(ascii: ","))
+                    writer.appendDecimal(number / 2); writer.append(UInt8(ascii: "}"))
+                }
+                copy.text(number == 7 ? long : "n\(number)")
+                copy.null()
+                try copy.endRow()
+            }
+        }
+        let rows = try db.query("SELECT n, tags::text, name, note IS NULL FROM t ORDER BY n").rows
+        XCTAssertEqual(try rows.map { try $0.decode(0, as: Int64.self) }, numbers.sorted())
+        XCTAssertEqual(try rows.map { try $0.decode(1, as: String.self) }, numbers.sorted().map { "{\($0),\($0 / 2)}" })
+        XCTAssertEqual(try db.query("SELECT name FROM t WHERE n = 7").first?.decode(0, as: String.self), long)
+        XCTAssertTrue(try rows.allSatisfy { try $0.decode(3, as: Bool.self) })
+    }
+
     func testCopyAbortedMidStreamLeavesNoRows() throws {
         try db.execute("CREATE TABLE t (id int)")
         struct ProducerFailed: Error {}
