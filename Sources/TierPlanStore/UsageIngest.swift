@@ -369,6 +369,7 @@ public struct UsageIngest {
         }
         guard !rollup.storage.isEmpty else { return }
         var months = rollup.storage
+        var stored = Set<UsageRollup.MonthKey>()
         let keys = Array(months.keys)
         try db.forEachBatch("""
             SELECT m.account_id, m.month, m.days, m.max_bytes, m.last_at, m.last_bytes, m.samples
@@ -379,41 +380,45 @@ public struct UsageIngest {
                 let days: PostgresArray<Int> = try row.decode(2), maxBytes: PostgresArray<Int64> = try row.decode(3)
                 let lastAt: PostgresArray<Timestamp> = try row.decode(4), lastBytes: PostgresArray<Int64> = try row.decode(5)
                 let samples: PostgresArray<Int> = try row.decode(6)
-                let stored = days.elements.indices.map {
+                let storedDays = days.elements.indices.map {
                     UsageRollup.StorageDay(day: days.elements[$0], maxBytes: maxBytes.elements[$0], lastAt: lastAt.elements[$0],
                                            lastBytes: lastBytes.elements[$0], samples: samples.elements[$0])
                 }
-                months[key] = UsageRollup.merge(stored, months[key] ?? [])
+                months[key] = UsageRollup.merge(storedDays, months[key] ?? [])
+                stored.insert(key)
             }
         }
-        try db.execute("CREATE TEMP TABLE new_storage_months (LIKE storage_months) ON COMMIT DROP")
-        try db.copyIn("COPY new_storage_months (account_id, month, days, max_bytes, last_at, last_bytes, samples) FROM STDIN") { copy in
-            for (key, days) in months {
-                // Array literals of numbers and timestamps: nothing in them needs escaping.
-                func array(_ element: (UsageRollup.StorageDay) -> Void) {
-                    copy.raw { writer in
-                        writer.append(UInt8(ascii: "{"))
-                        for (index, day) in days.enumerated() {
-                            if index > 0 { writer.append(UInt8(ascii: ",")) }
-                            element(day)
+        // Months not stored yet go straight into the table (no other writer: the ingest lock), the
+        // merged ones through a staging table that replaces them.
+        try db.execute("CREATE TEMP TABLE merged_storage_months (LIKE storage_months) ON COMMIT DROP")
+        for merged in [false, true] {
+            let table = merged ? "merged_storage_months" : "storage_months"
+            try db.copyIn("COPY \(table) (account_id, month, days, max_bytes, last_at, last_bytes, samples) FROM STDIN") { copy in
+                for (key, days) in months where stored.contains(key) == merged {
+                    // Array literals of numbers and timestamps: nothing in them needs escaping.
+                    func array(_ element: (UsageRollup.StorageDay) -> Void) {
+                        copy.raw { writer in
+                            writer.append(UInt8(ascii: "{"))
+                            for (index, day) in days.enumerated() {
+                                if index > 0 { writer.append(UInt8(ascii: ",")) }
+                                element(day)
+                            }
+                            writer.append(UInt8(ascii: "}"))
                         }
-                        writer.append(UInt8(ascii: "}"))
                     }
+                    copy.text(key.account); copy.text(key.month.iso)
+                    array { copy.appendDecimal(Int64($0.day)) }
+                    array { copy.appendDecimal($0.maxBytes) }
+                    array { day in day.lastAt.withISOBytes { copy.append($0) } }
+                    array { copy.appendDecimal($0.lastBytes) }
+                    array { copy.appendDecimal(Int64($0.samples)) }
+                    try copy.endRow()
                 }
-                copy.text(key.account); copy.text(key.month.iso)
-                array { copy.appendDecimal(Int64($0.day)) }
-                array { copy.appendDecimal($0.maxBytes) }
-                array { day in day.lastAt.withISOBytes { copy.append($0) } }
-                array { copy.appendDecimal($0.lastBytes) }
-                array { copy.appendDecimal(Int64($0.samples)) }
-                try copy.endRow()
             }
         }
         try db.execute("""
-            INSERT INTO storage_months AS m (account_id, month, days, max_bytes, last_at, last_bytes, samples)
-            SELECT account_id, month, days, max_bytes, last_at, last_bytes, samples FROM new_storage_months
-            ON CONFLICT (account_id, month) DO UPDATE SET days = excluded.days, max_bytes = excluded.max_bytes,
-                last_at = excluded.last_at, last_bytes = excluded.last_bytes, samples = excluded.samples
+            UPDATE storage_months m SET days = n.days, max_bytes = n.max_bytes, last_at = n.last_at, last_bytes = n.last_bytes, samples = n.samples
+            FROM merged_storage_months n WHERE m.account_id = n.account_id AND m.month = n.month
             """)
     }
 
