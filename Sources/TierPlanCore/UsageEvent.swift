@@ -1,4 +1,4 @@
-/// One usage event as it arrives: a storage sample or a feature use, unique on (account, id).
+/// One usage event as it arrives: a storage sample or a feature use, identified by (time, account, id).
 public enum UsageEvent: Sendable, Equatable {
     case storage(id: String, account: String, at: Timestamp, bytes: Int64)
     case feature(id: String, account: String, user: String, feature: String, at: Timestamp, count: Int64)

@@ -16,12 +16,13 @@ struct UsageCommand: AsyncParsableCommand {
 
     struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Ingest usage events (NDJSON or CSV), idempotently by (account, id).",
+            abstract: "Ingest usage events (NDJSON or CSV), idempotently by (time, account, id).",
             discussion: """
                 NDJSON: {"type":"storage","id":…,"account":…,"at":…,"bytes":…} or {"type":"feature",…,"user":…,"feature":…,"count":…}
                 CSV header: \(UsageFormat.csvHeader.joined(separator: ","))
                 With --on-error abort (default) one bad line refuses the whole input and nothing is written.
                 With --on-error skip the good lines go in and each bad line goes to --rejects FILE with its reason.
+                An event already stored with the same time, account and id is a duplicate and changes nothing.
                 """)
         @Argument(help: "Events file, or - for stdin.") var file: String
         @Option(help: "ndjson or csv (default: from the file name, else the first character).") var format: UsageFormat?
