@@ -384,6 +384,61 @@ public final class CopyWriter {
         count += digits
     }
 
+    // MARK: Binary format (`COPY … FROM STDIN (FORMAT binary)`): nothing for the server to parse.
+
+    /// Starts binary COPY data: the signature, no flags, no header extension.
+    public func binaryHeader() {
+        for byte: UInt8 in [0x50, 0x47, 0x43, 0x4F, 0x50, 0x59, 0x0A, 0xFF, 0x0D, 0x0A, 0x00] { put(byte) }   // PGCOPY\n\377\r\n\0
+        binaryInt32(0)
+        binaryInt32(0)
+    }
+
+    /// Starts a binary row of `fields` fields.
+    public func binaryRow(fields: Int) { binaryInt16(Int16(fields)) }
+
+    /// A text field in binary COPY (UTF-8 as it is).
+    public func binaryText(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            binaryInt32(Int32(utf8.count))
+            append(utf8)
+        }
+    }
+
+    /// A `date` field: days since 2000-01-01.
+    public func binaryDate(daysSince2000 days: Int32) {
+        binaryInt32(4)
+        binaryInt32(days)
+    }
+
+    /// A one-dimensional array field without NULLs of `count` elements of type `elementOID`, each
+    /// `elementSize` bytes, written by `element(i)` (with `binaryInt16`, `binaryInt32` or `binaryInt64`).
+    public func binaryArray(elementOID: Int32, elementSize: Int32, count: Int, _ element: (Int) -> Void) {
+        binaryInt32(20 + Int32(count) * (4 + elementSize))
+        binaryInt32(1)            // dimensions
+        binaryInt32(0)            // no NULLs
+        binaryInt32(elementOID)
+        binaryInt32(Int32(count))
+        binaryInt32(1)            // lower bound
+        for index in 0..<count {
+            binaryInt32(elementSize)
+            element(index)
+        }
+    }
+
+    /// Big-endian integers, as binary COPY wants them.
+    public func binaryInt16(_ value: Int16) { withUnsafeBytes(of: value.bigEndian) { append($0.bindMemory(to: UInt8.self)) } }
+    public func binaryInt32(_ value: Int32) { withUnsafeBytes(of: value.bigEndian) { append($0.bindMemory(to: UInt8.self)) } }
+    public func binaryInt64(_ value: Int64) { withUnsafeBytes(of: value.bigEndian) { append($0.bindMemory(to: UInt8.self)) } }
+
+    /// Ends a binary row.
+    public func endBinaryRow() throws {
+        if count >= chunkSize { try flush() }
+    }
+
+    /// Ends binary COPY data.
+    public func binaryTrailer() { binaryInt16(-1) }
+
     /// Ends the current row.
     public func endRow() throws {
         put(10)

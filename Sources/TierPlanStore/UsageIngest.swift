@@ -391,29 +391,25 @@ public struct UsageIngest {
         // Months not stored yet go straight into the table (no other writer: the ingest lock), the
         // merged ones through a staging table that replaces them.
         try db.execute("CREATE TEMP TABLE merged_storage_months (LIKE storage_months) ON COMMIT DROP")
+        // In binary: 9M days at 100k accounts were 11 s of the server parsing array literals as text.
+        let epoch2000 = Day(year: 2000, month: 1, day: 1)
+        let micros2000 = epoch2000.start.microseconds
         for merged in [false, true] {
             let table = merged ? "merged_storage_months" : "storage_months"
-            try db.copyIn("COPY \(table) (account_id, month, days, max_bytes, last_at, last_bytes, samples) FROM STDIN") { copy in
+            try db.copyIn("COPY \(table) (account_id, month, days, max_bytes, last_at, last_bytes, samples) FROM STDIN (FORMAT binary)") { copy in
+                copy.binaryHeader()
                 for (key, days) in months where stored.contains(key) == merged {
-                    // Array literals of numbers and timestamps: nothing in them needs escaping.
-                    func array(_ element: (UsageRollup.StorageDay) -> Void) {
-                        copy.raw { writer in
-                            writer.append(UInt8(ascii: "{"))
-                            for (index, day) in days.enumerated() {
-                                if index > 0 { writer.append(UInt8(ascii: ",")) }
-                                element(day)
-                            }
-                            writer.append(UInt8(ascii: "}"))
-                        }
-                    }
-                    copy.text(key.account); copy.text(key.month.iso)
-                    array { copy.appendDecimal(Int64($0.day)) }
-                    array { copy.appendDecimal($0.maxBytes) }
-                    array { day in day.lastAt.withISOBytes { copy.append($0) } }
-                    array { copy.appendDecimal($0.lastBytes) }
-                    array { copy.appendDecimal(Int64($0.samples)) }
-                    try copy.endRow()
+                    copy.binaryRow(fields: 7)
+                    copy.binaryText(key.account)
+                    copy.binaryDate(daysSince2000: Int32(key.month.days(since: epoch2000)))
+                    copy.binaryArray(elementOID: 21, elementSize: 2, count: days.count) { copy.binaryInt16(Int16(days[$0].day)) }
+                    copy.binaryArray(elementOID: 20, elementSize: 8, count: days.count) { copy.binaryInt64(days[$0].maxBytes) }
+                    copy.binaryArray(elementOID: 1184, elementSize: 8, count: days.count) { copy.binaryInt64(days[$0].lastAt.microseconds - micros2000) }
+                    copy.binaryArray(elementOID: 20, elementSize: 8, count: days.count) { copy.binaryInt64(days[$0].lastBytes) }
+                    copy.binaryArray(elementOID: 23, elementSize: 4, count: days.count) { copy.binaryInt32(Int32(days[$0].samples)) }
+                    try copy.endBinaryRow()
                 }
+                copy.binaryTrailer()
             }
         }
         try db.execute("""
