@@ -43,12 +43,20 @@ public struct UsageRollup: Sendable {
         public init(account: String, key: String, month: Day) { self.account = account; self.key = key; self.month = month }
     }
 
-    /// Storage days per account and month, ascending by day.
-    public private(set) var storage: [MonthKey: [StorageDay]] = [:]
-    /// Days each feature was used, per account and month.
-    public private(set) var features: [DaySetKey: Int32] = [:]
-    /// Days each user had feature events, per account and month.
-    public private(set) var users: [DaySetKey: Int32] = [:]
+    /// What one account's new events add; small arrays searched from the end (events come in time
+    /// order, so the entry wanted is mostly the last one of its kind).
+    private struct AccountRollup {
+        var storage: [(month: Day, days: [StorageDay])] = []
+        var features: [(key: String, month: Day, days: Int32)] = []
+        var users: [(key: String, month: Day, days: Int32)] = []
+    }
+
+    /// Accounts in the order first seen, and where each one is: one hash lookup per event instead of
+    /// one per rollup row an event touches, in tables of a million rows.
+    private var accountIndex: [String: Int] = [:]
+    private var accountNames: [String] = []
+    private var perAccount: [AccountRollup] = []
+
     /// Events summed up, per kind.
     public private(set) var storageEvents = 0
     public private(set) var featureEvents = 0
@@ -56,6 +64,24 @@ public struct UsageRollup: Sendable {
     public init() {}
 
     public var isEmpty: Bool { storageEvents == 0 && featureEvents == 0 }
+
+    /// Storage days per account and month, ascending by day.
+    public var storage: [(key: MonthKey, days: [StorageDay])] {
+        perAccount.indices.flatMap { index in
+            perAccount[index].storage.map { (MonthKey(account: accountNames[index], month: $0.month), $0.days) }
+        }
+    }
+
+    /// Days each feature was used, per account and month.
+    public var features: [(key: DaySetKey, days: Int32)] { daySets(\.features) }
+    /// Days each user had feature events, per account and month.
+    public var users: [(key: DaySetKey, days: Int32)] { daySets(\.users) }
+
+    private func daySets(_ sets: KeyPath<AccountRollup, [(key: String, month: Day, days: Int32)]>) -> [(key: DaySetKey, days: Int32)] {
+        perAccount.indices.flatMap { index in
+            perAccount[index][keyPath: sets].map { (DaySetKey(account: accountNames[index], key: $0.key, month: $0.month), $0.days) }
+        }
+    }
 
     /// Counts one new event.
     public mutating func add(_ event: UsageEvent) {
@@ -69,15 +95,37 @@ public struct UsageRollup: Sendable {
         storageEvents += 1
         let (month, day) = Self.monthAndDay(at)
         let sample = StorageDay(day: day, maxBytes: bytes, lastAt: at, lastBytes: bytes, samples: 1)
-        Self.insert(sample, into: &storage[MonthKey(account: account, month: month), default: []])
+        let index = self.index(of: account)
+        if let found = perAccount[index].storage.lastIndex(where: { $0.month == month }) {
+            Self.insert(sample, into: &perAccount[index].storage[found].days)
+        } else {
+            perAccount[index].storage.append((month, [sample]))
+        }
     }
 
     public mutating func addFeature(account: String, user: String, feature: String, at: Timestamp) {
         featureEvents += 1
         let (month, day) = Self.monthAndDay(at)
         let bit = Int32(truncatingIfNeeded: 1 << (day - 1))
-        features[DaySetKey(account: account, key: feature, month: month), default: 0] |= bit
-        users[DaySetKey(account: account, key: user, month: month), default: 0] |= bit
+        let index = self.index(of: account)
+        Self.set(bit, key: feature, month: month, in: &perAccount[index].features)
+        Self.set(bit, key: user, month: month, in: &perAccount[index].users)
+    }
+
+    private mutating func index(of account: String) -> Int {
+        if let index = accountIndex[account] { return index }
+        accountIndex[account] = perAccount.count
+        accountNames.append(account)
+        perAccount.append(AccountRollup())
+        return perAccount.count - 1
+    }
+
+    private static func set(_ bit: Int32, key: String, month: Day, in sets: inout [(key: String, month: Day, days: Int32)]) {
+        if let found = sets.lastIndex(where: { $0.month == month && $0.key == key }) {
+            sets[found].days |= bit
+        } else {
+            sets.append((key, month, bit))
+        }
     }
 
     /// `stored` and `new` (each ascending by day, a day at most once) as one month: days in both absorbed.

@@ -369,7 +369,7 @@ public struct UsageIngest {
                 """)
         }
         guard !rollup.storage.isEmpty else { return }
-        var months = rollup.storage
+        var months = Dictionary(uniqueKeysWithValues: rollup.storage.map { ($0.key, $0.days) })
         var stored = Set<UsageRollup.MonthKey>()
         let keys = Array(months.keys)
         try db.forEachBatch("""

@@ -13,13 +13,14 @@ final class UsageRollupTests: XCTestCase {
         rollup.addStorage(account: "acme", at: at("2026-10-02T06:00:00Z"), bytes: 10)    // an earlier day, after a later one
         rollup.addStorage(account: "acme", at: at("2026-10-31T23:59:59Z"), bytes: 1)
         rollup.addStorage(account: "acme", at: at("2026-11-01T00:00:00Z"), bytes: 2)     // the next month
-        let days = rollup.storage[.init(account: "acme", month: october)]
+        let storage = Dictionary(uniqueKeysWithValues: rollup.storage.map { ($0.key, $0.days) })
+        let days = storage[.init(account: "acme", month: october)]
         XCTAssertEqual(days, [
             .init(day: 2, maxBytes: 10, lastAt: at("2026-10-02T06:00:00Z"), lastBytes: 10, samples: 1),
             .init(day: 10, maxBytes: 900, lastAt: at("2026-10-10T18:00:00Z"), lastBytes: 300, samples: 3),
             .init(day: 31, maxBytes: 1, lastAt: at("2026-10-31T23:59:59Z"), lastBytes: 1, samples: 1),
         ])
-        XCTAssertEqual(rollup.storage[.init(account: "acme", month: Day(year: 2026, month: 11, day: 1))]?.map(\.day), [1])
+        XCTAssertEqual(storage[.init(account: "acme", month: Day(year: 2026, month: 11, day: 1))]?.map(\.day), [1])
         XCTAssertEqual(rollup.storageEvents, 6)
     }
 
@@ -56,12 +57,16 @@ final class UsageRollupTests: XCTestCase {
                                       ("u1", "reports", "2026-10-31T23:00:00+00:00"), ("u1", "sso", "2026-10-31T23:30:00-01:00")] {
             rollup.add(.feature(id: "f", account: "acme", user: user, feature: feature, at: at(time), count: 1))
         }
-        XCTAssertEqual(rollup.features[.init(account: "acme", key: "reports", month: october)], 1 | (1 << 30))
-        XCTAssertEqual(rollup.users[.init(account: "acme", key: "u1", month: october)], 1 | (1 << 30))
-        XCTAssertEqual(rollup.users[.init(account: "acme", key: "u2", month: october)], 1)
+        let features = Dictionary(uniqueKeysWithValues: rollup.features.map { ($0.key, $0.days) })
+        let users = Dictionary(uniqueKeysWithValues: rollup.users.map { ($0.key, $0.days) })
+        XCTAssertEqual(features.count, 2)
+        XCTAssertEqual(users.count, 3)
+        XCTAssertEqual(features[.init(account: "acme", key: "reports", month: october)], 1 | (1 << 30))
+        XCTAssertEqual(users[.init(account: "acme", key: "u1", month: october)], 1 | (1 << 30))
+        XCTAssertEqual(users[.init(account: "acme", key: "u2", month: october)], 1)
         // 23:30 at −01:00 is 00:30 UTC on 1 November: the day and month are UTC's.
-        XCTAssertEqual(rollup.features[.init(account: "acme", key: "sso", month: Day(year: 2026, month: 11, day: 1))], 1)
-        XCTAssertNil(rollup.features[.init(account: "acme", key: "sso", month: october)])
+        XCTAssertEqual(features[.init(account: "acme", key: "sso", month: Day(year: 2026, month: 11, day: 1))], 1)
+        XCTAssertNil(features[.init(account: "acme", key: "sso", month: october)])
         XCTAssertEqual(rollup.featureEvents, 4)
         XCTAssertTrue(rollup.storage.isEmpty)
     }
