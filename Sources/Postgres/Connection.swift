@@ -300,13 +300,6 @@ public final class CopyWriter {
         count += 1
     }
 
-    /// Appends raw COPY text (already escaped, with its own tabs and newline).
-    public func write(_ text: String) throws {
-        var text = text
-        text.withUTF8 { append($0) }
-        if count >= chunkSize { try flush() }
-    }
-
     /// Appends one row in COPY text format, escaping each field; nil is NULL (`\N`).
     public func writeRow(_ fields: [String?]) throws {
         for field in fields {

@@ -63,8 +63,6 @@ public struct UsageRollup: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { storageEvents == 0 && featureEvents == 0 }
-
     /// Storage days per account and month, ascending by day.
     public var storage: [(key: MonthKey, days: [StorageDay])] {
         perAccount.indices.flatMap { index in

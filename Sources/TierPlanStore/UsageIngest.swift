@@ -368,7 +368,7 @@ public struct UsageIngest {
                 ON CONFLICT (account_id, \(column), month) DO UPDATE SET days = d.days | excluded.days
                 """)
         }
-        guard !rollup.storage.isEmpty else { return }
+        guard rollup.storageEvents > 0 else { return }
         var months = Dictionary(uniqueKeysWithValues: rollup.storage.map { ($0.key, $0.days) })
         var stored = Set<UsageRollup.MonthKey>()
         let keys = Array(months.keys)

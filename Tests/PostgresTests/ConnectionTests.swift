@@ -155,6 +155,33 @@ final class ConnectionTests: XCTestCase {
         XCTAssertTrue(try rows.allSatisfy { try $0.decode(3, as: Bool.self) })
     }
 
+    /// Binary COPY: text, a date and arrays of every element size, read back as PostgreSQL prints them.
+    func testCopyInBinary() throws {
+        try db.execute("SET TIME ZONE 'UTC'")
+        try db.execute("CREATE TABLE t (name text, month date, small smallint[], mid integer[], big bigint[], at timestamptz[])")
+        try db.copyIn("COPY t FROM STDIN (FORMAT binary)") { copy in
+            copy.binaryHeader()
+            for row in 0..<3 {
+                copy.binaryRow(fields: 6)
+                copy.binaryText(row == 0 ? "tab\there é" : "n\(row)")
+                copy.binaryDate(daysSince2000: Int32(9_770 + row))   // 2026-10-01 + row
+                copy.binaryArray(elementOID: 21, elementSize: 2, count: row) { copy.binaryInt16(Int16($0) - 1) }
+                copy.binaryArray(elementOID: 23, elementSize: 4, count: 2) { copy.binaryInt32(Int32.max - Int32($0)) }
+                copy.binaryArray(elementOID: 20, elementSize: 8, count: 1) { _ in copy.binaryInt64(.min) }
+                // Microseconds since 2000-01-01 UTC: 2026-10-01T06:00:00.5Z.
+                copy.binaryArray(elementOID: 1184, elementSize: 8, count: 1) { _ in copy.binaryInt64(844_149_600_500_000) }
+                try copy.endBinaryRow()
+            }
+            copy.binaryTrailer()
+        }
+        let rows = try db.query("SELECT name, month::text, small::text, mid::text, big::text, at::text FROM t ORDER BY month").rows
+        XCTAssertEqual(try rows.map { row in try (0..<6).map { try row.decode($0, as: String.self) }.joined(separator: "|") }, [
+            "tab\there é|2026-10-01|{}|{2147483647,2147483646}|{-9223372036854775808}|{\"2026-10-01 06:00:00.5+00\"}",
+            "n1|2026-10-02|{-1}|{2147483647,2147483646}|{-9223372036854775808}|{\"2026-10-01 06:00:00.5+00\"}",
+            "n2|2026-10-03|{-1,0}|{2147483647,2147483646}|{-9223372036854775808}|{\"2026-10-01 06:00:00.5+00\"}",
+        ])
+    }
+
     func testCopyAbortedMidStreamLeavesNoRows() throws {
         try db.execute("CREATE TABLE t (id int)")
         struct ProducerFailed: Error {}
