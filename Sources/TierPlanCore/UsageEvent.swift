@@ -56,6 +56,7 @@ public struct UsageLineParser {
             var parser = FlatJSON.Parser(bytes: line)
             do { try parser.object(into: &fields) } catch { return fail(nil, nil, "malformed JSON: \(error)") }
         case .csv:
+            if Self.readPlainCSV(line, into: &fields) { break }
             var reader = CSVReader(bytes: line)
             guard let values = reader.next()?.fields else { return fail(nil, nil, "empty line") }
             guard values.count == UsageFormat.csvHeader.count else {
@@ -91,6 +92,28 @@ public struct UsageLineParser {
         default:
             return fail("type", type, "must be storage or feature")
         }
+    }
+}
+
+extension UsageLineParser {
+    /// The common CSV line — no quotes or line breaks, eight fields — read without `CSVReader`'s
+    /// per-line arrays: the fields are exactly what lies between the commas, as `CSVReader` reads
+    /// them. False (and `fields` untouched) for any other line, which takes the general reader.
+    static func readPlainCSV(_ line: ArraySlice<UInt8>, into fields: inout UsageFields) -> Bool {
+        var commas = 0
+        for byte in line {
+            if byte == 44 { commas += 1 } else if byte == 34 || byte == 10 || byte == 13 { return false }
+        }
+        guard commas == UsageFormat.csvHeader.count - 1 else { return false }
+        var slot = 0
+        var start = line.startIndex
+        for index in line.indices where line[index] == 44 {
+            if index > start { fields.values[slot] = String(decoding: line[start..<index], as: UTF8.self) }
+            slot += 1
+            start = index + 1
+        }
+        if line.endIndex > start { fields.values[slot] = String(decoding: line[start..<line.endIndex], as: UTF8.self) }
+        return true
     }
 }
 

@@ -71,3 +71,40 @@ final class UsageRollupTests: XCTestCase {
         XCTAssertTrue(rollup.storage.isEmpty)
     }
 }
+
+/// The plain-CSV fast path of the usage parser reads every line it takes exactly as `CSVReader` does.
+final class PlainCSVTests: XCTestCase {
+    func testPlainLinesReadAsTheCSVReaderReadsThem() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let plain: [UInt8] = Array("ab9-: é\t".utf8)
+        let odd: [UInt8] = [44, 34, 13, 10]   // a comma too many, a quote, line breaks
+        var taken = 0
+        for _ in 0..<20_000 {
+            // Eight fields of plain bytes, now and then with one odd byte in them.
+            var line: [UInt8] = []
+            for field in 0..<8 {
+                if field > 0 { line.append(44) }
+                line += (0..<next(6)).map { _ in plain[next(plain.count)] }
+                if next(40) == 0 { line.append(odd[next(odd.count)]) }
+            }
+            let padded = [UInt8](repeating: 44, count: 3) + line   // a slice that does not start at 0
+            let slice = padded[3...]
+            var fast = UsageFields()
+            guard UsageLineParser.readPlainCSV(slice, into: &fast) else {
+                XCTAssertEqual(fast.values, Array(repeating: nil, count: 8), "untouched when not taken")
+                continue
+            }
+            taken += 1
+            var reader = CSVReader(bytes: slice)
+            let fields = reader.next()?.fields ?? []
+            XCTAssertEqual(fields.count, 8, "\(line)")
+            XCTAssertEqual(fast.values, fields.map { $0.isEmpty ? nil : $0 }, "\(line)")
+        }
+        XCTAssertGreaterThan(taken, 10_000, "most generated lines are plain")
+        XCTAssertLessThan(taken, 20_000, "and some are not")
+    }
+}
