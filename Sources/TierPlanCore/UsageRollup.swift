@@ -90,9 +90,13 @@ public struct UsageRollup: Sendable {
     }
 
     public mutating func addStorage(account: String, at: Timestamp, bytes: Int64) {
-        storageEvents += 1
         let (month, day) = Self.monthAndDay(at)
-        let sample = StorageDay(day: day, maxBytes: bytes, lastAt: at, lastBytes: bytes, samples: 1)
+        addStorage(account: account, month: month, StorageDay(day: day, maxBytes: bytes, lastAt: at, lastBytes: bytes, samples: 1))
+    }
+
+    /// Counts a day's samples already summed up (`day.samples` events) in `month` (its first day).
+    public mutating func addStorage(account: String, month: Day, _ sample: StorageDay) {
+        storageEvents += sample.samples
         let index = self.index(of: account)
         if let found = perAccount[index].storage.lastIndex(where: { $0.month == month }) {
             Self.insert(sample, into: &perAccount[index].storage[found].days)
@@ -101,8 +105,9 @@ public struct UsageRollup: Sendable {
         }
     }
 
-    public mutating func addFeature(account: String, user: String, feature: String, at: Timestamp) {
-        featureEvents += 1
+    /// Counts `events` feature events of `user` on `feature` at `at`'s UTC day (1 for one event).
+    public mutating func addFeature(account: String, user: String, feature: String, at: Timestamp, events: Int = 1) {
+        featureEvents += events
         let (month, day) = Self.monthAndDay(at)
         let bit = Int32(truncatingIfNeeded: 1 << (day - 1))
         let index = self.index(of: account)

@@ -330,20 +330,31 @@ public struct UsageIngest {
     }
 
     /// The events this ingest stored under `ingest` (the staging path, where some lines were
-    /// duplicates), summed up as a rollup; read through the BRIN index on the pages just appended.
+    /// duplicates), summed up as a rollup. The server reduces them first, through the BRIN index on the
+    /// pages just appended: storage to a row per account and day, features to a row per account, user,
+    /// feature and day, so what comes back follows the rollup, not the events.
     private func rollup(storedBy ingest: Int, _ db: Connection) throws -> UsageRollup {
         var rollup = UsageRollup()
         try db.forEachBatch("""
-            SELECT kind, account_id, at, bytes, user_id, feature_key FROM usage_events WHERE ingest = $1
+            SELECT account_id, date_trunc('month', day)::date, extract(day FROM day)::int, max(bytes), max(at),
+                   (array_agg(bytes ORDER BY at DESC, bytes DESC))[1], count(*)
+            FROM (SELECT account_id, (at AT TIME ZONE 'UTC')::date AS day, at, bytes FROM usage_events
+                  WHERE ingest = $1 AND kind = 'storage') e
+            GROUP BY account_id, day
             """, [ingest], batchSize: 20_000) { rows in
             for row in rows {
-                let account: String = try row.decode(1)
-                let at: Timestamp = try row.decode(2)
-                if try row.decode(0, as: String.self) == "storage" {
-                    rollup.addStorage(account: account, at: at, bytes: try row.decode(3))
-                } else {
-                    rollup.addFeature(account: account, user: try row.decode(4), feature: try row.decode(5), at: at)
-                }
+                rollup.addStorage(account: try row.decode(0), month: try row.decode(1), UsageRollup.StorageDay(
+                    day: try row.decode(2), maxBytes: try row.decode(3), lastAt: try row.decode(4), lastBytes: try row.decode(5),
+                    samples: try row.decode(6)))
+            }
+        }
+        try db.forEachBatch("""
+            SELECT account_id, user_id, feature_key, (at AT TIME ZONE 'UTC')::date, count(*) FROM usage_events
+            WHERE ingest = $1 AND kind = 'feature' GROUP BY 1, 2, 3, 4
+            """, [ingest], batchSize: 20_000) { rows in
+            for row in rows {
+                rollup.addFeature(account: try row.decode(0), user: try row.decode(1), feature: try row.decode(2),
+                                  at: try row.decode(3, as: Day.self).start, events: try row.decode(4))
             }
         }
         return rollup

@@ -24,6 +24,21 @@ final class UsageRollupTests: XCTestCase {
         XCTAssertEqual(rollup.storageEvents, 6)
     }
 
+    /// A day summed up elsewhere (the staging path's server-side group-by) counts as its events do.
+    func testADaySummedUpCountsAsItsSamples() {
+        var one = UsageRollup(), summed = UsageRollup()
+        for (time, bytes) in [("2026-10-10T12:00:00Z", Int64(500)), ("2026-10-10T18:00:00Z", 300), ("2026-10-10T06:00:00Z", 900)] {
+            one.addStorage(account: "acme", at: at(time), bytes: bytes)
+        }
+        summed.addStorage(account: "acme", month: october,
+                          .init(day: 10, maxBytes: 900, lastAt: at("2026-10-10T18:00:00Z"), lastBytes: 300, samples: 3))
+        XCTAssertEqual(summed.storage.map(\.days), one.storage.map(\.days))
+        XCTAssertEqual(summed.storageEvents, 3)
+        summed.addFeature(account: "acme", user: "u1", feature: "reports", at: Day(year: 2026, month: 10, day: 3).start, events: 4)
+        XCTAssertEqual(summed.featureEvents, 4)
+        XCTAssertEqual(summed.users.map(\.days), [1 << 2])
+    }
+
     func testTwoSamplesAtOneInstantKeepTheLargerAsLatest() {
         var day = UsageRollup.StorageDay(day: 5, maxBytes: 7, lastAt: at("2026-10-05T06:00:00Z"), lastBytes: 7, samples: 1)
         day.absorb(.init(day: 5, maxBytes: 9, lastAt: at("2026-10-05T06:00:00Z"), lastBytes: 9, samples: 1))
